@@ -1,0 +1,38 @@
+"""Logits Lab's helper package: what is not the lesson (numerics, widgets, checks, grading, tooling).
+
+Import it before TensorFlow (`import logitlab as ll`): it quietens TensorFlow's start-up log
+and turns oneDNN off so that printed numbers are the same in every kernel.
+"""
+
+import os
+
+# Both are needed for a silent import, and oneDNN on/off changes printed digits
+# (FIELD-NOTES); they only take effect if set before TensorFlow is first imported.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+from logitlab.numerics import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    log_softmax,
+    logit,
+    logsumexp,
+    sigmoid,
+    softmax,
+    softmax_cross_entropy_grad,
+    sparse_cross_entropy,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "log_softmax",
+    "logit",
+    "logsumexp",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy_grad",
+    "sparse_cross_entropy",
+]

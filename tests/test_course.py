@@ -1,0 +1,108 @@
+"""The course's files: lesson naming, generated navigation, normal JSON, working links, clean outputs."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from logitlab import course
+
+LINK = re.compile(r"\]\(([^)#\s]+\.(?:ipynb|md))(?:#[^)]*)?\)")
+
+
+def test_lessons_follow_the_syllabus_spine():
+    numbers = [lesson.number for lesson in course.lessons()]
+    assert numbers[0] == "00" and numbers == sorted(set(numbers))
+    for folder in ("solutions", "exercises"):
+        stems = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+        strays = [p.name for p in (ROOT / folder).glob("*.ipynb") if p.stem not in stems]
+        assert not strays, f"{folder}/ has notebooks with no lesson of the same stem: {strays}"
+
+
+def test_navigation_is_generated_and_current():
+    stale = course.update_navigation(check=True)
+    assert not stale, f"navigation out of date in {stale}; run `make notebooks`"
+    for lesson in course.lessons():
+        last = course.read_notebook(lesson.notebook)["cells"][-1]
+        assert course.NAV_TAG in last["metadata"].get("tags", []), f"{lesson.notebook} must end with its navigation cell"
+
+
+def test_notebooks_are_normalized():
+    every = course.notebook_paths() + sorted((ROOT / "exercises").glob("*.ipynb"))
+    assert every
+    assert not course.unnormalized(every), "run `make notebooks` (exercises: `make exercises`)"
+
+
+def test_normalizing_strips_editor_state():
+    nb = {"cells": [{"cell_type": "code", "id": "a", "execution_count": 1, "source": ["x"],
+                     "metadata": {"execution": {"iopub.status.busy": "2026"}, "tags": ["t"], "scrolled": True},
+                     "outputs": [{"output_type": "display_data", "metadata": {},
+                                  "data": {course.WIDGET_VIEW: {"model_id": "u"}, "text/plain": "VBox()"}},
+                                 {"output_type": "display_data", "metadata": {}, "data": {course.WIDGET_VIEW: {}}}]}],
+          "metadata": {"widgets": {"state": {}}, "kernelspec": {"name": "other"}}, "nbformat": 4, "nbformat_minor": 4}
+    plain = course.normalized(nb)
+    assert plain["metadata"] == {"kernelspec": course.KERNELSPEC, "language_info": {"name": "python"}}
+    cell = plain["cells"][0]
+    assert cell["metadata"] == {"tags": ["t"]} and cell["source"] == "x"
+    assert cell["outputs"] == [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": "VBox()"}}]
+
+
+def test_every_relative_link_points_at_a_file():
+    broken = []
+    files = [ROOT / "README.md"] + course.notebook_paths() + sorted((ROOT / "exercises").glob("*.ipynb"))
+    for path in files:
+        if path.suffix == ".ipynb":
+            text = "\n".join(course.cell_source(c) for c in course.read_notebook(path)["cells"] if c["cell_type"] == "markdown")
+        else:
+            text = path.read_text()
+        for target in LINK.findall(text):
+            if "://" not in target and not (path.parent / target).exists():
+                broken.append(f"{path.relative_to(ROOT)} -> {target}")
+    assert not broken, f"broken links: {broken}"
+
+
+def test_lesson_zero_has_the_map_and_glossary():
+    nb = course.read_notebook(ROOT / "notebooks" / "00-start-here.ipynb")
+    text = "\n".join(course.cell_source(c) for c in nb["cells"])
+    for lesson in course.lessons():
+        assert f"]({lesson.stem}.ipynb)" in text, f"lesson map misses {lesson.stem}"
+    for english, chinese in [("logit", "对数几率"), ("cross-entropy", "交叉熵"), ("softmax", "softmax"),
+                             ("one-hot", "独热"), ("sparse labels", "稀疏标签"), ("fused op", "融合算子")]:
+        assert re.search(rf"\| {re.escape(english)}.*\| .*{re.escape(chinese)}", text), f"glossary lacks {english} / {chinese}"
+
+
+def test_stored_outputs_show_no_noise():
+    found = {str(p.relative_to(ROOT)): course.noise(course.read_notebook(p)) for p in course.notebook_paths()}
+    assert not {k: v for k, v in found.items() if v}
+    unexecuted = [str(p.relative_to(ROOT)) for p in course.notebook_paths()
+                  if any(c["cell_type"] == "code" and c["source"].strip() and c.get("execution_count") is None
+                         for c in course.read_notebook(p)["cells"])]
+    assert not unexecuted, f"stored without outputs (nbval would not compare them): {unexecuted}; run `make notebooks`"
+
+
+def test_cli_check_reports_stale_navigation(tmp_path):
+    """`python -m logitlab check` must fail on a notebook whose navigation was edited by hand."""
+    import shutil
+    copy = tmp_path / "course"
+    shutil.copytree(ROOT / "notebooks", copy / "notebooks")
+    shutil.copytree(ROOT / "solutions", copy / "solutions")
+    shutil.copy(ROOT / "README.md", copy / "README.md")
+    nb_path = copy / "notebooks" / "00-start-here.ipynb"
+    nb = json.loads(nb_path.read_text())
+    nb["cells"][-1]["source"] = "**Next:** a link typed by hand"
+    nb_path.write_text(course.dumps(nb))
+    assert course.update_navigation(copy, check=True) == [nb_path]
+    assert course.update_navigation(copy) == [nb_path]
+    assert course.update_navigation(copy, check=True) == []
+
+
+def test_bad_notebook_file_gives_a_clear_error(tmp_path):
+    bad = tmp_path / "broken.ipynb"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="is not a valid notebook"):
+        course.read_notebook(bad)
+    result = subprocess.run([sys.executable, "-m", "logitlab", "nope"], capture_output=True, text=True)
+    assert result.returncode == 2 and "invalid choice" in result.stderr

@@ -1,0 +1,39 @@
+"""The pip pins and environment.yml must list the same packages at the same versions."""
+
+import re
+
+from conftest import ROOT
+
+PIN = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_.-]+)==([^\s;#]+)\s*(;[^#]*)?")
+
+
+def pins(path, skip_markers=True):
+    found = {}
+    for line in path.read_text().splitlines():
+        match = PIN.match(line)
+        if not match:
+            continue
+        name, version, marker = match.groups()
+        # requirements.txt holds extra pins for Python 3.10 and for non-Linux TensorFlow;
+        # environment.yml describes Python 3.11 on Linux x86_64.
+        if marker and ('< "3.11"' in marker or "!=" in marker):
+            continue
+        found[name.lower()] = version
+    return found
+
+
+def test_environment_yml_matches_requirements():
+    pip_pins = pins(ROOT / "requirements.txt")
+    conda_pins = pins(ROOT / "environment.yml")
+    assert "tensorflow-cpu" in pip_pins and "jupyterlab" in pip_pins
+    assert conda_pins == pip_pins, (
+        "environment.yml and requirements.txt disagree: "
+        f"only in requirements {sorted(set(pip_pins.items()) - set(conda_pins.items()))}, "
+        f"only in environment.yml {sorted(set(conda_pins.items()) - set(pip_pins.items()))}"
+    )
+
+
+def test_every_environment_entry_says_why():
+    lines = [l for l in (ROOT / "environment.yml").read_text().splitlines() if l.strip().startswith("- ")]
+    unexplained = [l.strip() for l in lines if "#" not in l and l.strip() != "- pip:"]
+    assert not unexplained, f"environment.yml entries without a comment saying why: {unexplained}"
