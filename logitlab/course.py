@@ -247,7 +247,12 @@ def noise(nb):
 
 
 def execute_notebook(path, timeout=300):
-    """Run a notebook top to bottom in a fresh kernel and store its normalized outputs."""
+    """Run a notebook top to bottom in a fresh kernel and store its normalized outputs.
+
+    Returns (problem or None, seconds the run took).
+    """
+    import time
+
     import nbclient
     import nbformat
 
@@ -259,16 +264,18 @@ def execute_notebook(path, timeout=300):
     client = nbclient.NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
+    start = time.perf_counter()
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as err:
-        return f"{path}: a cell failed\n{err}"
+        return f"{path}: a cell failed\n{err}", time.perf_counter() - start
+    seconds = time.perf_counter() - start
     plain = normalized(json.loads(nbformat.writes(nb)))
     problems = noise(plain)
     if problems:
-        return f"{path}: " + "; ".join(problems)
+        return f"{path}: " + "; ".join(problems), seconds
     path.write_text(dumps(plain), encoding="utf-8")
-    return None
+    return None, seconds
 
 
 def execute_all(paths, workers=2):
@@ -277,8 +284,9 @@ def execute_all(paths, workers=2):
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     failures = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for path, problem in zip(paths, pool.map(execute_notebook, paths)):
-            print(f"{'FAILED' if problem else 'ok':>6}  {path}", file=sys.stderr, flush=True)
+        for path, (problem, seconds) in zip(paths, pool.map(execute_notebook, paths)):
+            status = "FAILED" if problem else "ok"
+            print(f"{status:>6} {seconds:5.1f} s  {path}", file=sys.stderr, flush=True)
             if problem:
                 failures.append(problem)
     return failures
