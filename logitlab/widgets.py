@@ -514,3 +514,69 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
                    f"probs {_fmt(n['probs'])}, argmax {n['argmax']} ({names[n['argmax']]})"),
         lambda n: _table([("logits", _fmt(n["logits"], 2)), ("probs", _fmt(n["probs"])),
                           ("argmax", f"{n['argmax']} ({names[n['argmax']]})")]))
+
+
+def score_explorer(features=(1.0, 2.0), weights=((1.0, -0.5), (0.2, 0.6), (-0.8, 0.9)), biases=(0.0, 0.0, 0.0),
+                   class_names=("negative", "neutral", "positive")):
+    """Lesson 02: logits = W x + b of a tiny linear layer; move a class's bias or weight and its logit moves."""
+    first = score_numbers(features, weights, biases)
+    names = _class_names(class_names, len(first["biases"]))
+    w0 = np.asarray(weights, dtype=float)
+    x = first["features"]
+    canvas = Canvas()
+    left = Bars(canvas, canvas.axes[0], names, (-8, 8), fmt="{:.2f}", ylabel="logit = w · x + b",
+                title="logits from the last layer")
+    right = Bars(canvas, canvas.axes[1], names, (0, 1.15), ylabel="probability", title="softmax(logits)")
+
+    def compute(**values):
+        w = w0.copy()
+        w[:, 0] = [values[f"w{k}"] for k in range(len(names))]
+        return score_numbers(x, w, [values[f"b{k}"] for k in range(len(names))])
+
+    def draw(n):
+        left.update(n["logits"], note=f"input x = {_fmt(n['features'], 1)}")
+        right.update(n["probs"], marked=n["prediction"], note=f"prediction: {names[n['prediction']]}")
+
+    controls = {}
+    for k, name in enumerate(names):
+        controls[f"b{k}"] = _slider(f"b{k}: bias of {name}", first["biases"][k], -5.0, 5.0)
+    for k, name in enumerate(names):
+        controls[f"w{k}"] = _slider(f"w{k}: weight of x[0] for {name}", w0[k, 0], -3.0, 3.0)
+    return Explorer(
+        "score explorer", controls, compute, canvas, draw,
+        lambda n: f"logits {_fmt(n['logits'], 3)} -> probs {_fmt(n['probs'])}, prediction {n['prediction']} ({names[n['prediction']]})",
+        lambda n: _table([("logits", _fmt(n["logits"], 3)), ("probs", _fmt(n["probs"])),
+                          ("prediction", f"{n['prediction']} ({names[n['prediction']]})")]))
+
+
+def cross_entropy_explorer(p_true=0.7, classes=3):
+    """Lesson 04: probability given to the true class -> loss on the -log curve; per-class contributions."""
+    cross_entropy_numbers(p_true, classes)
+    names = ["true class"] + [f"class {k}" for k in range(1, classes)]
+    canvas = Canvas()
+    ps = np.linspace(0.005, 1, 400)
+    curve = Curve(canvas, canvas.axes[0], ps, -np.log(ps), "probability of the true class q[true]",
+                  "loss", "loss = -sum(labels · log q)", colour=VERMILION,
+                  xlim=(0, 1), ylim=(0, 5.5))
+    bars = Bars(canvas, canvas.axes[1], names, (0, 5.5), colours=[VERMILION] + [GREY] * (classes - 1),
+                ylabel="-labels[k] · log q[k]", title="each class's share of the loss")
+    smooth_line = canvas.moving(canvas.axes[0].plot([], [], color=BLUE, linewidth=1.5, linestyle="-.",
+                                                    label="with label smoothing")[0])
+    canvas.axes[0].legend([curve.line, smooth_line], ["one-hot labels", "with label smoothing"],
+                          loc="upper right", fontsize=9)
+
+    def draw(n):
+        curve.update(n["p_true"], n["loss"], f"q[true] = {n['p_true']:.3f}\nloss = {n['loss']:.4f}")
+        if n["smoothing"] > 0:
+            ys = [cross_entropy_numbers(p, classes, n["smoothing"])["loss"] for p in ps[::8]]
+            smooth_line.set_data(ps[::8], ys)
+        smooth_line.set_visible(n["smoothing"] > 0)
+        bars.update(n["contributions"], note=f"loss = sum = {n['loss']:.4f}")
+
+    controls = {"p_true": _slider("q[true]: probability of the true class", p_true, 0.01, 1.0, 0.01),
+                "smoothing": _slider("label smoothing", 0.0, 0.0, 0.3, 0.01)}
+    return Explorer(
+        "cross-entropy explorer", controls, lambda **v: cross_entropy_numbers(classes=classes, **v), canvas, draw,
+        lambda n: f"q[true]={n['p_true']:.3f}, smoothing={n['smoothing']:.2f} -> loss {n['loss']:.4f}",
+        lambda n: _table([("probs q", _fmt(n["probs"])), ("labels", _fmt(n["labels"])),
+                          ("contributions", _fmt(n["contributions"])), ("loss", f"{n['loss']:.4f}")]))
