@@ -18,6 +18,8 @@ import struct
 import zlib
 
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.text import Text
 
 from logitlab import numerics
 
@@ -295,6 +297,103 @@ def _encode_png(canvas):
             + chunk(b"IEND", b""))
 
 
+class CachedText(Text):
+    """A Text that draws a cached bitmap of itself when the same string has been drawn before.
+
+    Rendering text is most of the cost of a blitted redraw in matplotlib (~1 ms per label); a label
+    that shows "0.659" again (sliders go back and forth) is pasted in a few microseconds instead.
+    """
+
+    _cache = {}
+    _scratch = {}
+    MAX_ENTRIES = 4096
+
+    def _key(self, renderer):
+        return (self.get_text(), hash(self.get_fontproperties()), self.get_color(), self.get_ha(), self.get_va(),
+                self.get_linespacing(), repr(self._bbox_patch and self._bbox_patch.get_boxstyle()), renderer.dpi)
+
+    def draw(self, renderer):
+        if not self.get_visible() or not self.get_text():
+            return
+        anchor = self.get_transform().transform(self.get_unitless_position())
+        key = self._key(renderer)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._render(renderer, anchor)
+            if len(self._cache) >= self.MAX_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = hit
+        image, dx, dy = hit
+        if image is not None:
+            gc = renderer.new_gc()
+            renderer.draw_image(gc, round(anchor[0]) + dx, round(anchor[1]) + dy, image)
+            gc.restore()
+        self.stale = False
+
+    def _render(self, renderer, anchor):
+        """Draw the text alone on a transparent scratch canvas; keep the smallest box around its pixels."""
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        size = (int(renderer.width), int(renderer.height), renderer.dpi)
+        scratch = self._scratch.get(size)
+        if scratch is None:
+            scratch = self._scratch[size] = RendererAgg(*size)
+        scratch.clear()
+        super().draw(scratch)
+        pixels = np.asarray(scratch.buffer_rgba())
+        rows = np.flatnonzero(pixels[:, :, 3].any(axis=1))
+        cols = np.flatnonzero(pixels[:, :, 3].any(axis=0))
+        if rows.size == 0:
+            return None, 0, 0
+        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        image = pixels[top:bottom, left:right][::-1].copy()  # draw_image takes rows bottom-up
+        # draw_image places the image's lower-left corner, in pixels from the canvas' bottom.
+        return image, left - round(anchor[0]), (size[1] - bottom) - round(anchor[1])
+
+
+class AxesPicture(Artist):
+    """An RGB picture filling an axes, resized once per picture to the axes' pixels and then pasted.
+
+    imshow resamples its image on every draw (~30 ms here for decision regions); the epoch slider
+    only ever shows a few pictures, so each is resized once and kept.
+    """
+
+    def __init__(self, ax, rgb):
+        super().__init__()
+        self.axes = ax
+        self._scaled = {}
+        self.set_data(rgb)
+
+    def set_data(self, rgb):
+        """rgb: [rows, cols, 3] floats in [0, 1], row 0 at the bottom of the axes."""
+        self._rgb = rgb
+        self.stale = True
+
+    def draw(self, renderer):
+        from PIL import Image
+
+        box = self.axes.bbox
+        x0, y0 = round(box.x0), round(box.y0)
+        width, height = round(box.x1) - x0, round(box.y1) - y0
+        key = (id(self._rgb), width, height)
+        image = self._scaled.get(key)
+        if image is None:
+            small = Image.fromarray((np.clip(self._rgb, 0, 1) * 255).astype(np.uint8)).convert("RGBA")
+            image = self._scaled[key] = np.array(small.resize((width, height), Image.Resampling.BILINEAR))
+        gc = renderer.new_gc()
+        renderer.draw_image(gc, x0, y0, image)  # rows bottom-up, as the picture's rows are
+        gc.restore()
+        self.stale = False
+
+
+def _text(ax, x, y, **kwargs):
+    """A label that changes with the sliders (see CachedText); data coordinates unless `transform` says otherwise."""
+    text = CachedText(x, y, "", **kwargs)
+    ax.add_artist(text)
+    text.set_clip_on(False)
+    return text
+
+
 class Bars:
     """Labelled bars whose heights (and printed values) change in place."""
 
@@ -306,7 +405,7 @@ class Bars:
         self.x = x + offset
         self.bars = canvas.moving(list(ax.bar(self.x, np.zeros(len(names)), color=colours, width=width,
                                               edgecolor="black", linewidth=0.8)))
-        self.labels = canvas.moving([ax.text(k, 0, "", ha="center", va="bottom", fontsize=fontsize,
+        self.labels = canvas.moving([_text(ax, k, 0, ha="center", va="bottom", fontsize=fontsize,
                                              fontweight="bold") for k in self.x])
         ax.set_xticks(x, names)
         ax.set_ylim(*ylim)
@@ -316,7 +415,7 @@ class Bars:
         ax.set_ylabel(ylabel)
         if title:  # the title's empty second line is where the changing note goes
             ax.set_title(title + "\n", fontsize=11)
-        self.note = canvas.moving(ax.text(0.5, 1.01, "", transform=ax.transAxes, ha="center", va="bottom",
+        self.note = canvas.moving(_text(ax, 0.5, 1.01, transform=ax.transAxes, ha="center", va="bottom",
                                           fontsize=10, color="#333333"))
 
     def update(self, values, marked=None, note=""):
@@ -352,7 +451,7 @@ class Curve:
         self.guides = canvas.moving(ax.plot([], [], color=GREY, linestyle="--", linewidth=1)[0])
         self.marker = canvas.moving(ax.plot([], [], "o", color=VERMILION, markersize=9,
                                             markeredgecolor="black")[0])
-        self.readout = canvas.moving(ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", fontsize=10,
+        self.readout = canvas.moving(_text(ax, 0.03, 0.95, transform=ax.transAxes, va="top", fontsize=10,
                                              bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9}))
 
     def update(self, x, y, text):
@@ -641,7 +740,7 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
     naive_line = canvas.moving(ax.plot([], [], color=ORANGE, linewidth=2, linestyle="--", label="naive")[0])
     broken = canvas.moving(ax.axvspan(1, 1, color=VERMILION, alpha=0.2, label="naive gives inf or nan"))
     marker = canvas.moving(ax.axvline(1, color="black", linewidth=1))
-    readout = canvas.moving(ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", fontsize=10,
+    readout = canvas.moving(_text(ax, 0.03, 0.95, transform=ax.transAxes, va="top", fontsize=10,
                                     bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9}))
     ax.legend(loc="center left", fontsize=8)
     right = canvas.axes[1]
@@ -783,7 +882,7 @@ def training_explorer(run, point=0):
     extent = (grid[..., 0].min(), grid[..., 0].max(), grid[..., 1].min(), grid[..., 1].max())
     canvas = Canvas(width=7.6, height=3.4)
     ax = canvas.axes[0]
-    regions = canvas.moving(ax.imshow(images[0], origin="lower", extent=extent, aspect="auto", interpolation="bilinear"))
+    regions = canvas.moving(AxesPicture(ax, images[0]))
     points = np.asarray(run.points)
     ids = run.label_ids if run.label_ids is not None else np.full(len(points), -1)
     for k in sorted(set(int(i) for i in ids)):
@@ -797,8 +896,9 @@ def training_explorer(run, point=0):
     ax.set_ylim(extent[2], extent[3])
     ax.set_xlabel("x[0]")
     ax.set_ylabel("x[1]")
-    ax.set_title("decision regions (colour mix = probabilities)", fontsize=10)
-    canvas.moving(ax.legend(loc="lower right", fontsize=7, framealpha=0.8))
+    ax.set_title("decision regions (colour mix = probabilities)", fontsize=10, pad=20)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(set(ids.tolist())), 4), fontsize=8,
+              frameon=False, handletextpad=0.2, borderaxespad=0.1)
     bars = Bars(canvas, canvas.axes[1], names, (0, 1.3), ylabel="probability", title="the ringed point")
 
     def draw(n):
