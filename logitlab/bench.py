@@ -86,7 +86,7 @@ def baseline_times(values):
         start = time.perf_counter()
         logits = np.array([value, 1.0, 0.1])
         probs = numerics.softmax(logits)
-        fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0), dpi=100, layout="constrained")
+        fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0), dpi=100)
         left.bar(names, logits, color=["#0072B2", "#E69F00", "#009E73"])
         right.bar(names, probs, color=["#0072B2", "#E69F00", "#009E73"])
         for k in range(3):

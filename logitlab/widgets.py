@@ -473,7 +473,7 @@ def _slider(description, value, low, high, step=0.1, fmt=".2f", tooltip=""):
         raise ValueError(f"{description} is {value:g}: expected a value from {low:g} to {high:g} (the slider's range)")
     return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
                                readout_format=fmt, continuous_update=True, tooltip=tooltip or description,
-                               style={"description_width": "initial"}, layout={"width": "330px"})
+                               style={"description_width": "initial"}, layout={"width": "440px"})
 
 
 class Explorer:
@@ -491,12 +491,14 @@ class Explorer:
         self._compute, self._canvas, self._draw, self._summary, self._readout = (
             compute, canvas, draw, summary, readout)
         self._holding = False
-        self._image = widgets.Image(format="png", layout={"max_width": "100%", "height": "auto"})
+        width = round(canvas.figure.get_figwidth() * DPI)  # shown at its own size: sharp, never stretched
+        self._image = widgets.Image(format="png", layout={"width": f"{width}px", "max_width": "100%", "height": "auto"})
         self._numbers_html = widgets.HTML()
         intro = [widgets.HTML(f"<b>{help_text}</b>")] if help_text else []
-        panel = widgets.VBox(intro + list(self.controls.values()) + [self._numbers_html],
-                             layout={"min_width": "340px"})
-        self.widget = widgets.HBox([panel, self._image], layout={"flex_flow": "row wrap", "align_items": "center"})
+        # Sliders with the numbers beside them, the picture right below: all in view while a slider moves.
+        sliders = widgets.VBox(intro + list(self.controls.values()), layout={"margin": "0 24px 0 0"})
+        top = widgets.HBox([sliders, self._numbers_html], layout={"flex_flow": "row wrap", "align_items": "center"})
+        self.widget = widgets.VBox([top, self._image])
         self.widget.add_class("logitlab-explorer")
         self._image.add_class("logitlab-picture")
         self._numbers_html.add_class("logitlab-numbers")
@@ -768,7 +770,7 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
 
     controls = {"scale": widgets.FloatLogSlider(value=1.0, base=10, min=0, max=3, step=0.01,
                                                 description="logit scale", readout_format=".3g",
-                                                style={"description_width": "initial"}, layout={"width": "330px"}),
+                                                style={"description_width": "initial"}, layout={"width": "440px"}),
                 "dtype": widgets.ToggleButtons(options=list(STABILITY_DTYPES), value="float32", description="dtype",
                                                style={"button_width": "70px", "description_width": "initial"})}
     return Explorer(
@@ -910,9 +912,9 @@ def training_explorer(run, point=0):
                     note=f"epoch {n['epoch']}" + (f" · loss {loss:.3f}" if loss is not None else " (untrained)") + truth)
 
     controls = {"epoch": widgets.IntSlider(value=0, min=0, max=len(run.logits) - 1, description="epoch",
-                                           style={"description_width": "initial"}, layout={"width": "330px"}),
+                                           style={"description_width": "initial"}, layout={"width": "440px"}),
                 "point": widgets.IntSlider(value=point, min=0, max=len(points) - 1, description="ringed point",
-                                           style={"description_width": "initial"}, layout={"width": "330px"})}
+                                           style={"description_width": "initial"}, layout={"width": "440px"})}
     return Explorer(
         "training explorer", controls, lambda epoch, point: training_numbers(run, epoch, point), canvas, draw,
         lambda n: (f"{len(run.logits) - 1} epochs recorded; epoch {n['epoch']}, point {n['point']}: "
