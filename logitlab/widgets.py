@@ -14,6 +14,8 @@ import base64
 import contextlib
 import io
 import math
+import struct
+import zlib
 
 import numpy as np
 
@@ -175,7 +177,7 @@ def stability_numbers(logits, label_id=0, scale=1.0, dtype="float32"):
     naive_probs = _naive_softmax(scaled)
     with np.errstate(all="ignore"):
         naive_loss = float(-np.log(naive_probs[label_id]))
-    stable_loss = float(numerics.sparse_cross_entropy(label_id, scaled)) if np.isfinite(scaled).all() else math.inf
+    stable_loss = float(numerics.sparse_cross_entropy(label_id, scaled)) + 0.0 if np.isfinite(scaled).all() else math.inf
     stable_probs = numerics.softmax(scaled) if np.isfinite(scaled).all() else np.full(logits.size, np.nan)
     return {"scale": scale, "dtype": dtype, "label_id": label_id, "scaled_logits": scaled.astype(float).tolist(),
             "naive_probs": naive_probs.astype(float).tolist(), "stable_probs": stable_probs.astype(float).tolist(),
@@ -227,8 +229,8 @@ def training_numbers(run, epoch, point=0):
            "logits": logits.tolist(), "probs": probs.tolist(), "prediction": int(np.argmax(logits))}
     if run.label_ids is not None:
         out["label_id"] = int(run.label_ids[point])
-    if run.losses:
-        out["loss"] = float(run.losses[epoch]) if epoch < len(run.losses) else None
+    loss = run.losses[epoch] if epoch < len(run.losses) else None
+    out["loss"] = None if loss is None else float(loss)
     return out
 
 
@@ -275,36 +277,47 @@ class Canvas:
 
 
 def _encode_png(canvas):
-    from PIL import Image
+    """PNG bytes of the canvas: unfiltered rows, zlib level 1.
 
-    width, height = canvas.get_width_height(physical=True)
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    buffer = io.BytesIO()
-    # Level 1: a few ms to encode instead of ~20 ms at the default; the picture is mostly flat colour.
-    image.convert("RGB").save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
+    Encoding is most of a redraw's cost with PIL (~13 ms here, even at level 0, because of
+    its row filters); flat-colour plots compress as well without them in ~2 ms.
+    """
+    rgb = np.asarray(canvas.buffer_rgba())[:, :, :3]
+    height, width, _ = rgb.shape
+    rows = np.zeros((height, width * 3 + 1), dtype=np.uint8)  # each row starts with filter type 0
+    rows[:, 1:] = rgb.reshape(height, -1)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+            + chunk(b"IEND", b""))
 
 
 class Bars:
     """Labelled bars whose heights (and printed values) change in place."""
 
-    def __init__(self, canvas, ax, names, ylim, colours=None, fmt="{:.3f}", ylabel="", title=""):
+    def __init__(self, canvas, ax, names, ylim, colours=None, fmt="{:.3f}", ylabel="", title="",
+                 offset=0.0, width=0.65, fontsize=10):
         self.ax, self.ylim, self.fmt = ax, ylim, fmt
         colours = colours or [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(len(names))]
         x = np.arange(len(names))
-        self.bars = canvas.moving(list(ax.bar(x, np.zeros(len(names)), color=colours, width=0.65,
+        self.x = x + offset
+        self.bars = canvas.moving(list(ax.bar(self.x, np.zeros(len(names)), color=colours, width=width,
                                               edgecolor="black", linewidth=0.8)))
-        self.labels = canvas.moving([ax.text(k, 0, "", ha="center", va="bottom", fontsize=10, fontweight="bold")
-                                     for k in x])
+        self.labels = canvas.moving([ax.text(k, 0, "", ha="center", va="bottom", fontsize=fontsize,
+                                             fontweight="bold") for k in self.x])
         ax.set_xticks(x, names)
         ax.set_ylim(*ylim)
         ax.set_xlim(-0.6, len(names) - 0.4)
         if ylim[0] < 0:
             ax.axhline(0, color="black", linewidth=0.8)
         ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=11)
-        self.title = canvas.moving(ax.text(0.5, 0.98, "", transform=ax.transAxes, ha="center", va="top",
-                                           fontsize=10))
+        if title:  # the title's empty second line is where the changing note goes
+            ax.set_title(title + "\n", fontsize=11)
+        self.note = canvas.moving(ax.text(0.5, 1.01, "", transform=ax.transAxes, ha="center", va="bottom",
+                                          fontsize=10, color="#333333"))
 
     def update(self, values, marked=None, note=""):
         """Set bar heights; print each value on its bar; hatch and label the `marked` bar."""
@@ -316,10 +329,10 @@ class Bars:
             bar.set_hatch("//" if k == marked else None)
             text = self.fmt.format(value) if np.isfinite(value) else str(value)
             label.set_text(text + ("\nargmax" if k == marked else "") if marked is not None else text)
-            top = min(max(shown, 0.0), high - 4 * pad) if shown >= 0 else max(shown, low + 4 * pad)
-            label.set_position((k, top + pad if shown >= 0 else top - pad))
+            top = min(shown, high - 6 * pad) if shown >= 0 else max(shown, low + 6 * pad)
+            label.set_position((self.x[k], top + pad if shown >= 0 else top - pad))
             label.set_va("bottom" if shown >= 0 else "top")
-        self.title.set_text(note)
+        self.note.set_text(note)
 
 
 class Curve:
@@ -416,6 +429,8 @@ class Explorer:
             options = getattr(control, "options", None)
             if options is not None and value not in [o[1] if isinstance(o, tuple) else o for o in options]:
                 raise ValueError(f"{name} is {value!r}: expected one of {list(options)}")
+            if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
+                low, high = control.base ** low, control.base ** high
             if low is not None and not (isinstance(value, (int, float)) and low <= value <= high):
                 raise ValueError(f"{name} is {value!r}: expected a number from {low:g} to {high:g}")
         with self._hold():
@@ -494,7 +509,7 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
     canvas = Canvas()
     left = Bars(canvas, canvas.axes[0], names, (-2 * LOGIT_RANGE, 2 * LOGIT_RANGE), fmt="{:.2f}",
                 ylabel="logit + shift", title="logits (any real numbers)")
-    right = Bars(canvas, canvas.axes[1], names, (0, 1.15), fmt="{:.3f}", ylabel="probability",
+    right = Bars(canvas, canvas.axes[1], names, (0, 1.3), fmt="{:.3f}", ylabel="probability",
                  title="softmax((logits + shift) / T)")
 
     def compute(temperature, shift, **zs):
@@ -526,7 +541,7 @@ def score_explorer(features=(1.0, 2.0), weights=((1.0, -0.5), (0.2, 0.6), (-0.8,
     canvas = Canvas()
     left = Bars(canvas, canvas.axes[0], names, (-8, 8), fmt="{:.2f}", ylabel="logit = w · x + b",
                 title="logits from the last layer")
-    right = Bars(canvas, canvas.axes[1], names, (0, 1.15), ylabel="probability", title="softmax(logits)")
+    right = Bars(canvas, canvas.axes[1], names, (0, 1.3), ylabel="probability", title="softmax(logits)")
 
     def compute(**values):
         w = w0.copy()
@@ -580,3 +595,228 @@ def cross_entropy_explorer(p_true=0.7, classes=3):
         lambda n: f"q[true]={n['p_true']:.3f}, smoothing={n['smoothing']:.2f} -> loss {n['loss']:.4f}",
         lambda n: _table([("probs q", _fmt(n["probs"])), ("labels", _fmt(n["labels"])),
                           ("contributions", _fmt(n["contributions"])), ("loss", f"{n['loss']:.4f}")]))
+
+
+def _logit_sliders(logits, names):
+    return {f"z{k}": _slider(f"z{k}: logit of {names[k]}", v, -LOGIT_RANGE, LOGIT_RANGE) for k, v in enumerate(logits)}
+
+
+def _check_slider_logits(logits):
+    logits = _logits_vector(logits)
+    if np.abs(logits).max() > LOGIT_RANGE:
+        raise ValueError(f"logits must lie in [-{LOGIT_RANGE:g}, {LOGIT_RANGE:g}] for the sliders; got {logits.tolist()}")
+    return logits
+
+
+def _label_dropdown(label_id, names):
+    import ipywidgets as widgets
+
+    return widgets.Dropdown(options=[(f"{k}: {n}", k) for k, n in enumerate(names)], value=label_id,
+                            description="true class", style={"description_width": "initial"})
+
+
+def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
+    """Lesson 05: scale the logits up and pick a dtype: the naive loss hits inf/nan, the stable one does not."""
+    import ipywidgets as widgets
+
+    logits = _logits_vector(logits)
+    label_id = _label_id(label_id, logits.size)
+    names = [f"class {k}" for k in range(logits.size)]
+    canvas = Canvas(width=7.6)
+    scales = np.logspace(0, 3, 240)
+    curves = {}
+    for dtype in STABILITY_DTYPES:
+        rows = [stability_numbers(logits, label_id, s, dtype) for s in scales]
+        curves[dtype] = (np.array([r["naive_loss"] for r in rows]), np.array([r["stable_loss"] for r in rows]))
+    top = max(np.nanmax(np.where(np.isfinite(c[1]), c[1], np.nan)) for c in curves.values())
+    ax = canvas.axes[0]
+    ax.set_xscale("log")
+    ax.set_xlim(1, 1000)
+    ax.set_ylim(0, max(1.0, top) * 1.1)
+    ax.set_xlabel("logit scale (logits × scale)")
+    ax.set_ylabel(f"loss for the true class {label_id}")
+    ax.set_title("naive -log(exp(z) / sum(exp(z))) vs stable", fontsize=11)
+    ax.grid(alpha=0.3)
+    stable_line = canvas.moving(ax.plot([], [], color=BLUE, linewidth=2.5, label="stable (log-sum-exp)")[0])
+    naive_line = canvas.moving(ax.plot([], [], color=ORANGE, linewidth=2, linestyle="--", label="naive")[0])
+    broken = canvas.moving(ax.axvspan(1, 1, color=VERMILION, alpha=0.2, label="naive gives inf or nan"))
+    marker = canvas.moving(ax.axvline(1, color="black", linewidth=1))
+    readout = canvas.moving(ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", fontsize=10,
+                                    bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9}))
+    ax.legend(loc="center left", fontsize=8)
+    right = canvas.axes[1]
+    naive_bars = Bars(canvas, right, names, (0, 1.2), colours=[ORANGE] * logits.size, fmt="{:.2f}", offset=-0.2,
+                      width=0.38, fontsize=8, ylabel="probability", title="softmax probabilities")
+    stable_bars = Bars(canvas, right, names, (0, 1.2), colours=[BLUE] * logits.size, fmt="{:.2f}", offset=0.2,
+                       width=0.38, fontsize=8)
+    right.legend([naive_bars.bars[0], stable_bars.bars[0]], ["naive", "stable"], loc="upper right", fontsize=8)
+
+    def draw(n):
+        naive, stable = curves[n["dtype"]]
+        stable_line.set_data(scales, stable)
+        naive_line.set_data(scales, np.where(np.isfinite(naive), naive, np.nan))
+        bad = scales[~np.isfinite(naive)]
+        broken.set_visible(bad.size > 0)
+        if bad.size:
+            x0 = bad.min()
+            broken.set_x(x0)
+            broken.set_width(1000 - x0)
+        marker.set_xdata([n["scale"], n["scale"]])
+        readout.set_text(f"scale = {n['scale']:.3g}  ({n['dtype']})\nnaive loss = {n['naive_loss']:.4g}\n"
+                         f"stable loss = {n['stable_loss']:.4g}")
+        naive_bars.update(n["naive_probs"])
+        stable_bars.update(n["stable_probs"])
+
+    controls = {"scale": widgets.FloatLogSlider(value=1.0, base=10, min=0, max=3, step=0.01,
+                                                description="logit scale", readout_format=".3g",
+                                                style={"description_width": "initial"}, layout={"width": "330px"}),
+                "dtype": widgets.ToggleButtons(options=list(STABILITY_DTYPES), value="float32", description="dtype",
+                                               style={"button_width": "70px", "description_width": "initial"})}
+    return Explorer(
+        "stability explorer", controls, lambda **v: stability_numbers(logits, label_id, **v), canvas, draw,
+        lambda n: (f"scale={n['scale']:.3g}, {n['dtype']}: naive loss {n['naive_loss']:.4g}, "
+                   f"stable loss {n['stable_loss']:.4g}"),
+        lambda n: _table([("scaled logits", _fmt(n["scaled_logits"], 1)), ("naive probs", _fmt(n["naive_probs"])),
+                          ("stable probs", _fmt(n["stable_probs"])), ("naive loss", f"{n['naive_loss']:.4g}"),
+                          ("stable loss", f"{n['stable_loss']:.4g}")]))
+
+
+def fused_op_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
+    """Lesson 06: logits and the true class -> the fused op's loss and its gradient softmax - labels."""
+    logits = _check_slider_logits(logits)
+    label_id = _label_id(label_id, logits.size)
+    names = [f"class {k}" for k in range(logits.size)]
+    canvas = Canvas()
+    probs = Bars(canvas, canvas.axes[0], names, (0, 1.3), ylabel="probability", title="softmax(logits)")
+    grads = Bars(canvas, canvas.axes[1], names, (-1.35, 1.35), fmt="{:+.3f}", ylabel="d loss / d logit",
+                 title="gradient = softmax - labels")
+
+    def compute(label_id, **zs):
+        return fused_op_numbers([zs[f"z{k}"] for k in range(logits.size)], label_id)
+
+    def draw(n):
+        probs.update(n["probs"], marked=n["label_id"], note=f"loss = -log q[{n['label_id']}] = {n['loss']:.4f}")
+        for k, lab in enumerate(probs.labels):
+            lab.set_text(lab.get_text().replace("argmax", "true class"))
+        grads.update(n["grad"], note="< 0: pushed up · > 0: pushed down")
+
+    controls = {**_logit_sliders(logits, names), "label_id": _label_dropdown(label_id, names)}
+    return Explorer(
+        "fused-op explorer", controls, compute, canvas, draw,
+        lambda n: f"logits {_fmt(n['logits'], 2)}, true class {n['label_id']} -> loss {n['loss']:.4f}, grad {_fmt(n['grad'])}",
+        lambda n: _table([("logits", _fmt(n["logits"], 2)), ("probs", _fmt(n["probs"])), ("labels", _fmt(n["labels"], 0)),
+                          ("loss", f"{n['loss']:.4f}"), ("gradient", _fmt(n["grad"]))]))
+
+
+def double_softmax_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
+    """Lesson 08: toggle a second softmax before the loss and watch the loss curve and its gradient flatten."""
+    import ipywidgets as widgets
+
+    logits = _check_slider_logits(logits)
+    label_id = _label_id(label_id, logits.size)
+    names = [f"class {k}" for k in range(logits.size)]
+    canvas = Canvas()
+    ax = canvas.axes[0]
+    zs = np.linspace(-LOGIT_RANGE, LOGIT_RANGE, 121)
+    once_line = canvas.moving(ax.plot([], [], color=BLUE, linewidth=2.5, label="softmax once (right)")[0])
+    twice_line = canvas.moving(ax.plot([], [], color=ORANGE, linewidth=2, linestyle="--",
+                                       label="softmax twice (bug)")[0])
+    marker = canvas.moving(ax.plot([], [], "o", color=VERMILION, markersize=9, markeredgecolor="black")[0])
+    ax.set_xlim(-LOGIT_RANGE, LOGIT_RANGE)
+    ax.set_ylim(0, 9)
+    ax.set_xlabel(f"logit of the true class (z{label_id})")
+    ax.set_ylabel("loss")
+    ax.set_title("loss as the true logit moves", fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    grads = Bars(canvas, canvas.axes[1], names, (-1.35, 1.35), fmt="{:+.3f}", ylabel="d loss / d logit",
+                 title="gradient the model receives")
+
+    def compute(double, **values):
+        return double_softmax_numbers([values[f"z{k}"] for k in range(logits.size)], label_id, double)
+
+    def draw(n):
+        others = np.array(n["logits"])
+        rows = np.tile(others, (zs.size, 1))
+        rows[:, label_id] = zs
+        once = -numerics.log_softmax(rows)[:, label_id]
+        twice = -numerics.log_softmax(numerics.softmax(rows))[:, label_id]
+        once_line.set_data(zs, once)
+        twice_line.set_data(zs, twice)
+        marker.set_data([n["logits"][label_id]], [n["loss"]])
+        grads.update(n["grad"], note=f"{'softmax twice' if n['double'] else 'softmax once'}: loss = {n['loss']:.4f}")
+
+    controls = {**_logit_sliders(logits, names),
+                "double": widgets.ToggleButton(value=False, description="apply softmax twice",
+                                               tooltip="feed softmax output to a from_logits loss", icon="bug")}
+    return Explorer(
+        "double-softmax explorer", controls, compute, canvas, draw,
+        lambda n: f"logits {_fmt(n['logits'], 2)}, softmax {'twice' if n['double'] else 'once'} -> loss {n['loss']:.4f}, grad {_fmt(n['grad'])}",
+        lambda n: _table([("logits", _fmt(n["logits"], 2)), ("softmax applied", "twice" if n["double"] else "once"),
+                          ("loss", f"{n['loss']:.4f}"), ("gradient", _fmt(n["grad"]))]),
+        help_text=f"True class: {label_id}")
+
+
+def _region_image(probs):
+    """Decision regions as RGB: each class's colour weighted by its probability, lightened so points stand out."""
+    from matplotlib.colors import to_rgb
+
+    colours = np.array([to_rgb(CLASS_COLOURS[k % len(CLASS_COLOURS)]) for k in range(probs.shape[-1])])
+    return 1 - 0.55 * (1 - probs @ colours)
+
+
+MARKERS = "os^Dv<>p"
+
+
+def training_explorer(run, point=0):
+    """Lesson 07: an epoch slider over a recorded run: decision regions, and one point's logits and probabilities."""
+    import ipywidgets as widgets
+
+    if not hasattr(run, "logits") or not hasattr(run, "grid_probs") or not len(run.logits):
+        raise ValueError("run must be a recorded training run: pass `recorder.run` of an ll.training.LogitRecorder "
+                         "after model.fit(..., callbacks=[recorder])")
+    training_numbers(run, 0, point)
+    classes = np.asarray(run.logits[0]).shape[1]
+    names = [f"class {k}" for k in range(classes)]
+    images = [_region_image(np.asarray(p)) for p in run.grid_probs]
+    grid = np.asarray(run.grid)
+    extent = (grid[..., 0].min(), grid[..., 0].max(), grid[..., 1].min(), grid[..., 1].max())
+    canvas = Canvas(width=7.6, height=3.4)
+    ax = canvas.axes[0]
+    regions = canvas.moving(ax.imshow(images[0], origin="lower", extent=extent, aspect="auto", interpolation="bilinear"))
+    points = np.asarray(run.points)
+    ids = run.label_ids if run.label_ids is not None else np.full(len(points), -1)
+    for k in sorted(set(int(i) for i in ids)):
+        mine = ids == k
+        canvas.moving(ax.scatter(points[mine, 0], points[mine, 1], s=45, marker=MARKERS[k % len(MARKERS)] if k >= 0 else "o",
+                   color=CLASS_COLOURS[k % len(CLASS_COLOURS)] if k >= 0 else GREY, edgecolor="black",
+                   linewidth=0.8, zorder=3, label=names[k] if k >= 0 else "points"))  # drawn over the regions
+    ring = canvas.moving(ax.plot([], [], "o", markersize=16, markerfacecolor="none", markeredgecolor="black",
+                                 markeredgewidth=2.5, zorder=4)[0])
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xlabel("x[0]")
+    ax.set_ylabel("x[1]")
+    ax.set_title("decision regions (colour mix = probabilities)", fontsize=10)
+    canvas.moving(ax.legend(loc="lower right", fontsize=7, framealpha=0.8))
+    bars = Bars(canvas, canvas.axes[1], names, (0, 1.3), ylabel="probability", title="the ringed point")
+
+    def draw(n):
+        regions.set_data(images[n["epoch"]])
+        ring.set_data([n["xy"][0]], [n["xy"][1]])
+        loss = n.get("loss")
+        truth = f"   true: {n['label_id']}" if "label_id" in n else ""
+        bars.update(n["probs"], marked=n["prediction"],
+                    note=f"epoch {n['epoch']}" + (f" · loss {loss:.3f}" if loss is not None else " (untrained)") + truth)
+
+    controls = {"epoch": widgets.IntSlider(value=0, min=0, max=len(run.logits) - 1, description="epoch",
+                                           style={"description_width": "initial"}, layout={"width": "330px"}),
+                "point": widgets.IntSlider(value=point, min=0, max=len(points) - 1, description="ringed point",
+                                           style={"description_width": "initial"}, layout={"width": "330px"})}
+    return Explorer(
+        "training explorer", controls, lambda epoch, point: training_numbers(run, epoch, point), canvas, draw,
+        lambda n: (f"{len(run.logits) - 1} epochs recorded; epoch {n['epoch']}, point {n['point']}: "
+                   f"logits {_fmt(n['logits'], 3)}, probs {_fmt(n['probs'])}, prediction {n['prediction']}"),
+        lambda n: _table([("epoch", n["epoch"]), ("point", f"{n['point']} at {_fmt(n['xy'], 2)}"),
+                          ("logits", _fmt(n["logits"], 3)), ("probs", _fmt(n["probs"])),
+                          ("prediction", n["prediction"])]))
