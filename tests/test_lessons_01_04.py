@@ -116,6 +116,19 @@ def test_lesson_02_builds_the_syllabus_model():
     logits_block = out.split("logits, shape (3, 10)\n", 1)[1].split("smallest logit", 1)[0]
     logits = np.array([float(x) for x in re.findall(r"-?\d+\.\d*", logits_block)])
     assert logits.size == 30 and logits.min() < 0, "the raw outputs shown include negative numbers"
+    row_sums = [float(x) for x in re.findall(r"-?\d+\.\d*", line_with(out, "row sums       :"))]
+    assert len(row_sums) == 3 and not np.allclose(row_sums, 1.0, atol=0.05), "logit rows do not sum to 1"
+
+
+def test_lesson_02_two_class_softmax_is_the_sigmoid_of_the_difference():
+    pairs = tf.constant([[0.0, 2.0], [1.5, -0.5], [3.0, 3.0], [-1.0, 0.2]], dtype=tf.float64)
+    softmax_p1 = tf.nn.softmax(pairs)[:, 1].numpy()
+    sigmoid_gap = tf.math.sigmoid(pairs[:, 1] - pairs[:, 0]).numpy()
+    np.testing.assert_allclose(softmax_p1, sigmoid_gap, rtol=1e-12)
+    out = printed("02")
+    assert f"softmax(z)[1]     : {np.round(softmax_p1, 6)}" in out
+    assert f"sigmoid(z1 - z0)  : {np.round(sigmoid_gap, 6)}" in out
+    assert f"TensorFlow softmax(z)[1]   : {np.round(softmax_p1, 6)}" in out
 
 
 # ---------------------------------------------------------------- worked examples
