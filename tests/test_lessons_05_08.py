@@ -283,6 +283,28 @@ def test_lesson_08_prints_the_keras_warning_keras_really_gives():
     assert "warnings: 0" in text
 
 
+def test_keras_fit_repairs_its_own_softmax_under_from_logits_true_as_lesson_08_says():
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)
+    losses, caught_per_model = [], []
+    for activation in (None, "softmax"):
+        tf.keras.utils.set_random_seed(0)
+        model = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(3, activation=activation)])
+        model.compile(optimizer="sgd", loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(16), epochs=2, shuffle=False, verbose=0)
+        losses.append(history.history["loss"])
+        caught_per_model.append([str(w.message) for w in caught if "from_logits=True" in str(w.message)])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)
+    assert not caught_per_model[0] and caught_per_model[1]
+    assert "trains exactly like the same model without the activation" in all_markdown("08")
+
+
+def all_markdown(number):
+    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
+
+
 def test_lesson_08_ends_with_a_checklist():
     nb = notebook("08")
     checklist = [c for c in nb["cells"] if "## A checklist to keep" in course.cell_source(c)]
