@@ -798,7 +798,7 @@ def training_explorer(run, point=0):
     ax.set_xlabel("x[0]")
     ax.set_ylabel("x[1]")
     ax.set_title("decision regions (colour mix = probabilities)", fontsize=10)
-    ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
+    canvas.moving(ax.legend(loc="lower right", fontsize=7, framealpha=0.8))
     bars = Bars(canvas, canvas.axes[1], names, (0, 1.3), ylabel="probability", title="the ringed point")
 
     def draw(n):
