@@ -131,7 +131,7 @@ async () => {
 # picture shown, the time of the key press, and when the picture has loaded its next image.
 ARM = """
 (index) => {
-  const explorer = document.querySelectorAll('.logitlab-explorer')[index];
+  const explorer = window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index];
   const img = explorer.querySelector('.logitlab-picture');
   const numbers = explorer.querySelector('.logitlab-numbers');
   window.__move = {before: {src: img.src, text: numbers.innerText}, pressed: null, loaded: null};
@@ -142,12 +142,12 @@ ARM = """
 }
 """
 CHANGED = """
-(index) => window.__move.loaded !== null && document.querySelectorAll('.logitlab-explorer')[index]
+(index) => window.__move.loaded !== null && window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index]
     .querySelector('.logitlab-numbers').innerText !== window.__move.before.text
 """
 RESULT = """
 (index) => {
-  const explorer = document.querySelectorAll('.logitlab-explorer')[index];
+  const explorer = window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index];
   const move = window.__move;
   return {before: move.before,
           after: {src: explorer.querySelector('.logitlab-picture').src,
@@ -155,6 +155,12 @@ RESULT = """
           ms: move.loaded === null || move.pressed === null ? null : move.loaded - move.pressed};
 }
 """
+
+
+def show_explorer(page, index):
+    """Scroll an explorer to the middle of the notebook view and give it a moment to paint."""
+    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[i].scrollIntoView({block: 'center'})", index)
+    page.wait_for_timeout(200)
 
 
 def problems_in(cells):
@@ -193,23 +199,27 @@ def test_lesson_runs_and_its_sliders_redraw(lab, browser, lesson):
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab}/lab/tree/notebooks/{lesson.notebook.name}?token={TOKEN}")
+        # A workspace of its own, reset: only this lesson is open (not the tabs an earlier test left).
+        page.goto(f"{lab}/lab/workspaces/{lesson.stem}/tree/notebooks/{lesson.notebook.name}?reset&token={TOKEN}")
         page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                                "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
         cells = page.evaluate(RUN_ALL)
         assert not problems_in(cells), f"{lesson.stem}: " + "; ".join(problems_in(cells))
 
-        page.wait_for_selector(".logitlab-explorer .logitlab-picture", timeout=30000)
+        # Attached, not necessarily visible: JupyterLab skips painting cells outside the viewport.
+        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.node"
+                               ".querySelector('.logitlab-explorer .logitlab-picture')", timeout=30000)
         page.wait_for_timeout(300)  # let every widget view finish rendering
-        body = page.inner_text("#main")
+        body = page.evaluate("() => window.jupyterapp.shell.currentWidget.node.textContent")
         assert "Error displaying widget" not in body, f"{lesson.stem}: a widget failed to render"
-        explorers = page.locator(".logitlab-explorer").count()
+        explorers = page.evaluate("() => window.jupyterapp.shell.currentWidget.node"
+                                  ".querySelectorAll('.logitlab-explorer').length")
         assert explorers >= 1, f"{lesson.stem} shows no explorer: every lesson needs at least one slider"
 
         samples = []
         for index in range(explorers):
-            page.locator(".logitlab-explorer").nth(index).scroll_into_view_if_needed()
+            show_explorer(page, index)
             for move in range(LATENCY_MOVES):
                 key = "ArrowRight" if move % 2 == 0 else "ArrowLeft"
                 page.evaluate(ARM, index)
@@ -228,7 +238,15 @@ def test_lesson_runs_and_its_sliders_redraw(lab, browser, lesson):
         record_latency(lesson.stem, samples)
 
         (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
-        page.locator(".logitlab-explorer").first.scroll_into_view_if_needed()
+        show_explorer(page, 0)
         page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{lesson.stem}.png"))
+    except BaseException:
+        (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{lesson.stem}-FAILED.png"))
+        raise
     finally:
+        try:  # free the kernel (TensorFlow lessons hold ~600 MB each)
+            page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+        except Exception:
+            pass
         page.close()
