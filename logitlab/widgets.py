@@ -679,7 +679,7 @@ def cross_entropy_explorer(p_true=0.7, classes=3):
     smooth_line = canvas.moving(canvas.axes[0].plot([], [], color=BLUE, linewidth=1.5, linestyle="-.",
                                                     label="with label smoothing")[0])
     canvas.axes[0].legend([curve.line, smooth_line], ["one-hot labels", "with label smoothing"],
-                          loc="upper right", fontsize=9)
+                          loc="center right", fontsize=9)
 
     def draw(n):
         curve.update(n["p_true"], n["loss"], f"q[true] = {n['p_true']:.3f}\nloss = {n['loss']:.4f}")
@@ -733,7 +733,11 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
     ax = canvas.axes[0]
     ax.set_xscale("log")
     ax.set_xlim(1, 1000)
-    ax.set_ylim(0, max(1.0, top) * 1.1)
+    if top > 20:  # losses from ~0.1 to ~1000 all readable on one axis
+        ax.set_yscale("symlog", linthresh=1.0)
+        ax.set_ylim(0, top * 2)
+    else:
+        ax.set_ylim(0, max(1.0, top) * 1.1)
     ax.set_xlabel("logit scale (logits × scale)")
     ax.set_ylabel(f"loss for the true class {label_id}")
     ax.set_title("naive -log(exp(z) / sum(exp(z))) vs stable", fontsize=11)
@@ -744,7 +748,7 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
     marker = canvas.moving(ax.axvline(1, color="black", linewidth=1))
     readout = canvas.moving(_text(ax, 0.03, 0.95, transform=ax.transAxes, va="top", fontsize=10,
                                     bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9}))
-    ax.legend(loc="center left", fontsize=8)
+    ax.legend(loc="lower right" if top > 20 else "upper right", fontsize=8)  # where the curve is not
     right = canvas.axes[1]
     naive_bars = Bars(canvas, right, names, (0, 1.2), colours=[ORANGE] * logits.size, fmt="{:.2f}", offset=-0.2,
                       width=0.38, fontsize=8, ylabel="probability", title="softmax probabilities")
@@ -849,7 +853,8 @@ def double_softmax_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
 
     controls = {**_logit_sliders(logits, names),
                 "double": widgets.ToggleButton(value=False, description="apply softmax twice",
-                                               tooltip="feed softmax output to a from_logits loss", icon="bug")}
+                                               tooltip="feed softmax output to a from_logits loss", icon="bug",
+                                               layout={"width": "220px"})}
     return Explorer(
         "double-softmax explorer", controls, compute, canvas, draw,
         lambda n: f"logits {_fmt(n['logits'], 2)}, softmax {'twice' if n['double'] else 'once'} -> loss {n['loss']:.4f}, grad {_fmt(n['grad'])}",
