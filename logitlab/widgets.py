@@ -95,11 +95,6 @@ def _class_names(class_names, classes):
     return names
 
 
-def _rounded(values, digits=4):
-    """Plain Python floats rounded for display and for stable text summaries."""
-    return [round(float(v), digits) for v in np.ravel(values)]
-
-
 # ---------------------------------------------------------------- pure functions (inputs -> numbers)
 
 
@@ -242,13 +237,13 @@ def training_numbers(run, epoch, point=0):
 class Canvas:
     """An off-screen matplotlib figure redrawn in place: static parts once, changing artists per move."""
 
-    def __init__(self, width=7.2, height=3.0, ncols=2, **subplot_kw):
+    def __init__(self, width=7.2, height=3.0, ncols=2):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         self.figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
         FigureCanvasAgg(self.figure)
-        axes = self.figure.subplots(1, ncols, squeeze=False, **subplot_kw)[0]
+        axes = self.figure.subplots(1, ncols, squeeze=False)[0]
         self.axes = list(axes)
         for ax in self.axes:
             ax.spines[["top", "right"]].set_visible(False)
@@ -619,9 +614,7 @@ def logit_explorer(p=0.8, z=1.0):
 
 def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
     """Lessons 00/03: a slider per logit, a temperature and a shift; bars of the softmax probabilities."""
-    logits = _logits_vector(logits)
-    if np.abs(logits).max() > LOGIT_RANGE:
-        raise ValueError(f"logits must lie in [-{LOGIT_RANGE:g}, {LOGIT_RANGE:g}] for the sliders; got {logits.tolist()}")
+    logits = _check_slider_logits(logits)
     names = _class_names(class_names, logits.size)
     canvas = Canvas()
     left = Bars(canvas, canvas.axes[0], names, (-2 * LOGIT_RANGE, 2 * LOGIT_RANGE), fmt="{:.2f}",
@@ -636,8 +629,7 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
         left.update(n["shifted_logits"], note=f"shift = {n['shift']:+.2f}")
         right.update(n["probs"], marked=n["argmax"], note=f"T = {n['temperature']:.2f}   sum = {sum(n['probs']):.3f}")
 
-    controls = {f"z{k}": _slider(f"z{k}: logit of {names[k]}", v, -LOGIT_RANGE, LOGIT_RANGE)
-                for k, v in enumerate(logits)}
+    controls = _logit_sliders(logits, names)
     controls["temperature"] = _slider("temperature T", 1.0, 0.1, 5.0, 0.05)
     controls["shift"] = _slider("shift added to every logit", 0.0, -5.0, 5.0)
     return Explorer(
