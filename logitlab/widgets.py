@@ -541,6 +541,8 @@ class Explorer:
             options = getattr(control, "options", None)
             if options is not None and value not in [o[1] if isinstance(o, tuple) else o for o in options]:
                 raise ValueError(f"{name} is {value!r}: expected one of {list(options)}")
+            if isinstance(control.value, bool) and not isinstance(value, bool):
+                raise ValueError(f"{name} is {value!r}: expected True or False")
             if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
                 low, high = control.base ** low, control.base ** high
             if low is not None and not (isinstance(value, (int, float)) and low <= value <= high):

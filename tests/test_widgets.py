@@ -191,6 +191,7 @@ def test_grid_around_covers_the_data():
     (lambda: w.fused_op_explorer(logits=[[1.0, 2.0]]), "one row"),
     (lambda: w.double_softmax_explorer(logits=[100.0, 0.0]), "sliders"),
     (lambda: w.training_explorer(object()), "recorder.run"),
+    (lambda: w.double_softmax_explorer().set(double="yes"), "True or False"),
 ])
 def test_bad_arguments_raise_clear_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
@@ -227,3 +228,17 @@ def test_png_is_a_valid_image_of_the_figure():
     assert image.size == tuple(int(v) for v in exp._canvas.figure.canvas.get_width_height(physical=True))
     pixels = np.asarray(image.convert("RGB"))
     assert (pixels == 255).all(axis=-1).mean() < 0.95  # something is drawn
+
+
+def test_bench_report_ends_with_the_bench_line():
+    import io
+    import re
+
+    from logitlab import bench
+
+    out = io.StringIO()
+    bench.report(out=out, steps=6)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[0] for line in lines[1:9]] == [
+        "logit", "score", "softmax", "cross_entropy", "stability", "fused_op", "double_softmax", "training"]
+    assert re.fullmatch(r"bench: median_ms=\d+\.\d p95_ms=\d+\.\d worst=[a-z_]+ baseline_median_ms=\d+\.\d", lines[-1])
