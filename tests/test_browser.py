@@ -193,7 +193,7 @@ def test_lesson_runs_and_its_sliders_redraw(lab, browser, lesson):
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab}/lab/tree/notebooks/{lesson.notebook.name}?token={TOKEN}")
+        page.goto(f"{lab}/lab/workspaces/{lesson.stem}/tree/notebooks/{lesson.notebook.name}?token={TOKEN}")
         page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                                "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
