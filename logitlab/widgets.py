@@ -95,11 +95,6 @@ def _class_names(class_names, classes):
     return names
 
 
-def _rounded(values, digits=4):
-    """Plain Python floats rounded for display and for stable text summaries."""
-    return [round(float(v), digits) for v in np.ravel(values)]
-
-
 # ---------------------------------------------------------------- pure functions (inputs -> numbers)
 
 
@@ -242,13 +237,13 @@ def training_numbers(run, epoch, point=0):
 class Canvas:
     """An off-screen matplotlib figure redrawn in place: static parts once, changing artists per move."""
 
-    def __init__(self, width=7.2, height=3.0, ncols=2, **subplot_kw):
+    def __init__(self, width=7.2, height=3.0, ncols=2):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         self.figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
         FigureCanvasAgg(self.figure)
-        axes = self.figure.subplots(1, ncols, squeeze=False, **subplot_kw)[0]
+        axes = self.figure.subplots(1, ncols, squeeze=False)[0]
         self.axes = list(axes)
         for ax in self.axes:
             ax.spines[["top", "right"]].set_visible(False)
@@ -341,11 +336,18 @@ class CachedText(Text):
         scratch.clear()
         super().draw(scratch)
         pixels = np.asarray(scratch.buffer_rgba())
-        rows = np.flatnonzero(pixels[:, :, 3].any(axis=1))
-        cols = np.flatnonzero(pixels[:, :, 3].any(axis=0))
+        # Look for the drawn pixels only around the text (and its box), not over the whole canvas.
+        box = self.get_window_extent(scratch)
+        if self._bbox_patch is not None:
+            box = box.union([box, self._bbox_patch.get_window_extent(scratch)])
+        x0, x1 = max(int(box.x0) - 4, 0), min(int(box.x1) + 5, size[0])
+        y0, y1 = max(size[1] - int(box.y1) - 5, 0), min(size[1] - int(box.y0) + 4, size[1])
+        alpha = pixels[y0:y1, x0:x1, 3]
+        rows = np.flatnonzero(alpha.any(axis=1))
+        cols = np.flatnonzero(alpha.any(axis=0))
         if rows.size == 0:
             return None, 0, 0
-        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        top, bottom, left, right = y0 + rows[0], y0 + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1
         image = pixels[top:bottom, left:right][::-1].copy()  # draw_image takes rows bottom-up
         # draw_image places the image's lower-left corner, in pixels from the canvas' bottom.
         return image, left - round(anchor[0]), (size[1] - bottom) - round(anchor[1])
@@ -388,7 +390,7 @@ class AxesPicture(Artist):
 
 def _text(ax, x, y, **kwargs):
     """A label that changes with the sliders (see CachedText); data coordinates unless `transform` says otherwise."""
-    text = CachedText(x, y, "", **kwargs)
+    text = CachedText(x, y, kwargs.pop("text", ""), **kwargs)
     ax.add_artist(text)
     text.set_clip_on(False)
     return text
@@ -398,7 +400,9 @@ class Bars:
     """Labelled bars whose heights (and printed values) change in place."""
 
     def __init__(self, canvas, ax, names, ylim, colours=None, fmt="{:.3f}", ylabel="", title="",
-                 offset=0.0, width=0.65, fontsize=10):
+                 offset=0.0, width=0.65, fontsize=10, mark="argmax"):
+        from matplotlib.transforms import offset_copy
+
         self.ax, self.ylim, self.fmt = ax, ylim, fmt
         colours = colours or [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(len(names))]
         x = np.arange(len(names))
@@ -417,6 +421,10 @@ class Bars:
             ax.set_title(title + "\n", fontsize=11)
         self.note = canvas.moving(_text(ax, 0.5, 1.01, transform=ax.transAxes, ha="center", va="bottom",
                                           fontsize=10, color="#333333"))
+        # The marked bar's word sits one line above its value: a separate label, so it is always in the cache.
+        self.mark = canvas.moving(_text(ax, 0, 0, text=mark, ha="center", va="bottom", fontsize=fontsize,
+                                        fontweight="bold", transform=offset_copy(ax.transData, ax.figure,
+                                                                                 y=1.3 * fontsize, units="points")))
 
     def update(self, values, marked=None, note=""):
         """Set bar heights; print each value on its bar; hatch and label the `marked` bar."""
@@ -427,10 +435,13 @@ class Bars:
             bar.set_height(min(max(shown, low), high))
             bar.set_hatch("//" if k == marked else None)
             text = self.fmt.format(value) if np.isfinite(value) else str(value)
-            label.set_text(text + ("\nargmax" if k == marked else "") if marked is not None else text)
+            label.set_text(text)
             top = min(shown, high - 6 * pad) if shown >= 0 else max(shown, low + 6 * pad)
             label.set_position((self.x[k], top + pad if shown >= 0 else top - pad))
             label.set_va("bottom" if shown >= 0 else "top")
+            if k == marked:
+                self.mark.set_position((self.x[k], top + pad))
+        self.mark.set_visible(marked is not None)
         self.note.set_text(note)
 
 
@@ -603,9 +614,7 @@ def logit_explorer(p=0.8, z=1.0):
 
 def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
     """Lessons 00/03: a slider per logit, a temperature and a shift; bars of the softmax probabilities."""
-    logits = _logits_vector(logits)
-    if np.abs(logits).max() > LOGIT_RANGE:
-        raise ValueError(f"logits must lie in [-{LOGIT_RANGE:g}, {LOGIT_RANGE:g}] for the sliders; got {logits.tolist()}")
+    logits = _check_slider_logits(logits)
     names = _class_names(class_names, logits.size)
     canvas = Canvas()
     left = Bars(canvas, canvas.axes[0], names, (-2 * LOGIT_RANGE, 2 * LOGIT_RANGE), fmt="{:.2f}",
@@ -620,8 +629,7 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
         left.update(n["shifted_logits"], note=f"shift = {n['shift']:+.2f}")
         right.update(n["probs"], marked=n["argmax"], note=f"T = {n['temperature']:.2f}   sum = {sum(n['probs']):.3f}")
 
-    controls = {f"z{k}": _slider(f"z{k}: logit of {names[k]}", v, -LOGIT_RANGE, LOGIT_RANGE)
-                for k, v in enumerate(logits)}
+    controls = _logit_sliders(logits, names)
     controls["temperature"] = _slider("temperature T", 1.0, 0.1, 5.0, 0.05)
     controls["shift"] = _slider("shift added to every logit", 0.0, -5.0, 5.0)
     return Explorer(
@@ -792,7 +800,8 @@ def fused_op_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
     label_id = _label_id(label_id, logits.size)
     names = [f"class {k}" for k in range(logits.size)]
     canvas = Canvas()
-    probs = Bars(canvas, canvas.axes[0], names, (0, 1.3), ylabel="probability", title="softmax(logits)")
+    probs = Bars(canvas, canvas.axes[0], names, (0, 1.3), ylabel="probability", title="softmax(logits)",
+                 mark="true class")
     grads = Bars(canvas, canvas.axes[1], names, (-1.35, 1.35), fmt="{:+.3f}", ylabel="d loss / d logit",
                  title="gradient = softmax - labels")
 
@@ -801,8 +810,6 @@ def fused_op_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
 
     def draw(n):
         probs.update(n["probs"], marked=n["label_id"], note=f"loss = -log q[{n['label_id']}] = {n['loss']:.4f}")
-        for k, lab in enumerate(probs.labels):
-            lab.set_text(lab.get_text().replace("argmax", "true class"))
         grads.update(n["grad"], note="< 0: pushed up · > 0: pushed down")
 
     controls = {**_logit_sliders(logits, names), "label_id": _label_dropdown(label_id, names)}
