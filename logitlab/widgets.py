@@ -543,13 +543,18 @@ class Explorer:
                 raise ValueError(f"{name} is {value!r}: expected one of {list(options)}")
             if isinstance(control.value, bool) and not isinstance(value, bool):
                 raise ValueError(f"{name} is {value!r}: expected True or False")
+            is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            if isinstance(control.value, int) and not isinstance(control.value, bool) and not (
+                    is_number and float(value).is_integer()):
+                raise ValueError(f"{name} is {value!r}: expected a whole number")
             if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
                 low, high = control.base ** low, control.base ** high
-            if low is not None and not (isinstance(value, (int, float)) and low <= value <= high):
+            if low is not None and not (is_number and low <= value <= high):
                 raise ValueError(f"{name} is {value!r}: expected a number from {low:g} to {high:g}")
         with self._hold():
             for name, value in values.items():
-                self.controls[name].value = value
+                control = self.controls[name]
+                control.value = int(value) if isinstance(control.value, int) and not isinstance(value, bool) else value
         self._refresh()
         return self
 

@@ -157,7 +157,7 @@ def test_training_explorer_epoch_slider(recorded_run):
     model, run = recorded_run
     exp = ll.widgets.training_explorer(run)
     first = exp.png
-    exp.set(epoch=5, point=1)
+    exp.set(epoch=np.int64(5), point=1)
     assert exp.png != first
     close(exp.numbers["logits"], model(run.points[1:2]).numpy()[0], tol=1e-5)
     close(exp.numbers["probs"], ll.softmax(exp.numbers["logits"]))
@@ -171,6 +171,12 @@ def test_grid_around_covers_the_data():
     close(grid[-1, -1], [2.0, 5.0])
     with pytest.raises(ValueError, match="shape"):
         ll.training.grid_around(np.zeros((4, 3)))
+
+
+def bench_run():
+    from logitlab.bench import synthetic_run
+
+    return synthetic_run(epochs=20)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -192,6 +198,8 @@ def test_grid_around_covers_the_data():
     (lambda: w.double_softmax_explorer(logits=[100.0, 0.0]), "sliders"),
     (lambda: w.training_explorer(object()), "recorder.run"),
     (lambda: w.double_softmax_explorer().set(double="yes"), "True or False"),
+    (lambda: w.training_explorer(bench_run()).set(epoch=2.5), "whole number"),
+    (lambda: w.training_explorer(bench_run()).set(epoch=99), "from 0 to 20"),
 ])
 def test_bad_arguments_raise_clear_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
