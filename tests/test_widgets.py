@@ -250,3 +250,20 @@ def test_bench_report_ends_with_the_bench_line():
     assert [line.split()[0] for line in lines[1:9]] == [
         "logit", "score", "softmax", "cross_entropy", "stability", "fused_op", "double_softmax", "training"]
     assert re.fullmatch(r"bench: median_ms=\d+\.\d p95_ms=\d+\.\d worst=[a-z_]+ baseline_median_ms=\d+\.\d", lines[-1])
+
+
+def test_stored_explorer_outputs_show_a_picture_without_a_kernel():
+    """Every lesson cell that shows an explorer keeps a PNG and the text summary (GitHub, nbviewer)."""
+    from logitlab import course
+
+    found = 0
+    for lesson in course.lessons():
+        for cell in course.read_notebook(lesson.notebook)["cells"]:
+            source = course.cell_source(cell)
+            if cell["cell_type"] != "code" or "_explorer(" not in source.strip().splitlines()[-1]:
+                continue
+            found += 1
+            data = {key for out in cell["outputs"] for key in out.get("data", {})}
+            assert {"image/png", "text/plain"} <= data, f"{lesson.stem}: an explorer cell lacks its stored picture"
+            assert course.WIDGET_VIEW not in data, f"{lesson.stem}: widget view stored (run make notebooks)"
+    assert found >= 1
