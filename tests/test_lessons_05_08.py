@@ -178,7 +178,7 @@ def test_lesson_06_uses_every_op_the_syllabus_lists_and_checks_each_against_nump
     for op in ["tf.nn.softmax(", "tf.nn.log_softmax(", "tf.nn.softmax_cross_entropy_with_logits(",
                "tf.nn.sparse_softmax_cross_entropy_with_logits(", "tf.nn.sigmoid_cross_entropy_with_logits(",
                "CategoricalCrossentropy(from_logits=True", "SparseCategoricalCrossentropy(from_logits=True",
-               "BinaryCrossentropy(from_logits=True", 'reduction="sum"', "reduction=None", "axis=0",
+               "BinaryCrossentropy(from_logits=True", '("sum_over_batch_size", "sum", None)', "reduction=None", "axis=0",
                "tf.stop_gradient(", "tf.GradientTape(", "tf.compat.v1.Session(", "tf.compat.v1.log(", "tf.math.log("]:
         assert op in code, f"lesson 06 does not use {op}"
     text = all_output("06")
