@@ -130,9 +130,14 @@ def report(out=sys.stdout, steps=STEPS):
 
 def run_in_kernel(timeout=600):
     """Start a fresh Python kernel, run `report()` there (so widget messages really go out), relay its output."""
-    from jupyter_client.manager import start_new_kernel
+    from jupyter_client.manager import KernelManager
 
-    manager, client = start_new_kernel(kernel_name="python3")
+    # Local sockets: the kernel warns about unencrypted TCP, and the benchmark needs no network.
+    manager = KernelManager(kernel_name="python3", transport="ipc")
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
     failed = []
 
     def relay(msg):
