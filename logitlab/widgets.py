@@ -301,11 +301,12 @@ class CachedText(Text):
 
     _cache = {}
     _scratch = {}
-    MAX_ENTRIES = 4096
+    MAX_ENTRIES = 2048  # a few MB of small bitmaps at most
 
     def _key(self, renderer):
-        return (self.get_text(), hash(self.get_fontproperties()), self.get_color(), self.get_ha(), self.get_va(),
-                self.get_linespacing(), repr(self._bbox_patch and self._bbox_patch.get_boxstyle()), renderer.dpi)
+        return (self.get_text(), hash(self.get_fontproperties()), str(self.get_color()), self.get_ha(), self.get_va(),
+                self.get_rotation(), self.get_linespacing(), repr(self._bbox_patch and self._bbox_patch.get_boxstyle()),
+                renderer.dpi)
 
     def draw(self, renderer):
         if not self.get_visible() or not self.get_text():
