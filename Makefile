@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab test notebooks check install clean
+.PHONY: lab test notebooks check install clean bench
 
 install: $(STAMP)
 
@@ -39,6 +39,9 @@ test: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)
+
+bench: $(STAMP)
+	$(PY) -m logitlab bench
 
 check: $(STAMP)
 	$(PY) -m logitlab check

@@ -25,6 +25,17 @@ from logitlab.numerics import (  # noqa: E402
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # `ll.widgets` and `ll.training` load on first use, so `import logitlab` stays light
+    # (no matplotlib, ipywidgets or TensorFlow until a lesson asks for them).
+    if name in ("widgets", "training"):
+        import importlib
+
+        return importlib.import_module(f"logitlab.{name}")
+    raise AttributeError(f"module 'logitlab' has no attribute {name!r}")
+
+
 __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",

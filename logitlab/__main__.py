@@ -28,6 +28,13 @@ def cmd_check(args):
     return 1 if stale or messy else 0
 
 
+def cmd_bench(args):
+    """Time every explorer's slider moves in a fresh kernel, beside a new-figure-per-move baseline."""
+    from logitlab import bench
+
+    return bench.run_in_kernel()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m logitlab", description="Logits Lab course tooling.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +43,8 @@ def main(argv=None):
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
     run.set_defaults(func=cmd_notebooks)
     sub.add_parser("check", help="fail if navigation or notebook JSON is stale").set_defaults(func=cmd_check)
+    sub.add_parser("bench", help="time every explorer's slider moves (prints a table and a bench: line)").set_defaults(
+        func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 

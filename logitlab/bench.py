@@ -1,0 +1,148 @@
+"""`make bench`: how long each explorer takes to answer a slider move, in a real kernel.
+
+Every explorer is driven through STEPS slider moves (setting the control's value from Python redraws
+synchronously and sends the new picture over the widget's comm). The same run times the common
+pattern on the softmax explorer's picture: a new matplotlib figure per move, as `interact` with
+`plt.show()` does. The last line is machine-readable:
+
+    bench: median_ms=... p95_ms=... worst=... baseline_median_ms=...
+"""
+
+import sys
+import time
+from types import SimpleNamespace
+
+import numpy as np
+
+STEPS = 200
+
+
+def sweep(low, high, steps=STEPS):
+    """Values going up and back down across a slider's range, so every step changes the picture."""
+    half = np.linspace(low, high, steps // 2 + 1)
+    return np.concatenate([half[1:], half[::-1][1:]])[:steps].tolist()
+
+
+def synthetic_run(epochs=20, classes=3, steps=60, seed=0):
+    """A recorded-looking training run made with NumPy (a softmax regression growing sharper), so the
+    benchmark needs no TensorFlow."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 2, (classes, 2))
+    points = centres + rng.normal(0, 0.5, (classes, 2))
+    xs = np.linspace(-5, 5, steps)
+    grid = np.stack(np.meshgrid(xs, xs), axis=-1)
+    logits, grid_probs = [], []
+    for epoch in range(epochs + 1):
+        weight = epoch / epochs * 2
+        logits.append(-weight * ((points[:, None, :] - centres[None]) ** 2).sum(-1))
+        scores = -weight * ((grid[..., None, :] - centres) ** 2).sum(-1)
+        scores -= scores.max(-1, keepdims=True)
+        grid_probs.append(np.exp(scores) / np.exp(scores).sum(-1, keepdims=True))
+    return SimpleNamespace(points=points, grid=grid, label_ids=np.arange(classes), logits=logits,
+                           grid_probs=grid_probs, losses=[None] + [1.0 / (e + 1) for e in range(epochs)])
+
+
+def cases():
+    """(name, explorer, control name, values) for every explorer."""
+    from logitlab import widgets as w
+
+    return [
+        ("logit", w.logit_explorer(), "p", sweep(0.01, 0.99)),
+        ("score", w.score_explorer(), "b0", sweep(-5, 5)),
+        ("softmax", w.softmax_explorer(), "z0", sweep(-6, 6)),
+        ("cross_entropy", w.cross_entropy_explorer(), "p_true", sweep(0.01, 1.0)),
+        ("stability", w.stability_explorer(), "scale", np.exp(sweep(0, np.log(1000))).tolist()),
+        ("fused_op", w.fused_op_explorer(), "z1", sweep(-6, 6)),
+        ("double_softmax", w.double_softmax_explorer(), "z0", sweep(-6, 6)),
+        ("training", w.training_explorer(synthetic_run()), "epoch", [i % 21 for i in range(1, STEPS + 1)]),
+    ]
+
+
+def time_moves(control, values):
+    """Milliseconds each `control.value = v` took (the redraw is synchronous)."""
+    times = []
+    for value in values:
+        start = time.perf_counter()
+        control.value = value
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def baseline_times(values):
+    """The common pattern: a new figure with the softmax explorer's two panels for every move, drawn and
+    encoded the way the inline backend shows `plt.show()` output, then closed."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    from logitlab import numerics
+
+    names = ["class 0", "class 1", "class 2"]
+    times = []
+    for value in values:
+        start = time.perf_counter()
+        logits = np.array([value, 1.0, 0.1])
+        probs = numerics.softmax(logits)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0), dpi=100)
+        left.bar(names, logits, color=["#0072B2", "#E69F00", "#009E73"])
+        right.bar(names, probs, color=["#0072B2", "#E69F00", "#009E73"])
+        for k in range(3):
+            left.text(k, logits[k], f"{logits[k]:.2f}", ha="center", va="bottom")
+            right.text(k, probs[k], f"{probs[k]:.3f}", ha="center", va="bottom")
+        left.set_ylim(-12, 12)
+        right.set_ylim(0, 1.3)
+        left.set_title("logits")
+        right.set_title("softmax(logits)")
+        fig.canvas.print_figure(io.BytesIO(), format="png", bbox_inches="tight")  # what the inline backend does
+        plt.close(fig)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def report(out=sys.stdout):
+    """Run every explorer and the baseline; print the table and the `bench:` line."""
+    rows = []
+    for name, explorer, control, values in cases():
+        time_moves(explorer.controls[control], values[:10])  # warm caches
+        times = time_moves(explorer.controls[control], values)
+        rows.append((name, float(np.median(times)), float(np.percentile(times, 95)), len(times)))
+    baseline_values = sweep(-6, 6)
+    baseline_times(baseline_values[:5])
+    base = baseline_times(baseline_values)
+    print(f"{'explorer':<16} {'median ms':>10} {'p95 ms':>8} {'steps':>6}", file=out)
+    for name, median, p95, steps in rows:
+        print(f"{name:<16} {median:>10.1f} {p95:>8.1f} {steps:>6}", file=out)
+    base_median = float(np.median(base))
+    print(f"{'baseline (new figure per move, softmax picture)':<16} {base_median:.1f} median, "
+          f"{np.percentile(base, 95):.1f} p95 over {len(base)} moves", file=out)
+    worst = max(rows, key=lambda r: r[1])
+    worst_p95 = max(r[2] for r in rows)
+    print(f"bench: median_ms={worst[1]:.1f} p95_ms={worst_p95:.1f} worst={worst[0]} "
+          f"baseline_median_ms={base_median:.1f}", file=out, flush=True)
+
+
+def run_in_kernel(timeout=600):
+    """Start a fresh Python kernel, run `report()` there (so widget messages really go out), relay its output."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    failed = []
+
+    def relay(msg):
+        kind, content = msg["header"]["msg_type"], msg["content"]
+        if kind == "stream":
+            (sys.stdout if content["name"] == "stdout" else sys.stderr).write(content["text"])
+        elif kind == "error":
+            failed.append(content["ename"])
+            sys.stderr.write("\n".join(content["traceback"]) + "\n")
+
+    try:
+        client.execute_interactive("import logitlab.bench\nlogitlab.bench.report()", timeout=timeout,
+                                   output_hook=relay)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    return 1 if failed else 0

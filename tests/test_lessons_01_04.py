@@ -1,0 +1,214 @@
+"""Lessons 01-04: their structure, and the syllabus's worked examples E1-E5 and E7 in their stored outputs.
+
+The numbers are read from the outputs `make notebooks` stored, and TensorFlow computes each worked
+example again here: what a lesson printed must be what TensorFlow says, and what the syllabus says.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+import logitlab  # noqa: F401  (before TensorFlow: silent import, oneDNN off as in the lessons)
+import tensorflow as tf
+from conftest import ROOT
+from logitlab import course
+
+LESSONS = {
+    "01": "01-math-logit",
+    "02": "02-logits-as-scores",
+    "03": "03-softmax",
+    "04": "04-cross-entropy",
+}
+EXPLORERS = {
+    "01": "logit_explorer",
+    "02": "score_explorer",
+    "03": "softmax_explorer",
+    "04": "cross_entropy_explorer",
+}
+Y_HAT = [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]
+Y_TRUE = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+
+
+def notebook(number):
+    return course.read_notebook(ROOT / "notebooks" / f"{LESSONS[number]}.ipynb")
+
+
+def cell_text_outputs(cell):
+    """What a reader sees printed under a code cell: stdout and text/plain results."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            parts.append(course.cell_source({"source": out["text"]}))
+        elif "text/plain" in out.get("data", {}):
+            parts.append(course.cell_source({"source": out["data"]["text/plain"]}))
+    return "".join(parts)
+
+
+def printed(number):
+    """Everything lesson `number` printed, in order."""
+    return "\n".join(cell_text_outputs(c) for c in notebook(number)["cells"] if c["cell_type"] == "code")
+
+
+def line_with(text, start):
+    lines = [line for line in text.splitlines() if line.startswith(start)]
+    assert lines, f"no printed line starts with {start!r}"
+    return lines[0]
+
+
+# ---------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("number", sorted(LESSONS))
+def test_lesson_opens_with_title_overview_and_goals(number):
+    first = notebook(number)["cells"][0]
+    text = course.cell_source(first)
+    assert first["cell_type"] == "markdown" and text.startswith("# "), "a lesson opens with its H1 title"
+    assert "You will learn to:" in text
+    goals = [line for line in text.splitlines() if line.startswith("- ")]
+    assert 3 <= len(goals) <= 5, f"'You will learn to' lists {len(goals)} items; the style asks for 3-5"
+
+
+@pytest.mark.parametrize("number", sorted(LESSONS))
+def test_one_setup_cell_holds_every_import(number):
+    cells = notebook(number)["cells"]
+    heading = next(i for i, c in enumerate(cells) if course.cell_source(c).startswith("## Setup"))
+    setup = cells[heading + 1]
+    assert setup["cell_type"] == "code"
+    assert course.cell_source(setup).splitlines()[0].startswith("import logitlab as ll"), "logitlab comes first"
+    importing = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
+                 and re.search(r"^\s*(import|from) \w", course.cell_source(c), re.M)]
+    assert importing == [heading + 1], f"imports belong in the setup cell only; cells {importing} import"
+
+
+@pytest.mark.parametrize("number", sorted(LESSONS))
+def test_lesson_closes_with_summary_then_navigation(number):
+    cells = notebook(number)["cells"]
+    assert course.NAV_TAG in cells[-1]["metadata"].get("tags", [])
+    summary = course.cell_source(cells[-2])
+    assert summary.startswith("## Summary")
+    assert 3 <= summary.count("\n- ") <= 5
+
+
+@pytest.mark.parametrize("number", sorted(LESSONS))
+def test_lesson_shows_its_explorer_with_a_suggestion(number):
+    cells = notebook(number)["cells"]
+    name = EXPLORERS[number]
+    shown = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
+             and f"ll.widgets.{name}(" in course.cell_source(c).splitlines()[-1]]
+    assert shown, f"lesson {number} never displays ll.widgets.{name}"
+    cell = cells[shown[0]]
+    assert any("image/png" in out.get("data", {}) for out in cell["outputs"]), "the stored output keeps the explorer's picture"
+    assert "**Try this:**" in course.cell_source(cells[shown[0] - 1]), "say what to try just before the explorer"
+
+
+def test_lesson_01_needs_no_tensorflow():
+    code = "\n".join(course.cell_source(c) for c in notebook("01")["cells"] if c["cell_type"] == "code")
+    assert "tensorflow" not in code and "tf." not in code
+
+
+def test_lesson_02_builds_the_syllabus_model():
+    text = "\n".join(course.cell_source(c) for c in notebook("02")["cells"])
+    assert "tf.keras.Input(shape=(784,))" in text
+    assert 'tf.keras.layers.Dense(128, activation="relu")' in text and "tf.keras.layers.Dense(10)" in text
+    out = printed("02")
+    assert "dense_1  units=10   activation=linear" in out
+    logits_block = out.split("logits, shape (3, 10)\n", 1)[1].split("smallest logit", 1)[0]
+    logits = np.array([float(x) for x in re.findall(r"-?\d+\.\d*", logits_block)])
+    assert logits.size == 30 and logits.min() < 0, "the raw outputs shown include negative numbers"
+    row_sums = [float(x) for x in re.findall(r"-?\d+\.\d*", line_with(out, "row sums       :"))]
+    assert len(row_sums) == 3 and not np.allclose(row_sums, 1.0, atol=0.05), "logit rows do not sum to 1"
+
+
+def test_lesson_02_two_class_softmax_is_the_sigmoid_of_the_difference():
+    pairs = tf.constant([[0.0, 2.0], [1.5, -0.5], [3.0, 3.0], [-1.0, 0.2]], dtype=tf.float64)
+    softmax_p1 = tf.nn.softmax(pairs)[:, 1].numpy()
+    sigmoid_gap = tf.math.sigmoid(pairs[:, 1] - pairs[:, 0]).numpy()
+    np.testing.assert_allclose(softmax_p1, sigmoid_gap, rtol=1e-12)
+    out = printed("02")
+    assert f"softmax(z)[1]     : {np.round(softmax_p1, 6)}" in out
+    assert f"sigmoid(z1 - z0)  : {np.round(sigmoid_gap, 6)}" in out
+    assert f"TensorFlow softmax(z)[1]   : {np.round(softmax_p1, 6)}" in out
+
+
+# ---------------------------------------------------------------- worked examples
+
+
+def test_e1_softmax_prints_the_float64_digits_in_numpy_and_tensorflow():
+    reference = tf.nn.softmax(tf.constant([[0.1, 0.3, 0.5, 0.9]], dtype=tf.float64)).numpy()
+    np.testing.assert_allclose(reference, [[0.16838508, 0.205666, 0.25120102, 0.37474789]], atol=5e-9)
+    expected = str(reference)
+    assert expected == "[[0.16838508 0.205666   0.25120102 0.37474789]]"
+    assert printed("03").count(expected) >= 2, "E1 is printed by the NumPy version and by the TensorFlow version"
+    text = "\n".join(course.cell_source(c) for c in notebook("03")["cells"] if c["cell_type"] == "markdown")
+    for migration in ("tf.Session()", "sess.run(tf.nn.softmax", "tf.math.log", "tf.compat.v1"):
+        assert migration in text, f"the TF 1 -> TF 2 note mentions {migration}"
+
+
+def test_e2_table_of_class_probabilities_and_argmax():
+    reference = tf.nn.softmax(tf.constant(Y_HAT, dtype=tf.float64)).numpy()
+    np.testing.assert_allclose(reference, [[0.227863, 0.61939586, 0.15274114],
+                                           [0.49674623, 0.20196195, 0.30129182]], atol=5e-9)
+    out = printed("03")
+    assert "Pr(class k) per training instance" in out
+    for i, row in enumerate(reference):
+        line = line_with(out, f"instance {i + 1} ")
+        assert [f"{p:.8f}" for p in row] == re.findall(r"\d\.\d{8}", line)
+        assert f"class {int(row.argmax()) + 1} (id {int(row.argmax())} in code)" in line
+    assert "class 2 (id 1 in code)" in line_with(out, "instance 1 ")
+    assert "class 1 (id 0 in code)" in line_with(out, "instance 2 ")
+
+
+def test_e3_cross_entropy_per_instance_manual_and_fused():
+    fused = tf.nn.softmax_cross_entropy_with_logits(labels=Y_TRUE, logits=tf.constant(Y_HAT, dtype=tf.float64))
+    manual = -tf.reduce_sum(Y_TRUE * tf.math.log(tf.nn.softmax(tf.constant(Y_HAT, dtype=tf.float64))), axis=1)
+    np.testing.assert_allclose(fused.numpy(), [0.4790107, 1.19967598], atol=5e-9)
+    np.testing.assert_allclose(manual.numpy(), fused.numpy(), rtol=1e-12)
+    out = printed("04")
+    losses, mean = str(fused.numpy()), f"{float(tf.reduce_mean(fused)):.5f}"
+    assert mean == "0.83934"
+    assert f"{losses}\nmean loss: {mean}" in out, "the NumPy version prints E3 and its mean"
+    assert f"manual: {losses}   mean {mean}" in out
+    assert f"fused : {losses}   mean {mean}" in out
+
+
+def test_e4_sum_and_mean_reduction():
+    logits = tf.constant([[1.0, 2.0, 3.0]] * 3)
+    labels = tf.constant([[0.0, 0.0, 1.0]] * 3)
+    probs = tf.nn.softmax(logits).numpy()
+    np.testing.assert_allclose(probs[0], [0.09003057, 0.24472848, 0.66524094], atol=5e-8)
+    loss = tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    total, mean = f"{float(tf.reduce_sum(loss)):.4f}", f"{float(tf.reduce_mean(loss)):.4f}"
+    assert total == "1.2228"
+    out = printed("04")
+    assert str(probs[:1])[1:-1] in out, "the softmax row E4 gives is printed"
+    assert f"sum  reduction: manual {total}   fused {total}" in out
+    assert f"mean reduction: manual {mean}   fused {mean}" in out
+
+
+def test_e5_shapes():
+    logits = tf.zeros([2, 5])
+    softmax_shape = tf.nn.softmax(logits).shape.as_list()
+    loss_shape = tf.nn.softmax_cross_entropy_with_logits(labels=tf.one_hot([3, 0], 5), logits=logits).shape.as_list()
+    assert (softmax_shape, loss_shape) == ([2, 5], [2])
+    out = printed("04")
+    assert f"logits  shape: [2, 5]\nsoftmax shape: {softmax_shape}\nloss    shape: {loss_shape}" in out
+
+
+def test_e7_math_logit_sign_and_round_trip():
+    out = printed("01")
+    assert line_with(out, "logit(0.5) =") == f"logit(0.5) = {float(tf.math.log(0.5 / (1 - 0.5)))}"
+    for p in [0.01, 0.3, 0.49, 0.51, 0.7, 0.99]:
+        z = float(tf.math.log(tf.constant(p, tf.float64) / (1 - p)))
+        line = line_with(out, f"logit({p:<4}) =")
+        assert f"= {z:+.4f}" in line
+        assert ("negative  <=>  p < 0.5" if p < 0.5 else "positive  <=>  p > 0.5") in line
+    zs = tf.constant([-4.0, -1.0, 0.0, 1.0, 4.0], tf.float64)
+    round_trip = tf.math.log(tf.math.sigmoid(zs) / (1 - tf.math.sigmoid(zs))).numpy()
+    np.testing.assert_allclose(round_trip, zs.numpy(), atol=1e-12)
+    assert f"logit(sigmoid(z))  : {np.round(round_trip, 10)}" in out
+    assert "both round trips?  : True True" in out
+    figures = [c for c in notebook("01")["cells"] if c["cell_type"] == "code"
+               and "logit(p_grid)" in course.cell_source(c)
+               and any("image/png" in o.get("data", {}) for o in c["outputs"])]
+    assert figures, "E7 is plotted: the logit curve"

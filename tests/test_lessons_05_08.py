@@ -1,0 +1,316 @@
+"""Lessons 05-08 as stored: their structure, the syllabus's worked examples E3-E6 in their outputs,
+and the claims they make, recomputed here with TensorFlow."""
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from logitlab import course
+
+tf = pytest.importorskip("tensorflow")  # pinned in requirements.txt; the reference for every number
+
+LESSONS = {
+    "05": ("05-numerical-stability", "stability_explorer"),
+    "06": ("06-fused-ops", "fused_op_explorer"),
+    "07": ("07-training-with-logits", "training_explorer"),
+    "08": ("08-pitfalls", "double_softmax_explorer"),
+}
+NUMBER = re.compile(r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)")
+E3_LOSSES = [0.4790107, 1.19967598]
+Y_HAT = np.array([[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]])
+Y_TRUE = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def notebook(number):
+    return course.read_notebook(ROOT / "notebooks" / f"{LESSONS[number][0]}.ipynb")
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def output_text(cell):
+    """What a cell showed as text: its stdout and the text/plain of its results."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            parts.append("".join(out["text"]))
+        parts.append("".join(out.get("data", {}).get("text/plain", "")))
+    return "".join(parts)
+
+
+def all_output(number):
+    return "\n".join(output_text(c) for c in code_cells(notebook(number)))
+
+
+def all_code(number):
+    return "\n".join(course.cell_source(c) for c in code_cells(notebook(number)))
+
+
+def line_starting(text, prefix):
+    lines = [line for line in text.splitlines() if line.lstrip().startswith(prefix)]
+    assert lines, f"no output line starts with {prefix!r}"
+    return lines[0]
+
+
+def numbers(line):
+    """The numbers printed on a line (nan and inf included), as floats."""
+    return [float(x) for x in NUMBER.findall(line.split(":", 1)[-1])]
+
+
+# ---------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("number", sorted(LESSONS))
+def test_lesson_follows_the_house_structure(number):
+    nb = notebook(number)
+    cells = nb["cells"]
+    first = course.cell_source(cells[0])
+    assert first.startswith("# "), "a lesson opens with its H1 title"
+    learn = first.split("You will learn to:", 1)
+    assert len(learn) == 2, "the opening cell has 'You will learn to:'"
+    assert 3 <= sum(line.startswith("- ") for line in learn[1].splitlines()) <= 5
+    setup = [i for i, c in enumerate(cells) if course.cell_source(c).strip() == "## Setup"]
+    assert len(setup) == 1, "one '## Setup' heading"
+    setup_cell = cells[setup[0] + 1]
+    assert setup_cell["cell_type"] == "code"
+    assert course.cell_source(setup_cell).startswith("import logitlab as ll")
+    for cell in code_cells(nb):
+        if cell is not setup_cell:
+            assert not re.search(r"^(import|from) \w", course.cell_source(cell), re.M), \
+                f"every import belongs in the setup cell: {course.cell_source(cell)[:80]!r}"
+    summary = [c for c in cells if course.cell_source(c).startswith("## Summary")]
+    assert len(summary) == 1
+    assert 3 <= sum(line.startswith("- ") for line in course.cell_source(summary[0]).splitlines()) <= 5
+    assert course.NAV_TAG in cells[-1]["metadata"].get("tags", []), "ends with the generated navigation"
+    assert all(c["execution_count"] is not None for c in code_cells(nb)), "run `make notebooks`"
+
+
+@pytest.mark.parametrize("number", sorted(LESSONS))
+def test_lesson_displays_its_explorer_with_a_suggestion(number):
+    nb = notebook(number)
+    name = LESSONS[number][1]
+    cells = [c for c in code_cells(nb) if f"ll.widgets.{name}(" in course.cell_source(c)]
+    assert len(cells) == 1, f"lesson {number} shows ll.widgets.{name}"
+    data = [o["data"] for o in cells[0]["outputs"] if "data" in o]
+    assert data and "image/png" in data[0], "the stored explorer keeps a picture for notebook viewers"
+    summary = "".join(data[0]["text/plain"])
+    assert summary.startswith(name.replace("_explorer", "").replace("_", "-") + " explorer"), summary
+    intro = nb["cells"][nb["cells"].index(cells[0]) - 1]
+    assert "**Try this:**" in course.cell_source(intro)
+
+
+# ---------------------------------------------------------------- lesson 05
+
+
+def test_lesson_05_shows_the_naive_formula_failing_and_the_stable_one_finite():
+    text = all_output("05")
+    assert math.isnan(numbers(line_starting(text, "probs:      "))[0])
+    assert math.isnan(numbers(line_starting(text, "loss if class 0 is true"))[-1])
+    assert math.isinf(numbers(line_starting(text, "loss if class 1 is true"))[-1])
+    assert numbers(line_starting(text, "loss if class 0 / 1 / 2 is true")) == [0.0, 1000.0, 2000.0]
+    rows = {}
+    for line in text.splitlines():
+        match = re.match(r"\s*(float16|float32|float64)\s+(\d+) \|(.*)", line)
+        if match:
+            rows[match[1], int(match[2])] = [float(x) for x in NUMBER.findall(match[3].replace("|", " "))]
+    assert len(rows) == 12, "the table has 3 dtypes x 4 scales"
+    for dtype in ("float32", "float16"):
+        naive_right, naive_wrong, log_of_softmax, log_softmax = rows[dtype, 1000]
+        assert math.isnan(naive_right) and math.isinf(naive_wrong) and math.isinf(log_of_softmax)
+        assert log_softmax == 2000
+    for (dtype, scale), row in rows.items():
+        # TensorFlow's own log_softmax agrees with the lesson's stable column, in every dtype.
+        logits = tf.constant(scale * np.array([1.0, 0.0, -1.0]), dtype=dtype)
+        reference = -float(tf.nn.log_softmax(logits)[2])
+        assert math.isfinite(row[3]) and row[3] == pytest.approx(reference, rel=2e-3)
+    # The naive formula written in TensorFlow fails the same way.
+    z = tf.constant([1000.0, 0.0, -1000.0])
+    naive = tf.exp(z) / tf.reduce_sum(tf.exp(z))
+    assert math.isnan(float(naive[0])) and float(naive[1]) == 0.0
+
+
+def test_lesson_05_checks_the_gradient_against_gradient_tape():
+    text = all_output("05")
+    assert "max |ours - GradientTape| =" in text
+    assert float(line_starting(text, "max |ours - GradientTape|").split("=")[1]) < 1e-12
+    logits = tf.Variable(Y_HAT)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=Y_TRUE, logits=logits))
+    grad = tape.gradient(loss, logits).numpy()
+    shown = [numbers(line) for line in text.split("GradientTape:\n", 1)[1].splitlines()[:2]]
+    np.testing.assert_allclose(shown, grad, atol=1e-6)
+    assert "tf.GradientTape" in all_code("05")
+
+
+# ---------------------------------------------------------------- lesson 06
+
+
+def test_lesson_06_reproduces_e3_e4_e5_e6():
+    text = all_output("06")
+    reference = tf.nn.softmax_cross_entropy_with_logits(labels=Y_TRUE, logits=Y_HAT).numpy()
+    np.testing.assert_allclose(reference, E3_LOSSES, atol=1e-8)
+    for prefix in ("manual:", "fused: "):  # E3, both ways
+        line = line_starting(text, prefix)
+        shown = numbers(line)
+        assert shown[:2] == E3_LOSSES and shown[2] == 0.83934 == round(float(reference.mean()), 5)
+    # E4: softmax per row, sum and mean of the per-row loss, both ways.
+    e4 = text.split("softmax of each row:", 1)[1]
+    assert e4.count("[0.09003057 0.24472848 0.66524094]") == 3
+    assert numbers(line_starting(text, "reduce_sum:").replace("manual", "").replace("fused", "")) == [1.2228, 1.2228]
+    assert numbers(line_starting(text, "reduce_mean:").replace("manual", "").replace("fused", "")) == [0.4076, 0.4076]
+    e4_loss = tf.nn.softmax_cross_entropy_with_logits(labels=[[0.0, 0.0, 1.0]] * 3, logits=[[1.0, 2.0, 3.0]] * 3)
+    assert round(float(tf.reduce_sum(e4_loss)), 4) == 1.2228
+    # E5: softmax keeps the shape, the fused op returns one loss per row.
+    assert "logits: (2, 5) -> softmax: (2, 5) -> softmax_cross_entropy_with_logits: (2,)" in text
+    # E6: the sparse op with labels [1, 2] gives E3's losses.
+    assert numbers(line_starting(text, "sparse, labels=[1, 2]:")) == E3_LOSSES
+    sparse = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[1, 2], logits=Y_HAT).numpy()
+    np.testing.assert_allclose(sparse, reference, atol=1e-12)
+
+
+def test_lesson_06_uses_every_op_the_syllabus_lists_and_checks_each_against_numpy():
+    code = all_code("06")
+    for op in ["tf.nn.softmax(", "tf.nn.log_softmax(", "tf.nn.softmax_cross_entropy_with_logits(",
+               "tf.nn.sparse_softmax_cross_entropy_with_logits(", "tf.nn.sigmoid_cross_entropy_with_logits(",
+               "CategoricalCrossentropy(from_logits=True", "SparseCategoricalCrossentropy(from_logits=True",
+               "BinaryCrossentropy(from_logits=True", '("sum_over_batch_size", "sum", None)', "reduction=None", "axis=0",
+               "tf.stop_gradient(", "tf.GradientTape(", "tf.compat.v1.Session(", "tf.compat.v1.log(", "tf.math.log("]:
+        assert op in code, f"lesson 06 does not use {op}"
+    text = all_output("06")
+    checks = [line for line in text.splitlines() if "agrees with NumPy:" in line]
+    assert len(checks) >= 14 and all(line.endswith("agrees with NumPy: True") for line in checks), checks
+    for name in ["tf.nn.softmax ", "tf.nn.log_softmax", "tf.nn.softmax_cross_entropy_with_logits ",
+                 "tf.nn.sparse_softmax_cross_entropy_with_logits", "tf.nn.sigmoid_cross_entropy_with_logits",
+                 "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy"]:
+        assert any(line.startswith(name) for line in checks), f"no NumPy check for {name}"
+
+
+def test_lesson_06_measures_fused_against_naive_and_shows_the_naive_one_breaking():
+    text = all_output("06")
+    for prefix in ("naive log(softmax) loss + gradient: ⏱", "fused op           loss + gradient: ⏱", "naive / fused:"):
+        assert re.search(re.escape(prefix) + r".*⏱? ?\d+\.\d+", text), f"no timing line {prefix!r}"
+    assert "batch, classes = 4096, 1000" in all_code("06")
+    assert "naive: mean loss nan, rows with a nan/inf gradient: 4096 of 4096" in text
+    assert re.search(r"fused: mean loss [\d.]+, rows with a nan/inf gradient: 0 of 4096", text)
+    assert "gradients agree: True" in text
+    # TensorFlow agrees: at extreme logits log(softmax) poisons the gradient, the fused op does not.
+    logits = tf.constant([[300.0, 0.0, -300.0]])
+    labels = tf.constant([[0.0, 1.0, 0.0]])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(logits)
+        naive = -tf.reduce_sum(labels * tf.math.log(tf.nn.softmax(logits)))
+        fused = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    assert not np.isfinite(tape.gradient(naive, logits).numpy()).all()
+    np.testing.assert_allclose(tape.gradient(fused, logits).numpy(), [[1.0, -1.0, 0.0]], atol=1e-6)
+
+
+def test_lesson_06_timings_are_sanitized_narrowly():
+    cfg = (ROOT / "tests" / "sanitize.cfg").read_text(encoding="utf-8")
+    pairs = re.findall(r"regex: (.*)\nreplace: (.*)", cfg)
+    timing = [(rx, rep) for rx, rep in pairs if "⏱" in rx]
+    assert len(timing) == 1
+    rx, rep = timing[0]
+    assert re.sub(rx, rep, "naive / fused: ⏱ 1.93×") == "naive / fused: ⏱ TIME×"
+    assert re.sub(rx, rep, "mean loss 11.2799, 0 of 4096") == "mean loss 11.2799, 0 of 4096"
+
+
+# ---------------------------------------------------------------- lesson 07
+
+
+def test_lesson_07_trains_on_logits_and_predicts_with_a_softmax_model():
+    code = all_code("07")
+    assert "tf.keras.layers.Dense(3),  # no activation: logits" in code
+    assert "SparseCategoricalCrossentropy(from_logits=True)" in code
+    assert "tf.keras.Sequential([model, tf.keras.layers.Softmax()])" in code
+    assert "set_random_seed(0)" in code and "enable_op_determinism()" in code and "verbose=0" in code
+    assert "ll.training.LogitRecorder(" in code and "keras.datasets" not in code and "http" not in code
+    text = all_output("07")
+    first, last = line_starting(text, "epoch  1:"), line_starting(text, "epoch 30:")
+    assert numbers(last)[-2] < numbers(first)[-2] < math.log(3), "training lowers the loss below a uniform guess"
+    assert numbers(last)[-1] > 0.9, "the classifier learns the three clouds"
+    assert "same as softmax(logits): True" in text
+    assert "30 epochs recorded" in text
+
+
+def test_lesson_07_probability_model_equals_softmax_of_logits():
+    # The recipe the lesson teaches, checked with TensorFlow on a fresh model.
+    model = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(3)])
+    probability_model = tf.keras.Sequential([model, tf.keras.layers.Softmax()])
+    x = np.array([[0.5, -1.0], [2.0, 3.0]], dtype=np.float32)
+    np.testing.assert_allclose(probability_model(x).numpy(), tf.nn.softmax(model(x)).numpy(), atol=1e-6)
+
+
+# ---------------------------------------------------------------- lesson 08
+
+
+def test_lesson_08_pitfall_numbers_match_tensorflow():
+    text = all_output("08")
+    probs = tf.nn.softmax(Y_HAT.astype(np.float32))
+    cce = tf.keras.losses.CategoricalCrossentropy(from_logits=True)
+    wrong, right = float(cce(Y_TRUE, probs)), float(cce(Y_TRUE, Y_HAT))
+    line = line_starting(text, "Keras from_logits=True on probs:")
+    assert numbers(line) == [round(wrong, 5), round(right, 5)] and round(right, 5) == 0.83934
+    floor = -float(tf.nn.log_softmax([1.0, 0.0, 0.0])[0])
+    assert numbers(line_starting(text, "loss of a perfect prediction after a double softmax"))[0] == round(floor, 4)
+    # from_logits=False on raw logits: a near-zero loss for an unsure model.
+    shown = line_starting(text, "warnings: 0   loss: 1.2e-07")
+    reference = float(tf.keras.losses.CategoricalCrossentropy()([[1.0, 0.0, 0.0]], [[2.0, -1.0, 0.5]]))
+    right = float(tf.nn.softmax_cross_entropy_with_logits(labels=[[1.0, 0.0, 0.0]], logits=[[2.0, -1.0, 0.5]])[0])
+    assert reference < 1e-6 and numbers(shown)[-1] == round(right, 4)
+    assert "per-instance loss: [1.879, 0.0]" in text  # out-of-range tf.one_hot id -> zero row -> loss 0
+    assert "with axis=0, sums over classes: [1.0, 1.0, 1.0]" in text
+
+
+def test_lesson_08_prints_the_keras_warning_keras_really_gives():
+    text = all_output("08")
+    line = line_starting(text, "UserWarning:")
+    softmax_model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Softmax()])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss = tf.keras.losses.CategoricalCrossentropy(from_logits=True)(Y_TRUE, softmax_model(Y_HAT))
+    messages = [str(w.message) for w in caught]
+    assert messages and line == f"UserWarning: {messages[0]}"
+    assert round(float(loss), 5) == 0.83934, "Keras uses the logits behind its own softmax"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tf.keras.losses.CategoricalCrossentropy(from_logits=True)(Y_TRUE, tf.nn.softmax(Y_HAT))
+    assert not caught, "an eager tf.nn.softmax is not detected (the lesson says so)"
+    assert "warnings: 0" in text
+
+
+def test_keras_fit_repairs_its_own_softmax_under_from_logits_true_as_lesson_08_says():
+    x = np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)
+    losses, caught_per_model = [], []
+    for activation in (None, "softmax"):
+        tf.keras.utils.set_random_seed(0)
+        model = tf.keras.Sequential([tf.keras.Input(shape=(2,)), tf.keras.layers.Dense(3, activation=activation)])
+        model.compile(optimizer="sgd", loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(16), epochs=2, shuffle=False, verbose=0)
+        losses.append(history.history["loss"])
+        caught_per_model.append([str(w.message) for w in caught if "from_logits=True" in str(w.message)])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)
+    assert not caught_per_model[0] and caught_per_model[1]
+    assert "trains exactly like the same model without the activation" in all_markdown("08")
+
+
+def all_markdown(number):
+    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
+
+
+def test_lesson_08_ends_with_a_checklist():
+    nb = notebook("08")
+    checklist = [c for c in nb["cells"] if "## A checklist to keep" in course.cell_source(c)]
+    assert len(checklist) == 1
+    items = re.findall(r"^\d\. ", course.cell_source(checklist[0]), re.M)
+    assert len(items) >= 5
+    text = "\n".join(course.cell_source(c) for c in nb["cells"])
+    for pitfall in ["double softmax", "from_logits=False", "one-hot", "axis", "sum", "look like"]:
+        assert pitfall in text.lower() or pitfall in text, f"lesson 08 misses the pitfall {pitfall!r}"

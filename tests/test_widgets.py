@@ -1,0 +1,229 @@
+"""The explorers without a browser: drive their controls from Python and check the numbers they show
+against logitlab's reference numerics and TensorFlow."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import logitlab as ll
+from logitlab import widgets as w
+
+tf = pytest.importorskip("tensorflow")  # pinned in requirements.txt; the reference for every number
+
+
+def close(a, b, tol=1e-6):
+    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=tol, atol=tol)
+
+
+def test_import_logitlab_stays_light():
+    code = "import sys, logitlab; print(sorted(m for m in ('matplotlib', 'tensorflow', 'ipywidgets', 'keras') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_ll_widgets_is_reachable_after_import():
+    assert ll.widgets.softmax_explorer is w.softmax_explorer
+
+
+def test_softmax_explorer_sliders_temperature_and_shift():
+    exp = ll.widgets.softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=["cat", "dog", "bird"])
+    close(exp.numbers["probs"], ll.softmax([2.0, 1.0, 0.1]))
+    exp.controls["z2"].value = 3.0
+    close(exp.numbers["probs"], tf.nn.softmax(tf.constant([2.0, 1.0, 3.0], tf.float64)).numpy())
+    assert exp.numbers["argmax"] == 2
+    exp.set(temperature=2.5, z0=-1.0)
+    close(exp.numbers["probs"], ll.softmax(np.array([-1.0, 1.0, 3.0]) / 2.5))
+    before = exp.numbers["probs"]
+    exp.controls["shift"].value = 4.0  # adding a constant to every logit changes nothing
+    close(exp.numbers["shifted_logits"], [3.0, 5.0, 7.0])
+    close(exp.numbers["probs"], before, tol=1e-12)
+    assert "argmax 2 (bird)" in repr(exp)
+
+
+def test_logit_explorer_matches_reference():
+    exp = ll.widgets.logit_explorer(p=0.8, z=1.0)
+    close(exp.numbers["logit_p"], np.log(4.0))
+    exp.set(p=0.25, z=-2.0)
+    close(exp.numbers["logit_p"], ll.logit(0.25))
+    close(exp.numbers["sigmoid_z"], tf.math.sigmoid(tf.constant(-2.0, tf.float64)).numpy())
+    exp.controls["p"].value = 0.5
+    assert exp.numbers["logit_p"] == 0.0  # E7: logit(0.5) = 0
+
+
+def test_score_explorer_bias_moves_one_logit_and_the_prediction():
+    exp = ll.widgets.score_explorer()
+    x = np.array([1.0, 2.0])
+    weights = np.array([[1.0, -0.5], [0.2, 0.6], [-0.8, 0.9]])
+    close(exp.numbers["logits"], weights @ x)
+    assert exp.numbers["prediction"] == 1
+    before = np.array(exp.numbers["logits"])
+    exp.controls["b0"].value = 3.0
+    close(np.array(exp.numbers["logits"]) - before, [3.0, 0.0, 0.0])
+    assert exp.numbers["prediction"] == 0
+    exp.controls["w2"].value = 2.0
+    close(exp.numbers["logits"][2], 2.0 * 1.0 + 0.9 * 2.0)
+    close(exp.numbers["probs"], ll.softmax(exp.numbers["logits"]))
+
+
+def test_cross_entropy_explorer_loss_and_label_smoothing_match_keras():
+    exp = ll.widgets.cross_entropy_explorer(p_true=0.7)
+    close(exp.numbers["loss"], -np.log(0.7))
+    close(exp.numbers["contributions"], [-np.log(0.7), 0.0, 0.0])
+    exp.set(p_true=0.3, smoothing=0.1)
+    probs = np.array(exp.numbers["probs"])
+    close(probs, [0.3, 0.35, 0.35])
+    keras_loss = tf.keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    expected = keras_loss(np.array([[1.0, 0.0, 0.0]]), np.log(probs)[None]).numpy()
+    close(exp.numbers["loss"], expected, tol=1e-5)
+    close(exp.numbers["loss"], ll.cross_entropy(exp.numbers["labels"], np.log(probs)))
+    close(sum(exp.numbers["contributions"]), exp.numbers["loss"])
+
+
+def test_stability_explorer_naive_breaks_stable_matches_tensorflow():
+    exp = ll.widgets.stability_explorer(logits=(2.0, 1.0, 0.1), label_id=2)
+    close(exp.numbers["naive_loss"], exp.numbers["stable_loss"], tol=1e-5)
+    exp.set(scale=100.0, dtype="float32")
+    logits = np.array([200.0, 100.0, 10.0], np.float32)
+    assert not np.isfinite(exp.numbers["naive_loss"])  # exp(200) overflows float32
+    fused = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[2], logits=logits[None]).numpy()[0]
+    close(exp.numbers["stable_loss"], fused, tol=1e-5)
+    exp.set(scale=100.0, dtype="float64")
+    assert np.isfinite(exp.numbers["naive_loss"])  # float64 holds exp(200)
+    close(exp.numbers["naive_loss"], exp.numbers["stable_loss"], tol=1e-9)
+    exp.set(scale=10.0, dtype="float16")
+    assert not np.isfinite(exp.numbers["naive_loss"])  # exp(20) overflows float16
+    assert np.isfinite(exp.numbers["stable_loss"])
+
+
+def test_fused_op_explorer_loss_and_gradient_match_tensorflow():
+    exp = ll.widgets.fused_op_explorer(logits=(2.0, 1.0, 0.1), label_id=0)
+    exp.set(z1=3.5, label_id=2)
+    logits = tf.constant([[2.0, 3.5, 0.1]], tf.float64)
+    labels = tf.constant([[0.0, 0.0, 1.0]], tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        loss = tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    close(exp.numbers["loss"], loss.numpy()[0])
+    close(exp.numbers["grad"], tape.gradient(loss, logits).numpy()[0])
+    close(exp.numbers["grad"], ll.softmax_cross_entropy_grad(labels.numpy(), logits.numpy())[0])
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_double_softmax_explorer_matches_tensorflow(double):
+    exp = ll.widgets.double_softmax_explorer(logits=(2.0, 1.0, 0.1), label_id=0)
+    exp.set(z0=-1.0, double=double)
+    logits = tf.constant([[-1.0, 1.0, 0.1]], tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        seen = tf.nn.softmax(logits) if double else logits
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0], logits=seen)
+    close(exp.numbers["loss"], loss.numpy()[0])
+    close(exp.numbers["grad"], tape.gradient(loss, logits).numpy()[0])
+
+
+def test_double_softmax_flattens_the_gradient():
+    exp = ll.widgets.double_softmax_explorer(logits=(-1.0, 1.0, 0.1), label_id=0)
+    once = np.abs(exp.numbers["grad"]).sum()
+    exp.controls["double"].value = True
+    assert np.abs(exp.numbers["grad"]).sum() < once / 3
+
+
+@pytest.fixture(scope="module")
+def recorded_run():
+    tf.keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(c, 0.6, (30, 2)) for c in ([0, 0], [3, 0], [1.5, 2.5])]).astype("float32")
+    y = np.repeat([0, 1, 2], 30)
+    model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(8, activation="relu"),
+                                 tf.keras.layers.Dense(3)])
+    model.compile(optimizer=tf.keras.optimizers.Adam(0.05),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    recorder = ll.training.LogitRecorder(x[[0, 30, 60]], ll.training.grid_around(x, steps=20), label_ids=y[[0, 30, 60]])
+    model.fit(x, y, epochs=5, batch_size=32, callbacks=[recorder], verbose=0)
+    return model, recorder.run
+
+
+def test_logit_recorder_records_epoch_zero_and_every_epoch(recorded_run):
+    model, run = recorded_run
+    assert run.epochs == 5 and len(run.grid_probs) == 6 and run.losses[0] is None
+    assert np.asarray(run.grid_probs[-1]).shape == (20, 20, 3)
+    close(np.asarray(run.grid_probs[-1]).sum(axis=-1), np.ones((20, 20)), tol=1e-6)
+    close(run.logits[-1], model(run.points).numpy(), tol=1e-5)
+
+
+def test_training_explorer_epoch_slider(recorded_run):
+    model, run = recorded_run
+    exp = ll.widgets.training_explorer(run)
+    first = exp.png
+    exp.set(epoch=5, point=1)
+    assert exp.png != first
+    close(exp.numbers["logits"], model(run.points[1:2]).numpy()[0], tol=1e-5)
+    close(exp.numbers["probs"], ll.softmax(exp.numbers["logits"]))
+    assert exp.numbers["label_id"] == 1 and exp.numbers["loss"] == pytest.approx(run.losses[5])
+
+
+def test_grid_around_covers_the_data():
+    grid = ll.training.grid_around(np.array([[0.0, 1.0], [2.0, 5.0]]), steps=5, margin=0.0)
+    assert grid.shape == (5, 5, 2)
+    close(grid[0, 0], [0.0, 1.0])
+    close(grid[-1, -1], [2.0, 5.0])
+    with pytest.raises(ValueError, match="shape"):
+        ll.training.grid_around(np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: w.softmax_explorer(logits=[]), "empty"),
+    (lambda: w.softmax_explorer(logits=[1.0, float("nan")]), "NaN"),
+    (lambda: w.softmax_explorer(logits=[1.0]), "2 to 10 classes"),
+    (lambda: w.softmax_explorer(logits=[1.0, 2.0], class_names=["a"]), "one name per logit"),
+    (lambda: w.softmax_numbers([1.0, 2.0], temperature=0.0), "temperature"),
+    (lambda: w.softmax_numbers([1.0, 2.0], temperature=-1.0), "temperature"),
+    (lambda: w.softmax_explorer().set(temperature=0.0), "temperature"),
+    (lambda: w.softmax_explorer().set(z9=1.0), "no control z9"),
+    (lambda: w.logit_explorer(p=1.5), "p is 1.5"),
+    (lambda: w.logit_numbers(1.0, 0.0), "strictly between 0 and 1"),
+    (lambda: w.cross_entropy_explorer(p_true=0.0), "p_true"),
+    (lambda: w.stability_explorer(label_id=5), "label_id is 5"),
+    (lambda: w.stability_numbers([1.0, 2.0], 0, 1.0, "int8"), "dtype"),
+    (lambda: w.stability_explorer().set(dtype="float8"), "dtype"),
+    (lambda: w.fused_op_explorer(logits=[[1.0, 2.0]]), "one row"),
+    (lambda: w.double_softmax_explorer(logits=[100.0, 0.0]), "sliders"),
+    (lambda: w.training_explorer(object()), "recorder.run"),
+])
+def test_bad_arguments_raise_clear_value_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("make, control, value", [
+    (lambda: w.softmax_explorer(), "z1", 4.0),
+    (lambda: w.logit_explorer(), "p", 0.3),
+    (lambda: w.score_explorer(), "b2", 2.0),
+    (lambda: w.cross_entropy_explorer(), "p_true", 0.2),
+    (lambda: w.stability_explorer(), "scale", 300.0),
+    (lambda: w.fused_op_explorer(), "z2", 5.0),
+    (lambda: w.double_softmax_explorer(), "double", True),
+])
+def test_a_slider_move_redraws_the_same_figure_in_place(make, control, value):
+    exp = make()
+    figure, image, before, numbers = exp._canvas.figure, exp._image, bytes(exp._image.value), dict(exp.numbers)
+    exp.controls[control].value = value
+    assert exp._canvas.figure is figure and exp._image is image
+    assert bytes(exp._image.value) != before and bytes(exp._image.value).startswith(b"\x89PNG")
+    assert exp.numbers != numbers
+    bundle = exp._repr_mimebundle_()
+    assert {"text/plain", "image/png", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
+    assert bundle["text/plain"] == repr(exp)
+
+
+def test_png_is_a_valid_image_of_the_figure():
+    from PIL import Image
+    import io
+
+    exp = w.softmax_explorer()
+    image = Image.open(io.BytesIO(exp.png))
+    assert image.size == tuple(int(v) for v in exp._canvas.figure.canvas.get_width_height(physical=True))
+    pixels = np.asarray(image.convert("RGB"))
+    assert (pixels == 255).all(axis=-1).mean() < 0.95  # something is drawn
