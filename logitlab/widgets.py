@@ -301,11 +301,12 @@ class CachedText(Text):
 
     _cache = {}
     _scratch = {}
-    MAX_ENTRIES = 4096
+    MAX_ENTRIES = 2048  # a few MB of small bitmaps at most
 
     def _key(self, renderer):
-        return (self.get_text(), hash(self.get_fontproperties()), self.get_color(), self.get_ha(), self.get_va(),
-                self.get_linespacing(), repr(self._bbox_patch and self._bbox_patch.get_boxstyle()), renderer.dpi)
+        return (self.get_text(), hash(self.get_fontproperties()), str(self.get_color()), self.get_ha(), self.get_va(),
+                self.get_rotation(), self.get_linespacing(), repr(self._bbox_patch and self._bbox_patch.get_boxstyle()),
+                renderer.dpi)
 
     def draw(self, renderer):
         if not self.get_visible() or not self.get_text():
@@ -541,13 +542,20 @@ class Explorer:
             options = getattr(control, "options", None)
             if options is not None and value not in [o[1] if isinstance(o, tuple) else o for o in options]:
                 raise ValueError(f"{name} is {value!r}: expected one of {list(options)}")
+            if isinstance(control.value, bool) and not isinstance(value, bool):
+                raise ValueError(f"{name} is {value!r}: expected True or False")
+            is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            if isinstance(control.value, int) and not isinstance(control.value, bool) and not (
+                    is_number and float(value).is_integer()):
+                raise ValueError(f"{name} is {value!r}: expected a whole number")
             if hasattr(control, "base"):  # FloatLogSlider: min and max are exponents
                 low, high = control.base ** low, control.base ** high
-            if low is not None and not (isinstance(value, (int, float)) and low <= value <= high):
+            if low is not None and not (is_number and low <= value <= high):
                 raise ValueError(f"{name} is {value!r}: expected a number from {low:g} to {high:g}")
         with self._hold():
             for name, value in values.items():
-                self.controls[name].value = value
+                control = self.controls[name]
+                control.value = int(value) if isinstance(control.value, int) and not isinstance(value, bool) else value
         self._refresh()
         return self
 

@@ -157,7 +157,7 @@ def test_training_explorer_epoch_slider(recorded_run):
     model, run = recorded_run
     exp = ll.widgets.training_explorer(run)
     first = exp.png
-    exp.set(epoch=5, point=1)
+    exp.set(epoch=np.int64(5), point=1)
     assert exp.png != first
     close(exp.numbers["logits"], model(run.points[1:2]).numpy()[0], tol=1e-5)
     close(exp.numbers["probs"], ll.softmax(exp.numbers["logits"]))
@@ -171,6 +171,12 @@ def test_grid_around_covers_the_data():
     close(grid[-1, -1], [2.0, 5.0])
     with pytest.raises(ValueError, match="shape"):
         ll.training.grid_around(np.zeros((4, 3)))
+
+
+def bench_run():
+    from logitlab.bench import synthetic_run
+
+    return synthetic_run(epochs=20)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -191,6 +197,9 @@ def test_grid_around_covers_the_data():
     (lambda: w.fused_op_explorer(logits=[[1.0, 2.0]]), "one row"),
     (lambda: w.double_softmax_explorer(logits=[100.0, 0.0]), "sliders"),
     (lambda: w.training_explorer(object()), "recorder.run"),
+    (lambda: w.double_softmax_explorer().set(double="yes"), "True or False"),
+    (lambda: w.training_explorer(bench_run()).set(epoch=2.5), "whole number"),
+    (lambda: w.training_explorer(bench_run()).set(epoch=99), "from 0 to 20"),
 ])
 def test_bad_arguments_raise_clear_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
@@ -227,3 +236,34 @@ def test_png_is_a_valid_image_of_the_figure():
     assert image.size == tuple(int(v) for v in exp._canvas.figure.canvas.get_width_height(physical=True))
     pixels = np.asarray(image.convert("RGB"))
     assert (pixels == 255).all(axis=-1).mean() < 0.95  # something is drawn
+
+
+def test_bench_report_ends_with_the_bench_line():
+    import io
+    import re
+
+    from logitlab import bench
+
+    out = io.StringIO()
+    bench.report(out=out, steps=6)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[0] for line in lines[1:9]] == [
+        "logit", "score", "softmax", "cross_entropy", "stability", "fused_op", "double_softmax", "training"]
+    assert re.fullmatch(r"bench: median_ms=\d+\.\d p95_ms=\d+\.\d worst=[a-z_]+ baseline_median_ms=\d+\.\d", lines[-1])
+
+
+def test_stored_explorer_outputs_show_a_picture_without_a_kernel():
+    """Every lesson cell that shows an explorer keeps a PNG and the text summary (GitHub, nbviewer)."""
+    from logitlab import course
+
+    found = 0
+    for lesson in course.lessons():
+        for cell in course.read_notebook(lesson.notebook)["cells"]:
+            source = course.cell_source(cell)
+            if cell["cell_type"] != "code" or "_explorer(" not in source.strip().splitlines()[-1]:
+                continue
+            found += 1
+            data = {key for out in cell["outputs"] for key in out.get("data", {})}
+            assert {"image/png", "text/plain"} <= data, f"{lesson.stem}: an explorer cell lacks its stored picture"
+            assert course.WIDGET_VIEW not in data, f"{lesson.stem}: widget view stored (run make notebooks)"
+    assert found >= 1
