@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab test notebooks check install clean
+.PHONY: lab test notebooks check install clean exercises grade
 
 install: $(STAMP)
 
@@ -39,6 +39,16 @@ test: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)
+
+# Generate exercises/ from solutions/ with nbgrader (edit the solutions, never the exercises).
+exercises: $(STAMP)
+	$(PY) -m logitlab exercises
+
+# Grade a class: make grade SUBMISSIONS=path/to/submissions OUT=grading-out
+SUBMISSIONS ?= submissions
+OUT ?= grading-out
+grade: $(STAMP)
+	$(PY) -m logitlab grade $(SUBMISSIONS) --out $(OUT)
 
 check: $(STAMP)
 	$(PY) -m logitlab check
