@@ -31,6 +31,7 @@ ASSIGNMENT = "logits-lab"
 COURSE_ID = "logits-lab"
 RAISES = "raises-exception"
 MAX_OUTPUT_CHARS = 20_000
+CUT = f"... output cut at {MAX_OUTPUT_CHARS} characters ..."
 
 
 def notice(stem):
@@ -112,10 +113,10 @@ class LimitOutputSize(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         for out in cell.get("outputs", []):
             if isinstance(out.get("text"), str) and len(out["text"]) > MAX_OUTPUT_CHARS:
-                out["text"] = out["text"][:MAX_OUTPUT_CHARS] + f"\n... output cut at {MAX_OUTPUT_CHARS} characters ..."
+                out["text"] = out["text"][:MAX_OUTPUT_CHARS] + "\n" + CUT
             for key, value in out.get("data", {}).items():
                 if isinstance(value, str) and len(value) > MAX_OUTPUT_CHARS:
-                    out["data"][key] = value[:MAX_OUTPUT_CHARS] + f"\n... output cut at {MAX_OUTPUT_CHARS} characters ..."
+                    out["data"][key] = value[:MAX_OUTPUT_CHARS] + "\n" + CUT
         return cell, resources
 
 
@@ -135,17 +136,17 @@ c.LimitOutput.max_lines = 200
 # A deleted check cell is put back from the source (and so are edited ones, by checksum).
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.autograde_preprocessors = [
-    Execute, LimitOutputSize, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 """
 
 
-def _nbgrader(args, cwd, timeout, runtime_dir):
+def _nbgrader(args, cwd, timeout, runtime_dir, command=("-m", "nbgrader")):
     """Run an nbgrader command in `cwd`; kill it and its kernels if it takes longer than `timeout`."""
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime_dir), PYTHONUNBUFFERED="1",
                TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
-    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, *command, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         log, _ = proc.communicate(timeout=timeout)
@@ -191,14 +192,6 @@ def _submission_problem(path):
     return None
 
 
-def _timeout_reason(log, timeout):
-    if "DeadKernelError" in log or "Kernel died" in log:
-        return "the kernel died while running the notebook (does it call exit() or os._exit()?)"
-    if "Timeout waiting for execute reply" in log or "CellTimeoutError" in log:
-        return f"a cell ran longer than {timeout} s and was stopped (an infinite loop?)"
-    return ""
-
-
 class Course:
     """A temporary nbgrader course for one worker: sources from solutions/, its own gradebook."""
 
@@ -228,38 +221,84 @@ class Course:
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
             return float(gb.find_notebook(stem, ASSIGNMENT).max_score)
 
-    def grade(self, student, path):
-        """Autograde one submission and render its feedback; return (Grade, feedback html or None)."""
+    def _autograde(self, student, stem=None):
+        """Autograde a student (one notebook, or all submitted) and render feedback; return (exit code, log).
+
+        Both nbgrader steps run in one child process (see `_autograde_and_feedback`), which is
+        killed, with its kernels, if it runs past its budget.
+        """
+        return _nbgrader([str(self.root), student, stem or "*"], self.root, self.budget(1 if stem else 8),
+                         self.runtime, command=("-m", "logitlab.grading"))
+
+    def budget(self, notebooks):
+        """Seconds an autograde run may take in all before it is killed: generous, every cell may time out."""
+        return 60 + notebooks * 10 * self.timeout
+
+    def grade_student(self, student, paths):
+        """Autograde one student's submissions and render feedback; return [(Grade, feedback html or None)]."""
         from nbgrader.api import Gradebook
 
-        stem = path.stem
-        max_score = self.max_score(stem)
-        problem = _submission_problem(path)
-        if problem:
-            return Grade(student, stem, 0.0, max_score, problem), None
+        results, valid = {}, []
         submitted = self.root / "submitted" / student / ASSIGNMENT
         shutil.rmtree(submitted, ignore_errors=True)
         submitted.mkdir(parents=True)
-        shutil.copy(path, submitted / path.name)
-        # Generous for the whole notebook: every cell may use its own timeout.
-        budget = 60 + 3 * self.timeout * 10
-        code, log = _nbgrader(["autograde", ASSIGNMENT, "--student", student, "--notebook", stem, "--force"],
-                              self.root, budget, self.runtime)
-        graded = self.root / "autograded" / student / ASSIGNMENT / f"{stem}.ipynb"
-        if code is None:
-            return Grade(student, stem, 0.0, max_score, f"grading took longer than {budget} s and was stopped "
-                         "(an infinite loop that ignores interrupts?)"), None
-        if code != 0 or not graded.exists():
-            reason = _timeout_reason(log, self.timeout) or "nbgrader could not grade it: " + _last_error(log)
-            return Grade(student, stem, 0.0, max_score, reason), None
+        for path in paths:
+            problem = _submission_problem(path)
+            if problem:
+                results[path.stem] = Grade(student, path.stem, 0.0, self.max_score(path.stem), problem)
+            else:
+                shutil.copy(path, submitted / path.name)
+                valid.append(path.stem)
+        notes = {}
+        if valid:
+            code, log = self._autograde(student)
+            if code != 0:
+                # One notebook broke the run (a dead kernel, a loop that ignores interrupts):
+                # grade each notebook on its own so that only the broken one earns nothing.
+                for stem in valid:
+                    code, log = self._autograde(student, stem)
+                    if code is None:
+                        notes[stem] = (f"grading took longer than {self.budget(1)} s and was stopped "
+                                       "(an infinite loop that ignores interrupts?)")
+                    elif code != 0:
+                        notes[stem] = _failure_reason(log)
+        graded_dir = self.root / "autograded" / student / ASSIGNMENT
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
-            score = float(gb.find_submission_notebook(stem, ASSIGNMENT, student).score)
-        reason = _timeout_reason(log, self.timeout)
-        code, log = _nbgrader(["generate_feedback", ASSIGNMENT, "--student", student, "--notebook", stem, "--force"],
-                              self.root, 300, self.runtime)
-        page = self.root / "feedback" / student / ASSIGNMENT / f"{stem}.html"
-        feedback = page.read_text(encoding="utf-8") if code == 0 and page.exists() else None
-        return Grade(student, stem, score, max_score, reason), feedback
+            for stem in valid:
+                graded = graded_dir / f"{stem}.ipynb"
+                if stem in notes or not graded.exists():
+                    reason = notes.get(stem, "nbgrader could not grade it")
+                    results[stem] = Grade(student, stem, 0.0, self.max_score(stem), reason)
+                    continue
+                score = float(gb.find_submission_notebook(stem, ASSIGNMENT, student).score)
+                results[stem] = Grade(student, stem, score, self.max_score(stem), _output_notes(graded, self.timeout))
+        pages = {}
+        if valid:
+            for stem in valid:
+                page = self.root / "feedback" / student / ASSIGNMENT / f"{stem}.html"
+                if page.exists() and stem not in notes:
+                    pages[stem] = page.read_text(encoding="utf-8")
+        return [(results[stem], pages.get(stem)) for stem in sorted(results)]
+
+
+def _output_notes(graded_path, timeout):
+    """What went wrong while running an autograded notebook that nbgrader still scored: stopped cells, cut output."""
+    nb = json.loads(Path(graded_path).read_text(encoding="utf-8"))
+    cells = [json.dumps(cell.get("outputs", [])) for cell in nb["cells"]]
+    stopped = sum(1 for text in cells if '"ename": "CellTimeoutError"' in text)
+    cut = sum(1 for text in cells if CUT in text or "... Output truncated ..." in text)
+    notes = []
+    if stopped:
+        notes.append(f"{stopped} cell(s) ran longer than {timeout} s and were stopped (an infinite loop?)")
+    if cut:
+        notes.append(f"{cut} output(s) longer than {MAX_OUTPUT_CHARS} characters or 200 lines were cut")
+    return "; ".join(notes)
+
+
+def _failure_reason(log):
+    if "DeadKernelError" in log or "Kernel died" in log or "UnresponsiveKernelError" in log or "became unresponsive" in log:
+        return "the kernel died while running the notebook (does it call exit(), os._exit() or use too much memory?)"
+    return "nbgrader could not grade it: " + _last_error(log)
 
 
 def _last_error(log):
@@ -302,24 +341,30 @@ def grade_class(submissions, out, root=course.ROOT, timeout=30, workers=2, log=p
     start = time.perf_counter()
     results = []
     with tempfile.TemporaryDirectory(prefix="logitlab-grade-") as tmp:
-        workers = max(1, min(workers, len(jobs)))
+        workers = max(1, min(workers, len({student for student, _ in jobs})))
         courses = []
         for i in range(workers if jobs else 0):
             courses.append(Course(Path(tmp) / f"course-{i}", solutions, timeout, template=courses[0] if courses else None))
-        queues = [jobs[i::workers] for i in range(workers)]
+        by_student = {}
+        for student, path in jobs:
+            by_student.setdefault(student, []).append(path)
+        students = sorted(by_student)
+        queues = [students[i::workers] for i in range(workers)]
+        finished = []
 
         def run(index):
             done = []
-            for student, path in queues[index]:
-                grade, feedback = courses[index].grade(student, path)
-                done.append((grade, feedback))
-                note = f"  ({grade.reason})" if grade.reason else ""
-                log(f"[{len(results) + len(done):>3}/{len(jobs)}] {student}/{grade.exercise}: "
-                    f"{grade.score:g} / {grade.max_score:g}{note}")
+            for student in queues[index]:
+                for grade, feedback in courses[index].grade_student(student, by_student[student]):
+                    done.append((grade, feedback))
+                    finished.append(grade)
+                    note = f"  ({grade.reason})" if grade.reason else ""
+                    log(f"[{len(finished):>3}/{len(jobs)}] {student}/{grade.exercise}: "
+                        f"{grade.score:g} / {grade.max_score:g}{note}")
             return done
 
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for done in pool.map(run, range(len(queues))):
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for done in pool.map(run, range(workers)):
                 results.extend(done)
     results.sort(key=lambda r: (r[0].student, r[0].exercise))
     _write_results(out, results)
@@ -350,3 +395,31 @@ def _write_results(out, results):
             banner = f"<div style='border:2px solid #c00;padding:8px'><b>Note:</b> {html.escape(grade.reason)}</div>"
             feedback = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, feedback, count=1)
         page.write_text(feedback, encoding="utf-8")
+
+
+def _autograde_and_feedback(root, student, notebook):
+    """In a child process: nbgrader autograde, then generate_feedback, for one student of the course at root."""
+    from nbgrader.converters import Autograde, GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    from traitlets.config.loader import PyFileConfigLoader
+
+    _put_venv_on_path()
+    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+    coursedir = CourseDirectory(config=config, root=root, assignment_id=ASSIGNMENT, student_id=student,
+                                notebook_id=notebook)
+    autograde = Autograde(coursedir=coursedir, config=config)
+    autograde.force, autograde.create_student = True, True
+    result = capture_log(autograde)
+    print(result.get("log", ""), result.get("error", ""), flush=True)
+    if not result["success"]:
+        return 1
+    feedback = GenerateFeedback(coursedir=coursedir, config=config)
+    feedback.force = True
+    result = capture_log(feedback)
+    print(result.get("log", ""), result.get("error", ""), flush=True)
+    return 0 if result["success"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_autograde_and_feedback(*sys.argv[1:4]))
