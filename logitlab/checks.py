@@ -61,7 +61,7 @@ def _show(x):
         return repr(x)[:120]
     if arr.dtype == object:
         return repr(x)[:120]
-    text = np.array2string(arr, precision=4, separator=", ", threshold=12, suppress_small=False)
+    text = np.array2string(arr, separator=", ", threshold=12, formatter={"float_kind": lambda v: f"{v:.7g}"})
     return " ".join(text.split())
 
 
@@ -144,13 +144,6 @@ def _name(fn, default):
     """The learner's function name for messages (tasks in later lessons reuse a check)."""
     name = getattr(fn, "__name__", default)
     return name if name.isidentifier() else default
-
-
-def _rows_sum_to_one(values):
-    return np.allclose(np.sum(values, axis=-1), 1.0, atol=1e-3)
-
-
-PROBS_NOT_LOGITS = "these values sum to 1 per row: you passed probabilities where logits were expected"
 
 
 # ---------------------------------------------------------------- lesson 01: the math logit
@@ -359,7 +352,8 @@ def _ce_mistakes():
          "you returned one number for the whole batch: return one loss per row (reduce with a mean later)."),
         (lambda y, z: -numerics.cross_entropy(y, z), "the losses are negative: sign error. Cross-entropy is -sum(labels * log(probs))."),
         (lambda y, z: numerics.cross_entropy(y, numerics.softmax(z)),
-         "this is the loss of softmax(logits): you applied softmax twice. Take log_softmax of the raw logits once."),
+         "this is the loss of softmax(logits): the loss got probabilities where logits were expected, so softmax "
+         "ran twice (double softmax). Pass the raw logits."),
         (lambda y, z: -(np.asarray(y) * numerics.softmax(z)).sum(axis=-1),
          "you used the probabilities without their log: cross-entropy is -sum(labels * log(softmax(logits)))."),
         (lambda y, z: -(np.asarray(y) * np.log(np.asarray(z))).sum(axis=-1),
@@ -408,7 +402,8 @@ def check_sparse_cross_entropy(sparse_cross_entropy, hard=False, error=ValueErro
          "you returned one number for the whole batch: return one loss per row."),
         (lambda ids, z: -numerics.sparse_cross_entropy(ids, z), "the losses are negative: sign error, the loss is -log_softmax(logits)[label_id]."),
         (lambda ids, z: numerics.sparse_cross_entropy(ids, numerics.softmax(z)),
-         "this is the loss of softmax(logits): you applied softmax twice."),
+         "this is the loss of softmax(logits): the loss got probabilities where logits were expected, so softmax "
+         "ran twice (double softmax). Pass the raw logits."),
         (lambda ids, z: -numerics.log_softmax(z)[:, np.asarray(ids)],
          "you picked columns label_ids for every row: pick one entry per row, logp[np.arange(len(label_ids)), label_ids]."),
     ]
@@ -420,7 +415,7 @@ def check_sparse_cross_entropy(sparse_cross_entropy, hard=False, error=ValueErro
     big = np.array([[1000.0, 0.0, -1000.0]])
     _expect(name, sparse_cross_entropy, (np.array([2]), big), [2000.0], mistakes,
             nonfinite=f"the right loss is 2000. {STABLE_LOG}")
-    for bad in (np.array([1, 3]), np.array([-1, 0])):
+    for bad in (np.array([-1, 0]), np.array([1, 3])):
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -567,10 +562,9 @@ def check_logits_model(build_model):
     if activation == "softmax" or type(last).__name__ == "Softmax" or (
             (out >= 0).all() and np.allclose(out.sum(axis=-1), 1.0, atol=1e-5)):
         raise CheckFailed(
-            "build_model(2, 3): " + PROBS_NOT_LOGITS.replace("you passed probabilities where logits were expected",
-                                                            "the last layer applies softmax")
-            + ".\nEnd with Dense(num_classes) and no activation so the model outputs logits; "
-              "the loss applies softmax itself with from_logits=True."
+            "build_model(2, 3): these outputs sum to 1 per row, so the last layer applies softmax and the loss "
+            "would get probabilities where logits were expected.\nEnd with Dense(num_classes) and no activation; "
+            "the loss applies softmax itself with from_logits=True."
         )
     if activation not in (None, "linear"):
         raise CheckFailed(f"build_model(2, 3): the last layer uses activation '{activation}'; logits need none (activation=None).")
