@@ -18,14 +18,19 @@ def cmd_notebooks(args):
 
 
 def cmd_check(args):
-    """Fail if navigation or any notebook's JSON is out of date."""
+    """Fail if navigation, any notebook's JSON or any generated exercise is out of date."""
+    from logitlab import grading
+
     stale = course.update_navigation(check=True)
     messy = course.unnormalized(course.notebook_paths())
+    outdated = grading.generate_exercises(check=True)
     for path in stale:
         print(f"{path}: navigation is out of date; run `make notebooks`", file=sys.stderr)
     for path in messy:
         print(f"{path}: not normalized; run `make notebooks`", file=sys.stderr)
-    return 1 if stale or messy else 0
+    for path in outdated:
+        print(f"{path}: out of date; run `make exercises`", file=sys.stderr)
+    return 1 if stale or messy or outdated else 0
 
 
 def cmd_exercises(args):
@@ -59,7 +64,7 @@ def main(argv=None):
     run.add_argument("paths", nargs="*", help="notebooks to execute (default: notebooks/ and solutions/)")
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
     run.set_defaults(func=cmd_notebooks)
-    sub.add_parser("check", help="fail if navigation or notebook JSON is stale").set_defaults(func=cmd_check)
+    sub.add_parser("check", help="fail if navigation, notebook JSON or exercises are stale").set_defaults(func=cmd_check)
     gen = sub.add_parser("exercises", help="generate exercises/ from solutions/ with nbgrader")
     gen.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
     gen.set_defaults(func=cmd_exercises)
