@@ -88,7 +88,8 @@ def test_cli_check_reports_stale_navigation(tmp_path):
     import shutil
     copy = tmp_path / "course"
     shutil.copytree(ROOT / "notebooks", copy / "notebooks")
-    shutil.copytree(ROOT / "solutions", copy / "solutions")
+    if (ROOT / "solutions").exists():
+        shutil.copytree(ROOT / "solutions", copy / "solutions")
     shutil.copy(ROOT / "README.md", copy / "README.md")
     nb_path = copy / "notebooks" / "00-start-here.ipynb"
     nb = json.loads(nb_path.read_text())
