@@ -8,6 +8,7 @@ AssertionError that IPython shows as its message alone, so a learner never sees 
 from inside logitlab and nbgrader scores the test cell 0.
 """
 
+import textwrap
 import warnings
 
 import numpy as np
@@ -41,8 +42,9 @@ class CheckFailed(AssertionError):
     """A check that failed. The message is the feedback; IPython shows only the message."""
 
     def _render_traceback_(self):
-        lines = str(self).splitlines() or [""]
-        return [f"\x1b[0;31m✗ {lines[0]}\x1b[0m"] + [f"  {line}" for line in lines[1:]]
+        first, *rest = str(self).splitlines() or [""]
+        wrapped = [piece for line in rest for piece in textwrap.wrap(line, 96) or [""]]
+        return [f"\x1b[0;31m✗ {first}\x1b[0m"] + [f"  {line}" for line in wrapped]
 
 
 class NotAnswered(CheckFailed):
@@ -177,7 +179,7 @@ def check_logit(logit, hard=False):
 
 
 def check_sigmoid(sigmoid, hard=False):
-    """Check a learner's `sigmoid(z)`; `hard` adds z = +-1000, float16 and batches."""
+    """Check a learner's `sigmoid(z)`; `hard` adds z = ±1000, float16 and batches."""
     mistakes = [
         (lambda z: 1 / (1 + np.exp(np.asarray(z, float))),
          "sign error: you computed 1 / (1 + exp(z)). sigmoid(z) = 1 / (1 + exp(-z)) grows with z."),
@@ -199,7 +201,7 @@ def check_sigmoid(sigmoid, hard=False):
     _expect("sigmoid", sigmoid, (z16,), numerics.sigmoid(z16), mistakes, nonfinite=overflow, rtol=1e-3, atol=1e-3)
     grid = np.array([[-3.0, -1.0], [1.0, 3.0]])
     _expect("sigmoid", sigmoid, (grid,), numerics.sigmoid(grid), mistakes)
-    _passed("sigmoid", "z = +-1000 give 0 and 1 (no overflow), float16 works, a [2, 2] batch keeps its shape")
+    _passed("sigmoid", "z = ±1000 give 0 and 1 (no overflow), float16 works, a [2, 2] batch keeps its shape")
 
 
 # ---------------------------------------------------------------- lesson 02: logits as scores
@@ -263,7 +265,7 @@ def check_binary_probability(binary_probability, hard=False):
     _expect("binary_probability", binary_probability, (logits,), expected, mistakes,
             nonfinite="exp of a logit of 1000 overflows: compute sigmoid(z1 - z0) stably (see lesson 01's sigmoid).")
     if hard:
-        _passed("binary_probability", "logits of +-1000 give probabilities of 0 and 1 without overflow")
+        _passed("binary_probability", "logits of ±1000 give probabilities of 0 and 1 without overflow")
     else:
         _passed("binary_probability", "equal logits give 0.5 and the difference z1 - z0 decides the rest")
 
@@ -298,7 +300,7 @@ def _softmax_mistakes():
 
 
 def check_softmax(softmax, hard=False):
-    """Check a learner's `softmax(logits)` over the last axis; `hard` adds +-1000, float16, equal logits."""
+    """Check a learner's `softmax(logits)` over the last axis; `hard` adds ±1000, float16, equal logits."""
     _, mistakes = _softmax_mistakes()
     if not hard:
         e1 = np.array([[0.1, 0.3, 0.5, 0.9]])
@@ -317,7 +319,7 @@ def check_softmax(softmax, hard=False):
     _expect("softmax", softmax, (equal,), np.full((2, 4), 0.25), mistakes)
     shifted = np.array([[1.0, 2.0, 3.0]]) + 100.0
     _expect("softmax", softmax, (shifted,), numerics.softmax(shifted), mistakes)
-    _passed("softmax", "logits of +-1000 and float16 stay finite, equal logits give 0.25 each, a shift changes nothing")
+    _passed("softmax", "logits of ±1000 and float16 stay finite, equal logits give 0.25 each, a shift changes nothing")
 
 
 def check_softmax_with_temperature(softmax_with_temperature, hard=False):
@@ -462,7 +464,7 @@ def check_logsumexp(logsumexp, hard=False):
     _expect("logsumexp", logsumexp, (big,), numerics.logsumexp(big), mistakes, nonfinite=overflow)
     z16 = np.array([[20.0, 10.0, 0.0]], dtype=np.float16)
     _expect("logsumexp", logsumexp, (z16,), numerics.logsumexp(z16), mistakes, nonfinite=overflow, rtol=1e-3, atol=1e-2)
-    _passed("logsumexp", "rows of +-1000 give 1000 + log 2 and -1000 + log 2; float16 stays finite")
+    _passed("logsumexp", "rows of ±1000 give 1000 + log 2 and -1000 + log 2; float16 stays finite")
 
 
 def check_log_softmax(log_softmax, hard=False):
@@ -484,7 +486,7 @@ def check_log_softmax(log_softmax, hard=False):
             nonfinite="log(softmax) gives -inf when a probability underflows to 0: compute logits - logsumexp(logits).")
     equal = np.zeros((3, 5))
     _expect("log_softmax", log_softmax, (equal,), np.full((3, 5), -np.log(5.0)), mistakes)
-    _passed("log_softmax", "logits of +-1000 give -1000 and -2000 instead of -inf; equal logits give -log 5")
+    _passed("log_softmax", "logits of ±1000 give -1000 and -2000 instead of -inf; equal logits give -log 5")
 
 
 def check_softmax_cross_entropy_grad(grad, hard=False):
@@ -505,7 +507,7 @@ def check_softmax_cross_entropy_grad(grad, hard=False):
     big = np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]])
     _expect("softmax_cross_entropy_grad", grad, (labels, big), numerics.softmax_cross_entropy_grad(labels, big), mistakes,
             nonfinite="your softmax inside the gradient overflows at logits of 1000: subtract the row max before exp.")
-    _passed("softmax_cross_entropy_grad", "logits of +-1000 and equal logits give finite gradients whose rows sum to 0")
+    _passed("softmax_cross_entropy_grad", "logits of ±1000 and equal logits give finite gradients whose rows sum to 0")
 
 
 # ---------------------------------------------------------------- lessons 06-08: TensorFlow and Keras
