@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab test notebooks check install clean exercises grade
+.PHONY: lab test notebooks check install clean
 
 install: $(STAMP)
 
@@ -40,6 +40,13 @@ test: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)
 
+check: $(STAMP)
+	$(PY) -m logitlab check
+
+clean:
+	rm -rf $(VENV)
+
+.PHONY: exercises grade
 # Generate exercises/ from solutions/ with nbgrader (edit the solutions, never the exercises).
 exercises: $(STAMP)
 	$(PY) -m logitlab exercises
@@ -49,9 +56,3 @@ SUBMISSIONS ?= submissions
 OUT ?= grading-out
 grade: $(STAMP)
 	$(PY) -m logitlab grade $(SUBMISSIONS) --out $(OUT)
-
-check: $(STAMP)
-	$(PY) -m logitlab check
-
-clean:
-	rm -rf $(VENV)

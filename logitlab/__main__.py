@@ -7,6 +7,30 @@ from pathlib import Path
 from logitlab import course
 
 
+def cmd_exercises(args):
+    """Generate exercises/ from solutions/ with nbgrader (or, with --check, fail if out of date)."""
+    from logitlab import grading
+
+    changed = grading.generate_exercises(check=args.check)
+    for path in changed:
+        verb = "is out of date; run `make exercises`" if args.check else "written"
+        print(f"{path.relative_to(course.ROOT)}: {verb}", file=sys.stderr)
+    return 1 if args.check and changed else 0
+
+
+def cmd_grade(args):
+    """Grade SUBMISSIONS/<student>/<NN-slug>.ipynb with nbgrader into OUT/grades.csv and OUT/feedback/."""
+    from logitlab import grading
+
+    try:
+        grading.grade_class(args.submissions, args.out, timeout=args.timeout, workers=args.workers,
+                            log=lambda line: print(line, file=sys.stderr, flush=True))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_notebooks(args):
     """Regenerate navigation, then execute and store the lessons and solutions."""
     course.update_navigation()
@@ -33,38 +57,9 @@ def cmd_check(args):
     return 1 if stale or messy or outdated else 0
 
 
-def cmd_exercises(args):
-    """Generate exercises/ from solutions/ with nbgrader (or, with --check, fail if out of date)."""
-    from logitlab import grading
-
-    changed = grading.generate_exercises(check=args.check)
-    for path in changed:
-        verb = "is out of date; run `make exercises`" if args.check else "written"
-        print(f"{path.relative_to(course.ROOT)}: {verb}", file=sys.stderr)
-    return 1 if args.check and changed else 0
-
-
-def cmd_grade(args):
-    """Grade SUBMISSIONS/<student>/<NN-slug>.ipynb with nbgrader into OUT/grades.csv and OUT/feedback/."""
-    from logitlab import grading
-
-    try:
-        grading.grade_class(args.submissions, args.out, timeout=args.timeout, workers=args.workers,
-                            log=lambda line: print(line, file=sys.stderr, flush=True))
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m logitlab", description="Logits Lab course tooling.")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("notebooks", help="regenerate navigation, execute and store notebooks")
-    run.add_argument("paths", nargs="*", help="notebooks to execute (default: notebooks/ and solutions/)")
-    run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
-    run.set_defaults(func=cmd_notebooks)
-    sub.add_parser("check", help="fail if navigation, notebook JSON or exercises are stale").set_defaults(func=cmd_check)
     gen = sub.add_parser("exercises", help="generate exercises/ from solutions/ with nbgrader")
     gen.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
     gen.set_defaults(func=cmd_exercises)
@@ -74,6 +69,11 @@ def main(argv=None):
     grade.add_argument("--timeout", type=int, default=30, help="seconds each cell may run (default 30)")
     grade.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
     grade.set_defaults(func=cmd_grade)
+    run = sub.add_parser("notebooks", help="regenerate navigation, execute and store notebooks")
+    run.add_argument("paths", nargs="*", help="notebooks to execute (default: notebooks/ and solutions/)")
+    run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
+    run.set_defaults(func=cmd_notebooks)
+    sub.add_parser("check", help="fail if navigation or notebook JSON is stale").set_defaults(func=cmd_check)
     args = parser.parse_args(argv)
     return args.func(args)
 
