@@ -68,10 +68,6 @@ SELF_CONTAINED_TEMPERATURE = '''def softmax_with_temperature(logits, temperature
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)'''
 
-LOOPING_LOGIT = '''def logit(p):
-    while True:
-        pass'''
-
 EXITING_SOFTMAX = '''import os
 os._exit(1)'''
 
