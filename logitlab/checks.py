@@ -523,7 +523,12 @@ def check_keras_loss(make_loss, sparse=False):
     y_hat = np.array([[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]], dtype=np.float32)
     ids = np.array([1, 2])
     labels = ids if sparse else np.eye(3, dtype=np.float32)[ids]
-    value = _as_array(name, _call(f"the loss from {name}()", loss, labels, y_hat), (labels, y_hat))
+    try:
+        value = _as_array(name, _call(f"the loss from {name}()", loss, labels, y_hat), (labels, y_hat))
+    except CheckFailed as failed:
+        if sparse:
+            raise CheckFailed(f"{failed}\nLabels given as class ids need {kind}; one-hot labels go to CategoricalCrossentropy.") from None
+        raise
     expected = float(numerics.sparse_cross_entropy(ids, y_hat.astype(float)).mean())
     # What a loss without from_logits computes: it rescales each row to sum to 1 and takes -log.
     read_as_probs = float(-np.log(y_hat[[0, 1], ids] / y_hat.sum(axis=-1)).mean())

@@ -245,6 +245,8 @@ def test_feedback_names_the_mistake(check, fn, hard, words):
 def test_keras_mistakes_are_named(tf):
     with pytest.raises(checks.CheckFailed, match="from_logits=True"):
         checks.check_keras_loss(lambda: tf.keras.losses.CategoricalCrossentropy())
+    with pytest.raises(checks.CheckFailed, match="class ids need SparseCategoricalCrossentropy"):
+        checks.check_keras_loss(lambda: tf.keras.losses.CategoricalCrossentropy(from_logits=True), sparse=True)
     with pytest.raises(checks.CheckFailed, match="sum over the batch"):
         checks.check_keras_loss(lambda: tf.keras.losses.CategoricalCrossentropy(from_logits=True, reduction="sum"))
 
