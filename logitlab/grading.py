@@ -28,6 +28,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from logitlab import course
 
 ASSIGNMENT = "logits-lab"
+RESULT = "LOGITLAB-GRADED"  # the child's status line per notebook
+TOO_LONG = "grading took longer than"
 COURSE_ID = "logits-lab"
 RAISES = "raises-exception"
 MAX_OUTPUT_CHARS = 20_000
@@ -221,14 +223,27 @@ class Course:
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
             return float(gb.find_notebook(stem, ASSIGNMENT).max_score)
 
-    def _autograde(self, student, stem=None):
-        """Autograde a student (one notebook, or all submitted) and render feedback; return (exit code, log).
+    def _autograde(self, student, stems):
+        """Autograde and render feedback for some of a student's notebooks in one child process.
 
-        Both nbgrader steps run in one child process (see `_autograde_and_feedback`), which is
-        killed, with its kernels, if it runs past its budget.
+        Returns {stem: None if graded, else the reason it was not}. The child (see
+        `_autograde_and_feedback`) grades each notebook on its own, so a broken one cannot spoil
+        the others; it is killed, with its kernels, if it runs past its budget.
         """
-        return _nbgrader([str(self.root), student, stem or "*"], self.root, self.budget(1 if stem else 8),
-                         self.runtime, command=("-m", "logitlab.grading"))
+        code, log = _nbgrader([str(self.root), student, *stems], self.root, self.budget(len(stems)),
+                              self.runtime, command=("-m", "logitlab.grading"))
+        reasons = {}
+        for stem in stems:
+            status = re.search(rf"^{RESULT} {re.escape(stem)} (ok|failed)$", log, re.M)
+            if status is None:
+                reasons[stem] = (f"{TOO_LONG} {self.budget(len(stems))} s and was stopped "
+                                 "(an infinite loop that ignores interrupts?)") if code is None else _failure_reason(log)
+            elif status.group(1) == "failed":
+                section = log[:status.start()].rsplit(f"{RESULT} ", 1)[-1]
+                reasons[stem] = _failure_reason(section)
+            else:
+                reasons[stem] = None
+        return reasons
 
     def budget(self, notebooks):
         """Seconds an autograde run may take in all before it is killed: generous, every cell may time out."""
@@ -249,19 +264,12 @@ class Course:
             else:
                 shutil.copy(path, submitted / path.name)
                 valid.append(path.stem)
-        notes = {}
-        if valid:
-            code, log = self._autograde(student)
-            if code != 0:
-                # One notebook broke the run (a dead kernel, a loop that ignores interrupts):
-                # grade each notebook on its own so that only the broken one earns nothing.
-                for stem in valid:
-                    code, log = self._autograde(student, stem)
-                    if code is None:
-                        notes[stem] = (f"grading took longer than {self.budget(1)} s and was stopped "
-                                       "(an infinite loop that ignores interrupts?)")
-                    elif code != 0:
-                        notes[stem] = _failure_reason(log)
+        notes = self._autograde(student, valid) if valid else {}
+        if len(valid) > 1:
+            # A child killed at its budget left later notebooks ungraded: give each of those its own run.
+            for stem in [stem for stem, reason in notes.items() if reason and reason.startswith(TOO_LONG)]:
+                notes.update(self._autograde(student, [stem]))
+        notes = {stem: reason for stem, reason in notes.items() if reason}
         graded_dir = self.root / "autograded" / student / ASSIGNMENT
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
             for stem in valid:
@@ -397,8 +405,11 @@ def _write_results(out, results):
         page.write_text(feedback, encoding="utf-8")
 
 
-def _autograde_and_feedback(root, student, notebook):
-    """In a child process: nbgrader autograde, then generate_feedback, for one student of the course at root."""
+def _autograde_and_feedback(root, student, *notebooks):
+    """In a child process: nbgrader autograde, then generate_feedback, for each notebook of one student.
+
+    Prints `RESULT <notebook> ok|failed` after each notebook, following nbgrader's log for it.
+    """
     from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
@@ -406,20 +417,22 @@ def _autograde_and_feedback(root, student, notebook):
 
     _put_venv_on_path()
     config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
-    coursedir = CourseDirectory(config=config, root=root, assignment_id=ASSIGNMENT, student_id=student,
-                                notebook_id=notebook)
-    autograde = Autograde(coursedir=coursedir, config=config)
-    autograde.force, autograde.create_student = True, True
-    result = capture_log(autograde)
-    print(result.get("log", ""), result.get("error", ""), flush=True)
-    if not result["success"]:
-        return 1
-    feedback = GenerateFeedback(coursedir=coursedir, config=config)
-    feedback.force = True
-    result = capture_log(feedback)
-    print(result.get("log", ""), result.get("error", ""), flush=True)
-    return 0 if result["success"] else 1
+    for notebook in notebooks:
+        coursedir = CourseDirectory(config=config, root=root, assignment_id=ASSIGNMENT, student_id=student,
+                                    notebook_id=notebook)
+        autograde = Autograde(coursedir=coursedir, config=config)
+        autograde.force, autograde.create_student = True, True
+        result = capture_log(autograde)
+        print(result.get("log", ""), result.get("error", ""), flush=True)
+        graded = Path(root) / "autograded" / student / ASSIGNMENT / f"{notebook}.ipynb"
+        if result["success"] and graded.exists():
+            feedback = GenerateFeedback(coursedir=coursedir, config=config)
+            feedback.force = True
+            result = capture_log(feedback)
+            print(result.get("log", ""), result.get("error", ""), flush=True)
+        print(f"{RESULT} {notebook} {'ok' if graded.exists() else 'failed'}", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(_autograde_and_feedback(*sys.argv[1:4]))
+    sys.exit(_autograde_and_feedback(*sys.argv[1:]))

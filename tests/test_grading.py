@@ -128,3 +128,17 @@ def test_grade_command_explains_a_missing_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "logitlab", "grade", str(tmp_path / "nope"), "--out", str(tmp_path)],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2 and "is not a folder: expected SUBMISSIONS/<student>/<NN-slug>.ipynb" in result.stderr
+
+
+def test_a_grading_child_past_its_budget_is_killed_with_its_kernels(tmp_path):
+    """The last line of defence: a run that outlives its budget is killed, and so is any kernel it started."""
+    from logitlab import grading
+
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    # A stand-in "kernel": a process in its own session whose command line names the runtime folder.
+    kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "ipykernel", str(runtime)],
+                              start_new_session=True)
+    code, _ = grading._nbgrader(["-c", "import time; time.sleep(60)"], tmp_path, 1, runtime, command=())
+    assert code is None
+    assert kernel.wait(timeout=10) == -9
