@@ -28,9 +28,9 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from logitlab import course
 
 ASSIGNMENT = "logits-lab"
-RESULT = "LOGITLAB-GRADED"  # the child's status line per notebook
-TOO_LONG = "grading took longer than"
 COURSE_ID = "logits-lab"
+RESULT = "LOGITLAB-GRADED"  # the grading child's status line after each notebook
+TOO_LONG = "grading took longer than"
 RAISES = "raises-exception"
 MAX_OUTPUT_CHARS = 20_000
 CUT = f"... output cut at {MAX_OUTPUT_CHARS} characters ..."
@@ -144,8 +144,12 @@ c.Autograde.autograde_preprocessors = [
 """
 
 
-def _nbgrader(args, cwd, timeout, runtime_dir, command=("-m", "nbgrader")):
-    """Run an nbgrader command in `cwd`; kill it and its kernels if it takes longer than `timeout`."""
+def _run_child(args, cwd, timeout, runtime_dir, command=("-m", "nbgrader")):
+    """Run `python -m nbgrader ARGS` (or another `command`) in `cwd`; return (exit code, output).
+
+    A child that takes longer than `timeout` seconds is killed, with the kernels it started,
+    and the exit code is None.
+    """
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(runtime_dir), PYTHONUNBUFFERED="1",
                TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
     proc = subprocess.Popen([sys.executable, *command, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
@@ -213,11 +217,12 @@ class Course:
         (self.root / "nbgrader_config.py").write_text(
             CONFIG.format(root=str(self.root), course_id=COURSE_ID, timeout=timeout), encoding="utf-8")
         if template is None:
-            code, log = _nbgrader(["generate_assignment", ASSIGNMENT, "--force"], self.root, 600, self.runtime)
+            code, log = _run_child(["generate_assignment", ASSIGNMENT, "--force"], self.root, 600, self.runtime)
             if code != 0:
                 raise RuntimeError(f"nbgrader generate_assignment failed on the solutions:\n{log[-3000:]}")
 
     def max_score(self, stem):
+        """The points an exercise is worth, from the gradebook."""
         from nbgrader.api import Gradebook
 
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
@@ -230,7 +235,7 @@ class Course:
         `_autograde_and_feedback`) grades each notebook on its own, so a broken one cannot spoil
         the others; it is killed, with its kernels, if it runs past its budget.
         """
-        code, log = _nbgrader([str(self.root), student, *stems], self.root, self.budget(len(stems)),
+        code, log = _run_child([str(self.root), student, *stems], self.root, self.budget(len(stems)),
                               self.runtime, command=("-m", "logitlab.grading"))
         reasons = {}
         for stem in stems:

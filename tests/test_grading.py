@@ -139,6 +139,6 @@ def test_a_grading_child_past_its_budget_is_killed_with_its_kernels(tmp_path):
     # A stand-in "kernel": a process in its own session whose command line names the runtime folder.
     kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "ipykernel", str(runtime)],
                               start_new_session=True)
-    code, _ = grading._nbgrader(["-c", "import time; time.sleep(60)"], tmp_path, 1, runtime, command=())
+    code, _ = grading._run_child(["-c", "import time; time.sleep(60)"], tmp_path, 1, runtime, command=())
     assert code is None
     assert kernel.wait(timeout=10) == -9
