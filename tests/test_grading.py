@@ -85,6 +85,7 @@ def test_feedback_names_the_mistake(graded):
     assert "wrong axis: rows should sum to 1" in feedback_text(out, "carol", "03-softmax")
     dave = feedback_text(out, "dave", "03-softmax")
     assert "divide by their sum" in dave and "all good" not in dave
+    assert "ll.checks.check_softmax(softmax)" in dave and "ll.checks.check_softmax(softmax, hard=True)" in dave
     erin = feedback_text(out, "erin", "01-math-logit")
     assert erin.count("not answered yet. Replace") == 4 and "Traceback (most recent call last)" not in erin
     alice = feedback_text(out, "alice", "06-fused-ops")
