@@ -204,6 +204,14 @@ def normalized(nb):
                 if not data:
                     continue
             out.pop("transient", None)
+            if isinstance(out.get("text"), list):
+                out["text"] = "".join(out["text"])
+            previous = outputs[-1] if outputs else {}
+            if out.get("output_type") == "stream" and previous.get("output_type") == "stream" \
+                    and previous.get("name") == out.get("name"):
+                # How a print is split into messages depends on timing; the text does not.
+                previous["text"] += out["text"]
+                continue
             outputs.append(out)
         cell["outputs"] = outputs
     return nb

@@ -41,13 +41,16 @@ def test_normalizing_strips_editor_state():
                      "metadata": {"execution": {"iopub.status.busy": "2026"}, "tags": ["t"], "scrolled": True},
                      "outputs": [{"output_type": "display_data", "metadata": {},
                                   "data": {course.WIDGET_VIEW: {"model_id": "u"}, "text/plain": "VBox()"}},
-                                 {"output_type": "display_data", "metadata": {}, "data": {course.WIDGET_VIEW: {}}}]}],
+                                 {"output_type": "display_data", "metadata": {}, "data": {course.WIDGET_VIEW: {}}},
+                                 {"output_type": "stream", "name": "stdout", "text": ["a\n", "b"]},
+                                 {"output_type": "stream", "name": "stdout", "text": "c\n"}]}],
           "metadata": {"widgets": {"state": {}}, "kernelspec": {"name": "other"}}, "nbformat": 4, "nbformat_minor": 4}
     plain = course.normalized(nb)
     assert plain["metadata"] == {"kernelspec": course.KERNELSPEC, "language_info": {"name": "python"}}
     cell = plain["cells"][0]
     assert cell["metadata"] == {"tags": ["t"]} and cell["source"] == "x"
-    assert cell["outputs"] == [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": "VBox()"}}]
+    assert cell["outputs"] == [{"output_type": "display_data", "metadata": {}, "data": {"text/plain": "VBox()"}},
+                               {"output_type": "stream", "name": "stdout", "text": "a\nbc\n"}]
 
 
 def test_every_relative_link_points_at_a_file():
