@@ -48,3 +48,14 @@ check: $(STAMP)
 
 clean:
 	rm -rf $(VENV)
+
+.PHONY: exercises grade
+# Generate exercises/ from solutions/ with nbgrader (edit the solutions, never the exercises).
+exercises: $(STAMP)
+	$(PY) -m logitlab exercises
+
+# Grade a class: make grade SUBMISSIONS=path/to/submissions OUT=grading-out
+SUBMISSIONS ?= submissions
+OUT ?= grading-out
+grade: $(STAMP)
+	$(PY) -m logitlab grade $(SUBMISSIONS) --out $(OUT)

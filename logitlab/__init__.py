@@ -23,6 +23,8 @@ from logitlab.numerics import (  # noqa: E402
     sparse_cross_entropy,
 )
 
+from logitlab import checks  # noqa: E402  exercise feedback: ll.checks.check_softmax(...)
+
 __version__ = "0.1.0"
 
 

@@ -7,6 +7,30 @@ from pathlib import Path
 from logitlab import course
 
 
+def cmd_exercises(args):
+    """Generate exercises/ from solutions/ with nbgrader (or, with --check, fail if out of date)."""
+    from logitlab import grading
+
+    changed = grading.generate_exercises(check=args.check)
+    for path in changed:
+        verb = "is out of date; run `make exercises`" if args.check else "written"
+        print(f"{path.relative_to(course.ROOT)}: {verb}", file=sys.stderr)
+    return 1 if args.check and changed else 0
+
+
+def cmd_grade(args):
+    """Grade SUBMISSIONS/<student>/<NN-slug>.ipynb with nbgrader into OUT/grades.csv and OUT/feedback/."""
+    from logitlab import grading
+
+    try:
+        grading.grade_class(args.submissions, args.out, timeout=args.timeout, workers=args.workers,
+                            log=lambda line: print(line, file=sys.stderr, flush=True))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_notebooks(args):
     """Regenerate navigation, then execute and store the lessons and solutions."""
     course.update_navigation()
@@ -18,14 +42,19 @@ def cmd_notebooks(args):
 
 
 def cmd_check(args):
-    """Fail if navigation or any notebook's JSON is out of date."""
+    """Fail if navigation, any notebook's JSON or any generated exercise is out of date."""
+    from logitlab import grading
+
     stale = course.update_navigation(check=True)
     messy = course.unnormalized(course.notebook_paths())
+    outdated = grading.generate_exercises(check=True)
     for path in stale:
         print(f"{path}: navigation is out of date; run `make notebooks`", file=sys.stderr)
     for path in messy:
         print(f"{path}: not normalized; run `make notebooks`", file=sys.stderr)
-    return 1 if stale or messy else 0
+    for path in outdated:
+        print(f"{path}: out of date; run `make exercises`", file=sys.stderr)
+    return 1 if stale or messy or outdated else 0
 
 
 def cmd_bench(args):
@@ -38,6 +67,15 @@ def cmd_bench(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m logitlab", description="Logits Lab course tooling.")
     sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("exercises", help="generate exercises/ from solutions/ with nbgrader")
+    gen.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
+    gen.set_defaults(func=cmd_exercises)
+    grade = sub.add_parser("grade", help="grade a class's submissions with nbgrader")
+    grade.add_argument("submissions", help="folder of SUBMISSIONS/<student>/<NN-slug>.ipynb")
+    grade.add_argument("--out", required=True, help="where to write grades.csv and feedback/")
+    grade.add_argument("--timeout", type=int, default=30, help="seconds each cell may run (default 30)")
+    grade.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
+    grade.set_defaults(func=cmd_grade)
     run = sub.add_parser("notebooks", help="regenerate navigation, execute and store notebooks")
     run.add_argument("paths", nargs="*", help="notebooks to execute (default: notebooks/ and solutions/)")
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")

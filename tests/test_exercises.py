@@ -1,0 +1,294 @@
+"""Exercises: generated from the solutions by nbgrader, checks that name the mistake, checked against TensorFlow."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from logitlab import checks, course, grading
+from logitlab import numerics as ref
+
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+STEMS = ["01-math-logit", "02-logits-as-scores", "03-softmax", "04-cross-entropy", "05-numerical-stability",
+         "06-fused-ops", "07-training-with-logits", "08-pitfalls"]
+
+
+def nbgrader_cells(path):
+    return [c for c in course.read_notebook(path)["cells"] if "nbgrader" in c["metadata"]]
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_there_is_a_solution_and_an_exercise_per_graded_lesson():
+    assert [p.stem for p in SOLUTIONS] == STEMS
+    assert sorted(p.stem for p in (ROOT / "exercises").glob("*.ipynb")) == STEMS
+
+
+def test_exercises_are_regenerated_byte_for_byte():
+    stale = grading.generate_exercises(check=True)
+    assert not stale, f"run `make exercises`: {stale}"
+
+
+def test_generation_check_notices_a_hand_edited_exercise(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "exercises").mkdir()
+    source = ROOT / "solutions" / "03-softmax.ipynb"
+    (tmp_path / "solutions" / source.name).write_text(source.read_text())
+    exercise = tmp_path / "exercises" / source.name
+    exercise.write_text((ROOT / "exercises" / source.name).read_text().replace("# YOUR CODE HERE", "# mine"))
+    assert grading.generate_exercises(tmp_path, check=True) == [exercise]
+    assert grading.generate_exercises(tmp_path) == [exercise]
+    assert grading.generate_exercises(tmp_path, check=True) == []
+
+
+def test_solutions_carry_nbgrader_metadata():
+    for path in SOLUTIONS:
+        cells = nbgrader_cells(path)
+        ids = [c["metadata"]["nbgrader"]["grade_id"] for c in cells]
+        assert len(ids) == len(set(ids)), f"{path.name}: grade ids repeat"
+        answers = [c for c in cells if c["metadata"]["nbgrader"]["solution"]]
+        tests = [c for c in cells if c["metadata"]["nbgrader"]["grade"]]
+        assert answers and tests, path.name
+        for cell in answers:
+            assert "### BEGIN SOLUTION" in cell["source"] and "### END SOLUTION" in cell["source"]
+        for cell in tests:
+            meta = cell["metadata"]["nbgrader"]
+            assert meta["locked"] and meta["points"] > 0 and meta["schema_version"] == 3
+            assert "ll.checks.check_" in cell["source"], f"{path.name} {meta['grade_id']}: checks come from logitlab.checks"
+        hidden = [c for c in tests if "### BEGIN HIDDEN TESTS" in c["source"]]
+        assert hidden or path.stem == "07-training-with-logits", f"{path.name} has no hidden tests for the hard cases"
+
+
+def test_exercise_has_notice_no_solution_and_no_hidden_tests():
+    for stem in STEMS:
+        nb = course.read_notebook(ROOT / "exercises" / f"{stem}.ipynb")
+        first = course.cell_source(nb["cells"][0])
+        assert first.startswith(f"*Generated from `solutions/{stem}.ipynb` by `make exercises`")
+        assert "edit the solution, not this file" in first
+        text = "\n".join(course.cell_source(c) for c in nb["cells"])
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hard=True" not in text
+        for cell in nb["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if meta.get("solution"):
+                assert "raise NotImplementedError()" in cell["source"]
+            if meta.get("grade"):
+                assert cell["metadata"]["editable"] is False and cell["metadata"]["deletable"] is False
+                assert "raises-exception" in cell["metadata"]["tags"]
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+def run_notebook(path):
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    return json.loads(nbformat.writes(nb))
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_exercise_runs_to_the_end_and_reports_each_task_unanswered(stem):
+    """Top to bottom like Run All: every check says 'not answered yet', in the message alone, and the run finishes."""
+    nb = run_notebook(ROOT / "exercises" / f"{stem}.ipynb")
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        meta = cell["metadata"].get("nbgrader", {})
+        errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
+        if meta.get("grade") and "check_" in course.cell_source(cell):
+            assert len(errors) == 1 and errors[0]["ename"] == "NotAnswered", (stem, meta["grade_id"], cell["outputs"])
+            assert "not answered yet" in errors[0]["evalue"]
+            shown = "\n".join(errors[0]["traceback"])
+            assert "logitlab" not in shown and "Traceback" not in shown and "not answered yet" in shown
+        else:
+            assert not errors, (stem, cell["source"][:80], errors)
+
+
+# ---------------------------------------------------------------- checks against the reference and TensorFlow
+
+
+@pytest.fixture(scope="module")
+def tf():
+    import tensorflow
+
+    return tensorflow
+
+
+def passes(check, fn, *args, **kwargs):
+    check(fn, *args, **kwargs)
+    return True
+
+
+def test_reference_numerics_pass_every_check(capsys):
+    for hard in (False, True):
+        assert passes(checks.check_logit, ref.logit, hard=hard)
+        assert passes(checks.check_sigmoid, ref.sigmoid, hard=hard)
+        assert passes(checks.check_softmax, ref.softmax, hard=hard)
+        assert passes(checks.check_softmax_with_temperature, lambda z, t: ref.softmax(np.asarray(z) / t), hard=hard)
+        assert passes(checks.check_cross_entropy, ref.cross_entropy, hard=hard)
+        assert passes(checks.check_sparse_cross_entropy, ref.sparse_cross_entropy, hard=hard)
+        assert passes(checks.check_logsumexp, ref.logsumexp, hard=hard)
+        assert passes(checks.check_log_softmax, ref.log_softmax, hard=hard)
+        assert passes(checks.check_softmax_cross_entropy_grad, ref.softmax_cross_entropy_grad, hard=hard)
+        assert passes(checks.check_predict_class, lambda z: np.argmax(z, axis=-1), hard=hard)
+        assert passes(checks.check_binary_probability, lambda z: ref.softmax(z)[:, 1], hard=hard)
+    out = capsys.readouterr().out
+    assert out.count("✓") == 22 and "✗" not in out
+
+
+def test_tensorflow_passes_every_check(tf):
+    def tf_grad(labels, logits):
+        z = tf.constant(logits)
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            loss = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=z))
+        return tape.gradient(loss, z).numpy()
+
+    def tf_sparse(ids, logits):
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=logits)
+
+    def tf_ce(labels, logits):
+        return tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+    for hard in (False, True):
+        checks.check_logit(lambda p: tf.math.log(p) - tf.math.log1p(-tf.constant(p)), hard=hard)
+        checks.check_sigmoid(lambda z: tf.math.sigmoid(z).numpy(), hard=hard)
+        checks.check_softmax(lambda z: tf.nn.softmax(z).numpy(), hard=hard)
+        checks.check_softmax_with_temperature(lambda z, t: tf.nn.softmax(z / t), hard=hard)
+        checks.check_cross_entropy(tf_ce, hard=hard)
+        checks.check_sparse_cross_entropy(tf_sparse, hard=hard, error=tf.errors.InvalidArgumentError)
+        checks.check_logsumexp(lambda z: tf.reduce_logsumexp(z, axis=-1), hard=hard)
+        checks.check_log_softmax(lambda z: tf.nn.log_softmax(z), hard=hard)
+        checks.check_softmax_cross_entropy_grad(tf_grad, hard=hard)
+        checks.check_predict_class(lambda z: tf.argmax(z, axis=-1), hard=hard)
+        checks.check_dense_logits(lambda x, W, b: tf.keras.layers.Dense(
+            W.shape[1], kernel_initializer=tf.constant_initializer(W), bias_initializer=tf.constant_initializer(b),
+            dtype="float64")(x), hard=hard)
+    checks.check_keras_loss(lambda: tf.keras.losses.CategoricalCrossentropy(from_logits=True))
+    checks.check_keras_loss(lambda: tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), sparse=True)
+
+
+def naive_softmax(z):
+    e = np.exp(np.asarray(z, float))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def axis0_softmax(z):
+    e = np.exp(np.asarray(z, float))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def naive_ce(labels, logits):
+    return -(np.asarray(labels) * np.log(naive_softmax(logits))).sum(axis=-1)
+
+
+def unchecked_sparse(ids, logits):
+    return -ref.log_softmax(logits)[np.arange(len(ids)), ids]
+
+
+def sparse_without_negative_check(ids, logits):
+    if max(ids) >= np.shape(logits)[-1]:
+        raise ValueError("label id too large")
+    return unchecked_sparse(ids, logits)
+
+
+MISTAKES = [
+    # (check, learner's function, hard, words the feedback must contain)
+    (checks.check_softmax, naive_softmax, True, "your softmax returns nan for logits [1000, 0]: subtract the row max before exp"),
+    (checks.check_softmax, axis0_softmax, False, "wrong axis: rows should sum to 1"),
+    (checks.check_softmax, lambda z: ref.softmax(ref.softmax(z)), False, "softmax applied twice"),
+    (checks.check_softmax, lambda z: np.exp(z), False, "divide by their sum"),
+    (checks.check_softmax, lambda z: np.asarray(z) / np.sum(z, axis=-1, keepdims=True), False, "exponentiate first"),
+    (checks.check_softmax, lambda z: [0.25, 0.25], False, "returned shape [2]"),
+    (checks.check_softmax_with_temperature, lambda z, t: ref.softmax(np.asarray(z) * t), False, "multiplied by the temperature"),
+    (checks.check_softmax_with_temperature, lambda z, t: naive_softmax(np.asarray(z) / t), True, "subtract the row max"),
+    (checks.check_logit, lambda p: np.log(p), False, "log of the odds"),
+    (checks.check_logit, lambda p: np.log((1 - np.asarray(p)) / p), False, "sign error"),
+    (checks.check_sigmoid, lambda z: 1 / (1 + np.exp(z)), False, "sign error"),
+    (checks.check_sigmoid, lambda z: np.exp(z) / (1 + np.exp(z)), True, "overflows"),
+    (checks.check_dense_logits, lambda x, W, b: x @ W, False, "left out the bias"),
+    (checks.check_dense_logits, lambda x, W, b: ref.softmax(x @ W + b), False, "sum to 1 per row"),
+    (checks.check_predict_class, lambda z: np.argmax(z, axis=0), False, "wrong axis"),
+    (checks.check_binary_probability, lambda z: ref.sigmoid(np.asarray(z)[:, 0] - np.asarray(z)[:, 1]), False, "sign error"),
+    (checks.check_cross_entropy, naive_ce, True, "log(0) = -inf"),
+    (checks.check_cross_entropy, lambda y, z: ref.cross_entropy(y, ref.softmax(z)), False,
+     "probabilities where logits were expected"),
+    (checks.check_cross_entropy, lambda y, z: np.mean(ref.cross_entropy(y, z)), False, "one number for the whole batch"),
+    (checks.check_cross_entropy, lambda y, z: -ref.cross_entropy(y, z), False, "sign error"),
+    (checks.check_sparse_cross_entropy, unchecked_sparse, True, "instead of an error"),
+    (checks.check_sparse_cross_entropy, sparse_without_negative_check, True, "NumPy even reads -1 as the last class"),
+    (checks.check_sparse_cross_entropy, lambda ids, z: ref.sparse_cross_entropy(ids, ref.softmax(z)), False, "double softmax"),
+    (checks.check_sparse_cross_entropy, lambda ids, z: -ref.log_softmax(z)[:, ids], False, "one entry per row"),
+    (checks.check_logsumexp, lambda z: np.log(np.exp(z).sum(axis=-1)), True, "exp(1000) overflows"),
+    (checks.check_logsumexp, lambda z: np.log(np.exp(z - np.max(z, axis=-1, keepdims=True)).sum(axis=-1)), False,
+     "did not add it back"),
+    (checks.check_log_softmax, lambda z: np.log(naive_softmax(z - np.max(z, axis=-1, keepdims=True))), True, "-inf"),
+    (checks.check_softmax_cross_entropy_grad, lambda y, z: np.asarray(y) - ref.softmax(z), False, "sign error"),
+    (checks.check_softmax_cross_entropy_grad, lambda y, z: (ref.softmax(z) - y) / 2, False, "divided by the batch size"),
+    (checks.check_looks_like_probabilities, lambda x: True, False, "expected False"),
+]
+
+
+@pytest.mark.parametrize("check, fn, hard, words", MISTAKES, ids=[m[3][:40] for m in MISTAKES])
+def test_feedback_names_the_mistake(check, fn, hard, words):
+    kwargs = {} if check is checks.check_looks_like_probabilities else {"hard": hard}
+    with pytest.raises(checks.CheckFailed) as failed:
+        check(fn, **kwargs)
+    assert words in str(failed.value)
+    assert not isinstance(failed.value, checks.NotAnswered)
+
+
+def test_keras_mistakes_are_named(tf):
+    with pytest.raises(checks.CheckFailed, match="from_logits=True"):
+        checks.check_keras_loss(lambda: tf.keras.losses.CategoricalCrossentropy())
+    with pytest.raises(checks.CheckFailed, match="class ids need SparseCategoricalCrossentropy"):
+        checks.check_keras_loss(lambda: tf.keras.losses.CategoricalCrossentropy(from_logits=True), sparse=True)
+    with pytest.raises(checks.CheckFailed, match="sum over the batch"):
+        checks.check_keras_loss(lambda: tf.keras.losses.CategoricalCrossentropy(from_logits=True, reduction="sum"))
+
+    def softmax_model(features, classes):
+        return tf.keras.Sequential([tf.keras.Input(shape=(features,)), tf.keras.layers.Dense(classes, activation="softmax")])
+
+    with pytest.raises(checks.CheckFailed, match="applies softmax"):
+        checks.check_logits_model(softmax_model)
+
+    def logits_model(features, classes):
+        return tf.keras.Sequential([tf.keras.Input(shape=(features,)), tf.keras.layers.Dense(classes)])
+
+    points = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]], dtype="float32")
+    with pytest.raises(checks.CheckFailed, match="add a Softmax layer"):
+        checks.check_probability_model(lambda model: model, logits_model, points)
+    with pytest.raises(checks.CheckFailed, match="double softmax"):
+        checks.check_probability_model(
+            lambda m: tf.keras.Sequential([m, tf.keras.layers.Softmax(), tf.keras.layers.Softmax()]), logits_model, points)
+
+    def compile_without_from_logits(model, points, label_ids):
+        model.compile(optimizer="adam", loss=tf.keras.losses.SparseCategoricalCrossentropy())
+        return model
+
+    with pytest.raises(checks.CheckFailed, match="without from_logits=True"):
+        checks.check_trained_model(compile_without_from_logits, logits_model, points, np.array([0, 1, 2]))
+
+
+def test_unanswered_and_crashing_tasks_get_a_message_not_a_traceback():
+    def unanswered(z):
+        raise NotImplementedError()
+
+    with pytest.raises(checks.NotAnswered, match="softmax: not answered yet") as failed:
+        checks.check_softmax(unanswered)
+    shown = failed.value._render_traceback_()
+    assert "not answered yet" in shown[0] and not any("File" in line for line in shown)
+    with pytest.raises(checks.NotAnswered, match="not answered yet"):
+        checks.check_sparse_cross_entropy(lambda ids, z: (_ for _ in ()).throw(NotImplementedError()), hard=True)
+
+    def crashes(z):
+        return 1 / 0
+
+    with pytest.raises(checks.CheckFailed, match=r"softmax\(\[\[0.1, 0.3, 0.5, 0.9\]\]\) raised ZeroDivisionError"):
+        checks.check_softmax(crashes)
+    with pytest.raises(checks.CheckFailed, match="should be a function"):
+        checks.check_softmax(None)
