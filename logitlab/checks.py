@@ -348,14 +348,17 @@ def check_softmax_with_temperature(softmax_with_temperature, hard=False):
 # ---------------------------------------------------------------- lesson 04: cross-entropy
 
 
+DOUBLE_SOFTMAX = ("this is the loss of softmax(logits): the loss got probabilities where logits were expected, "
+                  "so softmax ran twice (double softmax). Pass the raw logits.")
+
+
 def _ce_mistakes():
     return [
         (lambda y, z: np.mean(numerics.cross_entropy(y, z)),
          "you returned one number for the whole batch: return one loss per row (reduce with a mean later)."),
         (lambda y, z: -numerics.cross_entropy(y, z), "the losses are negative: sign error. Cross-entropy is -sum(labels * log(probs))."),
         (lambda y, z: numerics.cross_entropy(y, numerics.softmax(z)),
-         "this is the loss of softmax(logits): the loss got probabilities where logits were expected, so softmax "
-         "ran twice (double softmax). Pass the raw logits."),
+         DOUBLE_SOFTMAX),
         (lambda y, z: -(np.asarray(y) * numerics.softmax(z)).sum(axis=-1),
          "you used the probabilities without their log: cross-entropy is -sum(labels * log(softmax(logits)))."),
         (lambda y, z: -(np.asarray(y) * np.log(np.asarray(z))).sum(axis=-1),
@@ -404,8 +407,7 @@ def check_sparse_cross_entropy(sparse_cross_entropy, hard=False, error=ValueErro
          "you returned one number for the whole batch: return one loss per row."),
         (lambda ids, z: -numerics.sparse_cross_entropy(ids, z), "the losses are negative: sign error, the loss is -log_softmax(logits)[label_id]."),
         (lambda ids, z: numerics.sparse_cross_entropy(ids, numerics.softmax(z)),
-         "this is the loss of softmax(logits): the loss got probabilities where logits were expected, so softmax "
-         "ran twice (double softmax). Pass the raw logits."),
+         DOUBLE_SOFTMAX),
         (lambda ids, z: -numerics.log_softmax(z)[:, np.asarray(ids)],
          "you picked columns label_ids for every row: pick one entry per row, logp[np.arange(len(label_ids)), label_ids]."),
     ]
