@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab test notebooks check install clean bench
+.PHONY: lab test notebooks check install clean bench exercises grade
 
 install: $(STAMP)
 
@@ -49,7 +49,6 @@ check: $(STAMP)
 clean:
 	rm -rf $(VENV)
 
-.PHONY: exercises grade
 # Generate exercises/ from solutions/ with nbgrader (edit the solutions, never the exercises).
 exercises: $(STAMP)
 	$(PY) -m logitlab exercises

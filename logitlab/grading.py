@@ -346,7 +346,12 @@ def grade_class(submissions, out, root=course.ROOT, timeout=30, workers=2, log=p
     if not submissions.is_dir():
         raise ValueError(f"{submissions} is not a folder: expected SUBMISSIONS/<student>/<NN-slug>.ipynb")
     solutions = sorted((Path(root) / "solutions").glob("*.ipynb"))
-    jobs, skipped = find_submissions(submissions, {p.stem for p in solutions})
+    stems = sorted(p.stem for p in solutions)
+    jobs, skipped = find_submissions(submissions, set(stems))
+    # A notebook under a name the course does not know still gets its row, so no student is dropped.
+    misnamed = [Grade(path.parent.name, path.stem, 0, 0,
+                      f"not named after an exercise: rename it to one of {', '.join(s + '.ipynb' for s in stems)}")
+                for path in skipped if path.suffix == ".ipynb"]
     for path in skipped:
         log(f"skipped {path}: not an exercise of this course (expected <student>/<NN-slug>.ipynb)")
     needed = sorted({path.stem for _, path in jobs})
@@ -379,6 +384,7 @@ def grade_class(submissions, out, root=course.ROOT, timeout=30, workers=2, log=p
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for done in pool.map(run, range(workers)):
                 results.extend(done)
+    results.extend((grade, None) for grade in misnamed)
     results.sort(key=lambda r: (r[0].student, r[0].exercise))
     _write_results(out, results)
     log(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.1f} s; grades in {out / 'grades.csv'}")

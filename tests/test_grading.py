@@ -33,6 +33,8 @@ def build_bank(folder):
     bank.write(folder, "frank", "03-softmax", bank.with_answer("03-softmax", "softmax-answer", bank.EXITING_SOFTMAX))
     bank.write(folder, "frank", "04-cross-entropy", bank.submission("04-cross-entropy", {"cross-entropy-answer": bank.MEGABYTES}))
     (folder / "frank" / "notes.txt").write_text("not a notebook")
+    # A notebook saved under another name: no grade, but a row and a reason, never a dropped student.
+    bank.write(folder, "gus", "03-softmax (1)", bank.correct("03-softmax"))
 
 
 EXPECTED = {
@@ -40,6 +42,7 @@ EXPECTED = {
     ("bob", "03-softmax"): (3, 4), ("carol", "03-softmax"): (0, 4), ("dave", "03-softmax"): (2, 4),
     ("erin", "01-math-logit"): (0, 4), ("frank", "02-logits-as-scores"): (0, 6),
     ("frank", "03-softmax"): (0, 4), ("frank", "04-cross-entropy"): (0, 4),
+    ("gus", "03-softmax (1)"): (0, 0),
 }
 
 
@@ -76,7 +79,8 @@ def test_grades_csv_has_a_row_per_student_and_exercise(graded):
     scores = {(r[0], r[1]): (float(r[2]), float(r[3])) for r in rows[1:]}
     assert scores == {key: (float(a), float(b)) for key, (a, b) in EXPECTED.items()}
     assert len(rows) - 1 == len(EXPECTED)
-    assert f"[ {len(EXPECTED)}/{len(EXPECTED)}]" in log and "skipped" in log and "notes.txt" in log
+    graded_by_nbgrader = len(EXPECTED) - 1  # gus's misnamed notebook is not run
+    assert f"[ {graded_by_nbgrader}/{graded_by_nbgrader}]" in log and "skipped" in log and "notes.txt" in log
 
 
 def test_feedback_names_the_mistake(graded):
@@ -98,7 +102,9 @@ def test_broken_submissions_earn_zero_with_a_reason(graded):
     assert "not a valid notebook file" in reasons["frank", "02-logits-as-scores"]
     assert "kernel died" in reasons["frank", "03-softmax"]
     assert "were cut" in reasons["frank", "04-cross-entropy"]
-    assert set(reasons) == {k for k in EXPECTED if k[0] == "frank"}
+    assert "rename it to one of 01-math-logit.ipynb" in reasons["gus", "03-softmax (1)"]
+    assert "rename it" in feedback_text(out, "gus", "03-softmax (1)")
+    assert set(reasons) == {k for k in EXPECTED if k[0] in ("frank", "gus")}
     assert "not a valid notebook file" in feedback_text(out, "frank", "02-logits-as-scores")
     assert (out / "feedback" / "frank" / "04-cross-entropy.html").stat().st_size < 1_000_000
 
