@@ -78,6 +78,11 @@ def _number(value, name, low=-math.inf, high=math.inf, low_open=False):
     return x
 
 
+def _is_index(value, low, high):
+    """True for a Python or NumPy integer (not a bool) with low <= value <= high."""
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and low <= value <= high
+
+
 def _label_id(label_id, classes):
     if isinstance(label_id, bool) or not isinstance(label_id, (int, np.integer)):
         raise ValueError(f"label_id must be an integer class id; got {label_id!r}")
@@ -141,7 +146,7 @@ def cross_entropy_numbers(p_true, classes=3, smoothing=0.0):
     p_true = _number(p_true, "p_true", 0.0, 1.0, low_open=True)
     if p_true == 1.0:
         p_true = 1.0 - 1e-12  # keep the other classes' log finite; the loss is 0 to 12 digits
-    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or not 2 <= classes <= 10:
+    if not _is_index(classes, 2, 10):
         raise ValueError(f"classes is {classes!r}: expected an integer from 2 to 10")
     smoothing = _number(smoothing, "smoothing", 0.0, 1.0)
     probs = np.full(classes, (1 - p_true) / (classes - 1))
@@ -215,10 +220,10 @@ def double_softmax_numbers(logits, label_id=0, double=False):
 def training_numbers(run, epoch, point=0):
     """Lesson 07: the recorded logits and probabilities of one point after `epoch` epochs."""
     epochs = len(run.logits) - 1
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not 0 <= epoch <= epochs:
+    if not _is_index(epoch, 0, epochs):
         raise ValueError(f"epoch is {epoch!r}: this run recorded epochs 0 to {epochs}")
     points = len(run.points)
-    if isinstance(point, bool) or not isinstance(point, (int, np.integer)) or not 0 <= point < points:
+    if not _is_index(point, 0, points - 1):
         raise ValueError(f"point is {point!r}: expected a point index from 0 to {points - 1}")
     logits = np.asarray(run.logits[epoch][point], dtype=np.float64)
     probs = numerics.softmax(logits)
