@@ -31,7 +31,8 @@ Y_TRUE = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
 
 
 def notebook(number):
-    return course.read_notebook(ROOT / "notebooks" / f"{LESSONS[number]}.ipynb")
+    stem = "00-start-here" if number == "00" else LESSONS[number]
+    return course.read_notebook(ROOT / "notebooks" / f"{stem}.ipynb")
 
 
 def cell_text_outputs(cell):
@@ -81,13 +82,17 @@ def test_one_setup_cell_holds_every_import(number):
     assert importing == [heading + 1], f"imports belong in the setup cell only; cells {importing} import"
 
 
-@pytest.mark.parametrize("number", sorted(LESSONS))
-def test_lesson_closes_with_summary_then_navigation(number):
+@pytest.mark.parametrize("number", ["00"] + sorted(LESSONS))
+def test_lesson_closes_with_summary_chinese_summary_then_navigation(number):
     cells = notebook(number)["cells"]
     assert course.NAV_TAG in cells[-1]["metadata"].get("tags", [])
-    summary = course.cell_source(cells[-2])
+    summary, chinese = course.cell_source(cells[-3]), course.cell_source(cells[-2])
     assert summary.startswith("## Summary")
     assert 3 <= summary.count("\n- ") <= 5
+    assert chinese.startswith("## 中文小结"), "a short Chinese summary follows the Summary"
+    assert 3 <= chinese.count("\n- ") <= 5
+    bullets = [line for line in chinese.splitlines() if line.startswith("- ")]
+    assert all(re.search(r"[\u4e00-\u9fff]", line) for line in bullets), "every bullet is written in Chinese"
 
 
 @pytest.mark.parametrize("number", sorted(LESSONS))
@@ -212,3 +217,173 @@ def test_e7_math_logit_sign_and_round_trip():
                and "logit(p_grid)" in course.cell_source(c)
                and any("image/png" in o.get("data", {}) for o in c["outputs"])]
     assert figures, "E7 is plotted: the logit curve"
+
+
+# ---------------------------------------------------------------- claims added for issue 10
+
+
+def markdown(number):
+    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
+
+
+def test_lesson_00_environment_check_prints_a_verdict_per_component():
+    out = printed("00")
+    for name in ("Python", "TensorFlow", "Keras", "NumPy", "matplotlib", "ipywidgets", "JupyterLab"):
+        line = line_with(out, f"{name} ")
+        assert re.search(r"\d+\.\d+\.\d+\S* +✓", line), f"{name}: version then ✓ (the nbval sanitize rule relies on it)"
+    rule = (ROOT / "tests" / "sanitize.cfg").read_text()
+    assert "regex: \\d+\\.\\d+\\.\\d+\\S* +✓" in rule
+
+
+def test_environment_check_reports_a_mismatch(tmp_path):
+    from logitlab import environment
+
+    (tmp_path / "requirements.txt").write_text('numpy==0.0.1\nkeras==0.0.2 ; python_version < "3.0"\n')
+    (tmp_path / "pyproject.toml").write_text('requires-python = ">=2.7,<3.0"\n')
+    lines = {line.split()[0]: line for line in environment.check_lines(tmp_path)}
+    assert "✗ the course needs Python >=2.7,<3.0" in lines["Python"]
+    assert "✗ the course pins 0.0.1: run `make install`" in lines["NumPy"]
+    assert "? no pin found" in lines["Keras"], "a pin whose marker does not hold is not this Python's pin"
+    here = {line.split()[0]: line for line in environment.check_lines()}
+    assert all("✓" in line for line in here.values()), f"this environment does not match the pins: {here}"
+
+
+def test_lesson_00_glossary_terms_and_the_odds_caveat():
+    text = markdown("00")
+    glossary = text.split("## Glossary", 1)[1]
+    for english, chinese in [("temperature", "温度"), ("label smoothing", "标签平滑"), ("overflow / underflow", "上溢 / 下溢"),
+                             ("gradient", "梯度"), ("batch", "批次"), ("reduction", "归约"),
+                             ("logistic regression", "对数几率回归"), ("log-sum-exp", "对数求和指数"),
+                             ("calibration", "校准"), ("negative log-likelihood", "负对数似然"), ("prior", "先验")]:
+        assert re.search(rf"^\| {re.escape(english)}[^|]*\| [^|]*{re.escape(chinese)}", glossary, re.M), english
+    odds_row = line_with(glossary, "| odds |")
+    assert "几率" in odds_row and "赔率" not in odds_row, "odds is 几率, not 赔率 (a payout)"
+    assert "everyday Chinese" in glossary and "概率" in glossary, "the caveat: 几率 often means probability"
+
+
+def test_lessons_00_04_navigation_links_the_glossary():
+    for lesson in course.lessons()[:5]:
+        nav = course.cell_source(course.read_notebook(lesson.notebook)["cells"][-1])
+        target = "(#Glossary)" if lesson.number == "00" else "(00-start-here.ipynb#Glossary)"
+        assert f"[Glossary · 术语表]{target}" in nav, f"{lesson.stem} does not link the glossary"
+    assert "\n## Glossary\n" in "\n" + markdown("00") + "\n", "JupyterLab's anchor #Glossary needs the heading '## Glossary'"
+
+
+def test_lesson_01_bookmaker_odds_are_odds_against():
+    out = printed("01")
+    p_win = 1 / (3 + 1)
+    assert p_win == 0.25
+    assert f"bookmaker's 3 to 1 (against): p = {p_win}, odds in favour = {p_win / (1 - p_win):.3f}" in out
+    assert f"3 to 1 in favour            : p = {1 - p_win}, odds in favour = {(1 - p_win) / p_win:.3f}" in out
+    assert "odds **against**" in markdown("01")
+
+
+def test_lesson_01_sigmoid_and_logit_share_one_square_axes_with_the_diagonal():
+    cells = notebook("01")["cells"]
+    figure = next(i for i, c in enumerate(cells) if "diagonal y = x" in course.cell_source(c))
+    code = course.cell_source(cells[figure])
+    assert 'aspect="equal"' in code and "plt.subplots(figsize=(5.5, 5.5))" in code, "one square axes"
+    assert "logit(p_grid)" in code and "sigmoid(z_grid)" in code, "both curves on the same axes"
+    assert "diagonal" in course.cell_source(cells[figure - 1])
+    z0 = 2.0
+    s = float(tf.math.sigmoid(tf.constant(z0, tf.float64)))
+    back = float(tf.math.log(s / (1 - s)))
+    assert f"({z0}, {s:.4f}) on the sigmoid  <->  ({s:.4f}, {back:.4f}) on the logit" in cell_text_outputs(cells[figure])
+
+
+def test_lesson_02_sentiment_classes_in_the_explorers_order():
+    import inspect
+
+    from logitlab import widgets
+
+    order = list(inspect.signature(widgets.score_explorer).parameters["class_names"].default)
+    code = "\n".join(course.cell_source(c) for c in notebook("02")["cells"] if c["cell_type"] == "code")
+    assert f"sentiments = {order!r}".replace("'", '"') in code
+    out = printed("02")
+    for k, name in enumerate(order):
+        assert line_with(out, f"class {k} {name}")
+    assert "positive" == order[2] and "`b2`, the bias of *positive*" in markdown("02")
+
+
+def test_lesson_03_soft_arg_max_and_log_sum_exp():
+    out = printed("03")
+    logits = tf.constant([2.0, 1.0, 0.1], tf.float64)
+    for scale in [1, 2, 5, 10]:
+        lse = float(tf.reduce_logsumexp(scale * logits)) / scale
+        assert f"log-sum-exp / {scale:<2} = {lse:.4f}" in out
+    assert abs(float(tf.reduce_logsumexp(10 * logits)) / 10 - 2.0) < 1e-4, "log-sum-exp tends to the max"
+    tie = tf.nn.softmax(10 * tf.constant([2.0, 2.0, 0.1], tf.float64)).numpy()
+    assert f"a tie, softmax(10 * [2.0, 2.0, 0.1]) = {np.round(tie, 4)}" in out
+    np.testing.assert_allclose(tie[:2], [0.5, 0.5])
+    text = markdown("03")
+    thread = "What are logits? What is the difference between softmax and softmax_cross_entropy_with_logits?"
+    assert text.count(thread) == 1 and "same Stack Overflow thread" in text, "E1 and E2 credit their source"
+
+
+def test_lesson_04_cross_entropy_is_the_negative_log_likelihood():
+    out = printed("04")
+    probs = tf.nn.softmax(tf.constant(Y_HAT, tf.float64)).numpy()
+    q_true = probs[[0, 1], [1, 2]]
+    fused = tf.nn.softmax_cross_entropy_with_logits(labels=Y_TRUE, logits=tf.constant(Y_HAT, tf.float64)).numpy()
+    nll = -np.sum(np.log(q_true))
+    np.testing.assert_allclose(nll, fused.sum(), rtol=1e-12)
+    assert f"likelihood (their product)     : {np.prod(q_true):.6f}" in out
+    assert f"negative log-likelihood        : {nll:.6f}" in out
+    assert f"sum of E3's cross-entropies    : {fused.sum():.6f}" in out
+    assert f"mean NLL = mean cross-entropy  : {nll / 2:.5f} = {fused.mean():.5f}" in out
+    assert np.prod(np.full(3000, 0.5)) == 0.0, "the product of 3,000 halves underflows in float64"
+    assert "likelihood, the product : 0.0" in out
+    assert f"log-likelihood, the sum : {3000 * np.log(0.5):.2f}" in out
+
+
+def _train(optimizer, reduce, penalty=0.0, steps=1):
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(8, 2)).astype("float32")
+    batch_ids = rng.integers(0, 3, size=8)
+    w_start = rng.normal(scale=0.5, size=(2, 3)).astype("float32")
+    w = tf.Variable(w_start)
+
+    def step():
+        with tf.GradientTape() as tape:
+            per_instance = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=batch_ids, logits=features @ w)
+            loss = reduce(per_instance) + penalty * tf.reduce_sum(w ** 2)
+        optimizer.apply_gradients([(tape.gradient(loss, w), w)])
+
+    run = tf.function(step) if steps > 1 else step
+    for _ in range(steps):
+        run()
+    return w.numpy(), w_start
+
+
+def test_lesson_04_sum_vs_mean_sgd_scales_adam_does_not_regularisation_does():
+    out = printed("04")
+    for name, make, expected in [("SGD(0.1)", lambda: tf.keras.optimizers.SGD(learning_rate=0.1), 8.0),
+                                 ("Adam(0.01)", lambda: tf.keras.optimizers.Adam(learning_rate=0.01), 1.0)]:
+        w_mean, w_start = _train(make(), tf.reduce_mean)
+        w_sum, _ = _train(make(), tf.reduce_sum)
+        step_mean, step_sum = np.linalg.norm(w_mean - w_start), np.linalg.norm(w_sum - w_start)
+        assert abs(step_sum / step_mean - expected) < 1e-3, (name, step_sum / step_mean)
+        assert f"{name:<10}  step with mean loss {step_mean:.4f}   with sum loss {step_sum:.4f}" in out
+    assert tf.keras.optimizers.Adam().epsilon == 1e-7, "the lesson names Keras's Adam epsilon"
+    assert tf.keras.losses.CategoricalCrossentropy().reduction == "sum_over_batch_size", "Keras's default is the mean"
+    norms = {}
+    for label, reduce, lam in [("mean loss + 0.05 |w|^2", tf.reduce_mean, 0.05),
+                               ("sum loss  + 0.05 |w|^2", tf.reduce_sum, 0.05),
+                               ("sum loss  + 0.40 |w|^2", tf.reduce_sum, 0.4)]:
+        w_end, _ = _train(tf.keras.optimizers.Adam(learning_rate=0.05), reduce, lam, steps=300)
+        norms[label] = np.linalg.norm(w_end)
+        assert f"{label}: |w| after 300 Adam steps = {norms[label]:.4f}" in out
+    assert norms["sum loss  + 0.05 |w|^2"] > 1.5 * norms["mean loss + 0.05 |w|^2"], "the sum weakens the penalty"
+    assert abs(norms["sum loss  + 0.40 |w|^2"] - norms["mean loss + 0.05 |w|^2"]) < 1e-3, "8x the penalty restores it"
+
+
+def test_lesson_04_e5_names_the_threads_wrong_shape_and_the_positional_trap():
+    out = printed("04")
+    shape = tf.nn.softmax_cross_entropy_with_logits(labels=tf.one_hot([3, 0], 5), logits=tf.zeros([2, 5])).shape
+    assert shape.as_list() == [2]
+    assert f"the thread's answer says [2, 1]; TensorFlow returns {shape.as_list()}" in out
+    assert "weighted [2, 1] one: [2, 2]" in out
+    swapped = tf.nn.softmax_cross_entropy_with_logits(tf.constant(Y_HAT, tf.float64), tf.constant(Y_TRUE, tf.float64))
+    np.testing.assert_allclose(swapped.numpy(), [1.7580338, 6.3675127], atol=1e-6)
+    assert f"by position: {swapped.numpy()}" in out
+    assert "【TensorFlow】tf.nn.softmax_cross_entropy_with_logits的用法" in markdown("04"), "E4 credits its source"
