@@ -106,7 +106,7 @@ def lesson_table(all_lessons, base):
 
 
 def navigation_markdown(all_lessons, index):
-    """The closing cell of a lesson: its exercise, then the next lesson."""
+    """The closing cell of a lesson: its exercise, the next lesson, then the lesson map and the glossary."""
     lesson = all_lessons[index]
     lines = ["---", ""]
     if lesson.graded:
@@ -120,7 +120,10 @@ def navigation_markdown(all_lessons, index):
         lines.append(f"**Next:** [{following.number} · {following.title}]({following.stem}.ipynb) →")
     else:
         lines.append("**You have reached the end of the course.** Well done!")
-    lines += ["", f"[All lessons](00-start-here.ipynb)" if index else "[README](../README.md)"]
+    if index:
+        lines += ["", "[All lessons](00-start-here.ipynb) · [Glossary · 术语表](00-start-here.ipynb#Glossary)"]
+    else:
+        lines += ["", "[README](../README.md) · [Glossary · 术语表](#Glossary)"]
     return "\n".join(lines)
 
 

@@ -110,3 +110,10 @@ def test_bad_notebook_file_gives_a_clear_error(tmp_path):
         course.read_notebook(bad)
     result = subprocess.run([sys.executable, "-m", "logitlab", "nope"], capture_output=True, text=True)
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_navigation_links_the_glossary():
+    all_lessons = course.lessons()
+    for index in range(len(all_lessons)):
+        target = "#Glossary" if index == 0 else "00-start-here.ipynb#Glossary"
+        assert f"[Glossary · 术语表]({target})" in course.navigation_markdown(all_lessons, index)
