@@ -466,6 +466,8 @@ check_softmax_cross_entropy_grad = _check(
     "softmax_cross_entropy_grad", "Check `softmax_cross_entropy_grad(labels, logits)` = softmax(logits) - labels.")
 check_looks_like_probabilities = _check(
     "looks_like_probabilities", "Check `looks_like_probabilities(x)`: True when every row is in [0, 1] and sums to 1.")
+check_mean_nll = _check(
+    "mean_nll", "Check `mean_negative_log_likelihood(label_ids, probs)` = -mean(log probs[i, label_ids[i]]).")
 
 
 def check_cross_entropy(cross_entropy, hard=False):

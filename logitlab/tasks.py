@@ -300,6 +300,78 @@ register(Task(
                             nonfinite=STABLE_LOG)],
 ))
 
+# Lesson 04, "Why this loss?" (added for issue 10 by lessons-a): the mean negative log-likelihood of a dataset's
+# labels, from probabilities, is the mean cross-entropy.
+
+
+def _true_probs(ids, probs):
+    return np.asarray(probs, dtype=float)[np.arange(len(ids)), np.asarray(ids)]
+
+
+def _mean_nll(ids, probs):
+    return -np.mean(np.log(_true_probs(ids, probs)))
+
+
+NLL_UNDERFLOW = ("the product of 3,000 probabilities underflows to 0 in float64, and log(0) = -inf: "
+                 "take the log of each probability first, then average the logs (a sum of logs stays finite).")
+MANY_HALVES = (np.zeros(3000, dtype=int), np.tile([0.5, 0.25, 0.25], (3000, 1)))
+FOUR_CLASSES = (np.array([3, 0, 2, 2]), np.array([[0.1, 0.2, 0.3, 0.4], [0.7, 0.1, 0.1, 0.1],
+                                                  [0.25, 0.25, 0.25, 0.25], [0.05, 0.05, 0.8, 0.1]]))
+
+
+def _probs(rng, rows, classes):
+    return np.round(numerics.softmax(_logits(rng, rows, classes)), 4) + 0.0
+
+
+register(Task(
+    key="mean_nll", function="mean_negative_log_likelihood", reference=_mean_nll,
+    cases=[
+        Case((np.array([1, 2]), numerics.softmax(Y_HAT))),
+        Case(MANY_HALVES, hidden=True, nonfinite=NLL_UNDERFLOW,
+             about="3,000 rows of probabilities [0.5, 0.25, 0.25], every label id 0",
+             shown="label_ids=[0, 0, ..., 0] (3,000 of them), probs=3,000 rows of [0.5, 0.25, 0.25]"),
+        Case(FOUR_CLASSES, hidden=True),
+        Case((np.array([0]), np.array([[0.9, 0.1]])), hidden=True),
+    ],
+    mistakes=[
+        Mistake(lambda ids, q: -_mean_nll(ids, q),
+                "the result is negative: you forgot the minus sign. The NLL is -mean(log q_true): "
+                "log of a probability is <= 0, and the minus makes the loss >= 0."),
+        Mistake(lambda ids, q: np.prod(_true_probs(ids, q)),
+                "you returned the likelihood itself, the product of the true classes' probabilities. "
+                "Take the log of each probability (the log turns the product into a sum), average, and negate."),
+        Mistake(lambda ids, q: np.mean(_true_probs(ids, q)),
+                "you averaged the probabilities without taking their log: the NLL is -mean(log q_true)."),
+        Mistake(lambda ids, q: 1 - np.mean(_true_probs(ids, q)),
+                "1 - mean(q_true) is not the NLL: take the log of each true class's probability, average, and negate."),
+        Mistake(lambda ids, q: -np.sum(np.log(_true_probs(ids, q))),
+                "you returned the sum over the instances (the NLL of the whole dataset): the task asks for the mean "
+                "per instance, which is what Keras's losses report. Divide by the number of instances."),
+        Mistake(lambda ids, q: -np.mean(np.log(_true_probs(ids, q))) / np.shape(q)[-1],
+                "you averaged over every entry of the [batch, classes] array (labels * log(probs)), so the result is "
+                "also divided by the number of classes. Average over the instances only: -mean(log q_true)."),
+        Mistake(lambda ids, q: -np.mean(np.log(np.asarray(q, dtype=float))),
+                "you averaged the log-probabilities of every class: only the true class of each row counts, "
+                "q_true = probs[np.arange(len(label_ids)), label_ids]."),
+        Mistake(lambda ids, q: -np.mean(np.log(np.asarray(q, dtype=float)[:, np.asarray(ids)])),
+                "you picked columns label_ids for every row: pick one entry per row, "
+                "probs[np.arange(len(label_ids)), label_ids]."),
+        Mistake(lambda ids, q: -np.log(_true_probs(ids, q)),
+                "you returned one loss per instance: average them into one number, the mean NLL."),
+        Mistake(lambda ids, q: _mean_nll(ids, numerics.softmax(q)),
+                "you applied softmax to probabilities: these are a model's probabilities already (softmax is for logits). "
+                "Take -mean(log q_true) directly."),
+        Mistake(lambda ids, q: _mean_nll(ids, q) / np.log(2), "you used log base 2: use the natural log, np.log."),
+        Mistake(lambda ids, q: _mean_nll(ids, q) / np.log(10), "you used log base 10: use the natural log, np.log."),
+    ],
+    passed=("the lesson's two instances give 0.83934, the mean cross-entropy of worked example E3",
+            "3,000 instances stay finite (log 2 each), four classes, a single instance"),
+    fresh=lambda rng: [Case((rng.integers(0, 4, size=5), _probs(rng, 5, 4))),
+                       Case((rng.integers(0, 3, size=2000), _probs(rng, 2000, 3)), hidden=True,
+                            nonfinite=NLL_UNDERFLOW, about="2,000 instances, 3 classes",
+                            shown="label_ids (2,000 of them), probs (2,000 rows)")],
+))
+
 # ---------------------------------------------------------------- lesson 05: numerical stability
 
 LSE_OVERFLOW = "exp(1000) overflows to inf: subtract the row max, sum exp(logits - max), take the log and add the max back."
