@@ -41,7 +41,7 @@ EXPECTED = {
     ("alice", "01-math-logit"): (4, 4), ("alice", "03-softmax"): (4, 4), ("alice", "06-fused-ops"): (6, 6),
     ("bob", "03-softmax"): (3, 4), ("carol", "03-softmax"): (0, 4), ("dave", "03-softmax"): (2, 4),
     ("erin", "01-math-logit"): (0, 4), ("frank", "02-logits-as-scores"): (0, 6),
-    ("frank", "03-softmax"): (0, 4), ("frank", "04-cross-entropy"): (0, 4),
+    ("frank", "03-softmax"): (0, 4), ("frank", "04-cross-entropy"): (0, 6),
     ("gus", "03-softmax (1)"): (0, 0),
 }
 
