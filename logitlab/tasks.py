@@ -359,8 +359,8 @@ register(Task(
         Mistake(lambda ids, q: -np.log(_true_probs(ids, q)),
                 "you returned one loss per instance: average them into one number, the mean NLL."),
         Mistake(lambda ids, q: _mean_nll(ids, numerics.softmax(q)),
-                "you applied softmax to probabilities: these are a model's probabilities already (softmax is for logits). "
-                "Take -mean(log q_true) directly."),
+                "you applied softmax to probabilities: these are a model's probabilities already "
+                "(softmax is for logits). Take -mean(log q_true) directly."),
         Mistake(lambda ids, q: _mean_nll(ids, q) / np.log(2), "you used log base 2: use the natural log, np.log."),
         Mistake(lambda ids, q: _mean_nll(ids, q) / np.log(10), "you used log base 10: use the natural log, np.log."),
     ],

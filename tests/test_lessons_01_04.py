@@ -103,7 +103,8 @@ def test_lesson_shows_its_explorer_with_a_suggestion(number):
              and f"ll.widgets.{name}(" in course.cell_source(c).splitlines()[-1]]
     assert shown, f"lesson {number} never displays ll.widgets.{name}"
     cell = cells[shown[0]]
-    assert any("image/png" in out.get("data", {}) for out in cell["outputs"]), "the stored output keeps the explorer's picture"
+    pictures = [out for out in cell["outputs"] if "image/png" in out.get("data", {})]
+    assert pictures, "the stored output keeps the explorer's picture"
     assert "**Try this:**" in course.cell_source(cells[shown[0] - 1]), "say what to try just before the explorer"
 
 
@@ -230,7 +231,8 @@ def test_lesson_00_environment_check_prints_a_verdict_per_component():
     out = printed("00")
     for name in ("Python", "TensorFlow", "Keras", "NumPy", "matplotlib", "ipywidgets", "JupyterLab"):
         line = line_with(out, f"{name} ")
-        assert re.search(r"\d+\.\d+\.\d+\S* +✓", line), f"{name}: version then ✓ (the nbval sanitize rule relies on it)"
+        # version then ✓: the nbval sanitize rule relies on it
+        assert re.search(r"\d+\.\d+\.\d+\S* +✓", line), name
     rule = (ROOT / "tests" / "sanitize.cfg").read_text()
     assert "regex: \\d+\\.\\d+\\.\\d+\\S* +✓" in rule
 
@@ -251,10 +253,11 @@ def test_environment_check_reports_a_mismatch(tmp_path):
 def test_lesson_00_glossary_terms_and_the_odds_caveat():
     text = markdown("00")
     glossary = text.split("## Glossary", 1)[1]
-    for english, chinese in [("temperature", "温度"), ("label smoothing", "标签平滑"), ("overflow / underflow", "上溢 / 下溢"),
-                             ("gradient", "梯度"), ("batch", "批次"), ("reduction", "归约"),
-                             ("logistic regression", "对数几率回归"), ("log-sum-exp", "对数求和指数"),
-                             ("calibration", "校准"), ("negative log-likelihood", "负对数似然"), ("prior", "先验")]:
+    for english, chinese in [("temperature", "温度"), ("label smoothing", "标签平滑"),
+                             ("overflow / underflow", "上溢 / 下溢"), ("gradient", "梯度"), ("batch", "批次"),
+                             ("reduction", "归约"), ("logistic regression", "对数几率回归"),
+                             ("log-sum-exp", "对数求和指数"), ("calibration", "校准"),
+                             ("negative log-likelihood", "负对数似然"), ("prior", "先验")]:
         assert re.search(rf"^\| {re.escape(english)}[^|]*\| [^|]*{re.escape(chinese)}", glossary, re.M), english
     odds_row = line_with(glossary, "| odds |")
     assert "几率" in odds_row and "赔率" not in odds_row, "odds is 几率, not 赔率 (a payout)"
@@ -266,7 +269,8 @@ def test_lessons_00_04_navigation_links_the_glossary():
         nav = course.cell_source(course.read_notebook(lesson.notebook)["cells"][-1])
         target = "(#Glossary)" if lesson.number == "00" else "(00-start-here.ipynb#Glossary)"
         assert f"[Glossary · 术语表]{target}" in nav, f"{lesson.stem} does not link the glossary"
-    assert "\n## Glossary\n" in "\n" + markdown("00") + "\n", "JupyterLab's anchor #Glossary needs the heading '## Glossary'"
+    # JupyterLab's anchor #Glossary is the heading's text: the heading must be exactly "## Glossary".
+    assert "\n## Glossary\n" in "\n" + markdown("00") + "\n"
 
 
 def test_lesson_01_bookmaker_odds_are_odds_against():
@@ -288,7 +292,8 @@ def test_lesson_01_sigmoid_and_logit_share_one_square_axes_with_the_diagonal():
     z0 = 2.0
     s = float(tf.math.sigmoid(tf.constant(z0, tf.float64)))
     back = float(tf.math.log(s / (1 - s)))
-    assert f"({z0}, {s:.4f}) on the sigmoid  <->  ({s:.4f}, {back:.4f}) on the logit" in cell_text_outputs(cells[figure])
+    mirrored = f"({z0}, {s:.4f}) on the sigmoid  <->  ({s:.4f}, {back:.4f}) on the logit"
+    assert mirrored in cell_text_outputs(cells[figure])
 
 
 def test_lesson_02_sentiment_classes_in_the_explorers_order():
