@@ -517,7 +517,7 @@ check_log_prior_bias = _check(
 check_fit_temperature = _check(
     "fit_temperature", "Check `fit_temperature(logits, label_ids)`: the T with the least mean NLL.")
 check_calibrated_probabilities = _check(
-    "calibrated_probabilities", "Check `calibrated_probabilities(...)`: softmax(logits / T), T fitted on held-out data.")
+    "calibrated_probabilities", "Check `calibrated_probabilities(...)`: softmax(logits / T) with T from held-out data.")
 
 
 def read_check_cell(source):
