@@ -51,6 +51,10 @@ __all__ = [
     "check_keras_loss",
     "check_logits_model",
     "check_probability_model",
+    "check_initial_loss",
+    "check_log_prior_bias",
+    "check_fit_temperature",
+    "check_calibrated_probabilities",
     "check_trained_model",
     "check_looks_like_probabilities",
 ]
@@ -505,6 +509,17 @@ def check_trained_model(train_model, build_model, points=None, label_ids=None):
 def check_probability_model(probability_model, build_model, points=None):
     """Check `probability_model(model)`: the model followed by softmax, giving probabilities."""
     check("probability_model", probability_model, env={"build_model": build_model})
+
+
+# Lesson 07: what training puts into the logits (NumPy tasks).
+check_initial_loss = _check(
+    "initial_loss", "Check `initial_loss(label_ids, bias)`: the mean loss when every row's logits are the bias.")
+check_log_prior_bias = _check(
+    "log_prior_bias", "Check `log_prior_bias(label_ids, num_classes)`: softmax(bias) = class frequencies.")
+check_fit_temperature = _check(
+    "fit_temperature", "Check `fit_temperature(logits, label_ids)`: the T with the least mean NLL.")
+check_calibrated_probabilities = _check(
+    "calibrated_probabilities", "Check `calibrated_probabilities(...)`: softmax(logits / T) with T from held-out data.")
 
 
 def read_check_cell(source):
