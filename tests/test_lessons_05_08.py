@@ -147,6 +147,99 @@ def test_lesson_05_checks_the_gradient_against_gradient_tape():
     assert "tf.GradientTape" in all_code("05")
 
 
+def all_markdown(number):
+    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
+
+
+def _exp_edges(dtype):
+    """log(max) and log(smallest subnormal / 2) of a NumPy float type: where exp overflows and rounds to 0."""
+    info = np.finfo(dtype)
+    return math.log(float(info.max)), math.log(float(info.smallest_subnormal)) - math.log(2)
+
+
+def test_lesson_05_table_of_limits_is_right_for_numpy_and_bfloat16():
+    text = all_output("05")
+    rows = {}
+    for line in text.splitlines():
+        match = re.match(r"\s*(float64|float32|float16|bfloat16) \|(.*)", line)
+        if match:
+            rows[match[1]] = [float(x) for x in NUMBER.findall(match[2].replace("|", " "))]
+    assert set(rows) == {"float64", "float32", "float16", "bfloat16"}
+    expected_edges = {"float64": (709.78, -745.13), "float32": (88.72, -103.97), "float16": (11.09, -17.33)}
+    for name, (over, under) in expected_edges.items():
+        largest, log_max, normal, log_normal, subnormal, zero_below, digits = rows[name]
+        info = np.finfo(name)
+        assert (log_max, zero_below) == (over, under) == tuple(round(v, 2) for v in _exp_edges(name))
+        assert log_normal == round(math.log(float(info.tiny)), 2)
+        # NumPy keeps subnormals: exp is positive 0.01 above the edge and 0 below it.
+        edge = _exp_edges(name)[1]
+        assert np.exp(np.array(edge + 0.01, dtype=name)) > 0 and np.exp(np.array(edge - 0.01, dtype=name)) == 0
+    assert rows["float64"][2] == pytest.approx(float(np.finfo(np.float64).tiny), rel=1e-2)
+    # bfloat16: float32's range (8 exponent bits), 8 significant bits; TensorFlow's own bit patterns agree.
+    bf = rows["bfloat16"]
+    assert bf[1] == rows["float32"][1] == 88.72 and bf[3] == rows["float32"][3] == -87.34
+    assert bf[5] == round(math.log(2.0 ** -133) - math.log(2), 2) and bf[6] == round(8 * math.log10(2), 1)
+    patterns = tf.constant([0x7F7F, 0x0080, 0x0001], dtype=tf.uint16)
+    assert [float(v) for v in tf.bitcast(patterns, tf.bfloat16).numpy()] == [(2 - 2 ** -7) * 2.0 ** 127, 2.0 ** -126,
+                                                                              2.0 ** -133]
+    assert float(tf.bfloat16.max) == (2 - 2 ** -7) * 2.0 ** 127
+    assert "the layout (8, 7) gives the same numbers: True" in text
+    assert text.count("gives exactly np.finfo's numbers: True") == 3
+
+
+def test_lesson_05_tensorflow_flushes_subnormals_on_cpu_as_the_lesson_says():
+    text = all_output("05")
+    # float32/float64/bfloat16: TensorFlow returns 0 where NumPy returns a subnormal; float16 keeps it.
+    for name, z in [("float64", -720.0), ("float32", -100.0), ("bfloat16", -90.0)]:
+        assert float(tf.exp(tf.constant(z, dtype=name))) == 0.0
+        if name != "bfloat16":
+            assert 0 < float(np.exp(np.array(z, dtype=name))) < float(np.finfo(name).tiny)
+        assert re.search(rf"{name}: exp\({z}\) NumPy .* TensorFlow 0$", text, re.M)
+    assert float(tf.exp(tf.constant(-17.0, tf.float16))) == float(np.exp(np.float16(-17.0))) > 0
+    # Just above the log of the smallest normal number TensorFlow is still positive (it flushes, it does not round).
+    assert float(tf.exp(tf.constant(-87.3))) > 0 and float(tf.exp(tf.constant(-87.4))) == 0.0
+    assert "flush subnormals to zero" in all_markdown("05")
+
+
+def test_lesson_05_slider_hint_matches_where_the_explorer_breaks():
+    from logitlab.widgets import stability_numbers
+
+    text, prose = all_output("05"), all_markdown("05")
+    hint = {"float16": "near 8.7", "float32": "Just past 52", "float64": "float64 near 373"}
+    for name, words in hint.items():
+        assert words in prose
+        line = line_starting(text, f"{name}: naive loss inf from scale")
+        inf_from, nan_from = [float(x) for x in re.findall(r"scale\s+([\d.]+)", line)]
+        assert inf_from == round(-_exp_edges(name)[1] / 2, 2) and nan_from == round(_exp_edges(name)[0], 2)
+        for scale, finite in [(0.99 * inf_from, True), (1.01 * inf_from, False), (1.01 * nan_from, False)]:
+            loss = stability_numbers([1.0, 0.0, -1.0], 2, scale, name)["naive_loss"]
+            assert math.isfinite(loss) == finite, (name, scale, loss)
+        nan_probs = stability_numbers([1.0, 0.0, -1.0], 2, 1.01 * nan_from, name)["naive_probs"]
+        assert math.isnan(nan_probs[0])
+    assert "about 89" in prose
+
+
+def test_lesson_05_does_not_call_float16_exact():
+    prose = all_markdown("05")
+    assert "exact at any scale" not in prose and "float16 included: $2s$" in prose
+    rows = [line for line in all_output("05").splitlines() if re.match(r"\s*float16\s+1 \|", line)]
+    assert len(rows) == 1 and "2.406" in rows[0] and "2.408" in rows[0]
+    assert "2.406 there instead of 2.408" in prose
+    logits = np.array([1.0, 0.0, -1.0], dtype=np.float16)  # the lesson's log_softmax, computed in float16
+    top = logits.max()
+    assert round(-float((logits - (top + np.log(np.exp(logits - top).sum())))[2]), 3) == 2.406
+
+
+def test_lessons_have_a_chinese_summary_after_the_summary():
+    for number in ("05", "06", "08"):
+        cells = [course.cell_source(c) for c in notebook(number)["cells"]]
+        summary = [i for i, s in enumerate(cells) if s.startswith("## Summary")]
+        assert len(summary) == 1
+        assert cells[summary[0] + 1].startswith("## 中文小结"), f"lesson {number}: '## 中文小结' right after the Summary"
+        bullets = [line for line in cells[summary[0] + 1].splitlines() if line.startswith("- ")]
+        assert 3 <= len(bullets) <= 5 and all(re.search(r"[\u4e00-\u9fff]", b) for b in bullets)
+
+
 # ---------------------------------------------------------------- lesson 06
 
 
@@ -299,10 +392,6 @@ def test_keras_fit_repairs_its_own_softmax_under_from_logits_true_as_lesson_08_s
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)
     assert not caught_per_model[0] and caught_per_model[1]
     assert "trains exactly like the same model without the activation" in all_markdown("08")
-
-
-def all_markdown(number):
-    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
 
 
 def test_lesson_08_ends_with_a_checklist():
