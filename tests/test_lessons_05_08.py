@@ -312,6 +312,48 @@ def test_lesson_06_timings_are_sanitized_narrowly():
     assert re.sub(rx, rep, "mean loss 11.2799, 0 of 4096") == "mean loss 11.2799, 0 of 4096"
 
 
+THREAD = "What are logits? What is the difference between softmax and softmax_cross_entropy_with_logits?"
+ARTICLE = "【TensorFlow】tf.nn.softmax_cross_entropy_with_logits的用法"
+
+
+def test_lesson_06_quotes_what_the_docs_say_about_bad_label_ids_on_gpu():
+    text, prose = all_output("06"), all_markdown("06")
+    doc = " ".join(tf.nn.sparse_softmax_cross_entropy_with_logits.__doc__.split())
+    sentence = ("Each entry in `labels` must be an index in `[0, num_classes)`. Other values will raise an exception "
+                "when this op is run on CPU, and return `NaN` for corresponding loss and gradient rows on GPU.")
+    assert sentence in doc, "TensorFlow's docstring changed: update lesson 06"
+    assert f"{tf.__version__} docs: {sentence}" in text
+    assert "older TensorFlow" not in prose
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[1, 3], logits=Y_HAT)
+
+
+def test_lesson_06_shows_the_positional_argument_trap_of_tf1_code():
+    import inspect
+
+    text = all_output("06")
+    assert list(inspect.signature(tf.nn.softmax_cross_entropy_with_logits).parameters)[:2] == ["labels", "logits"]
+    swapped = tf.nn.softmax_cross_entropy_with_logits(Y_HAT, Y_TRUE).numpy()  # runs: no error, no warning
+    np.testing.assert_allclose(swapped, [1.7580339, 6.3675125], rtol=1e-6)
+    shown = numbers(line_starting(text, "positional (y_hat, y_true):").replace("mean", ""))
+    assert shown == [round(float(v), 3) for v in swapped] + [round(float(swapped.mean()), 3)] == [1.758, 6.368, 4.063]
+    assert numbers(line_starting(text, "labels=y_true, logits=y_hat (right):").replace("mean", "")) == [0.479, 1.2, 0.839]
+    assert "softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None)" in text
+    with pytest.raises(TypeError, match="reduction_indices"):
+        tf.reduce_sum(Y_TRUE, reduction_indices=[1])
+    assert "TypeError: Got an unexpected keyword argument 'reduction_indices'" in text
+    prose = all_markdown("06")
+    assert "tf.nn.softmax_cross_entropy_with_logits(y_hat, y_true)" in prose and "4.063 instead of 0.839" in prose
+
+
+def test_lesson_06_credits_its_sources_and_numbers_classes_from_0():
+    prose = all_markdown("06")
+    assert THREAD in prose and ARTICLE in prose
+    for wrong in ("Instance 1", "instance 2", "third class", "class 3"):
+        assert wrong not in prose, f"lesson 06 numbers classes or rows from 1: {wrong!r}"
+    assert "shape `[2, 1]`: it is `[2]`" in prose
+
+
 # ---------------------------------------------------------------- lesson 07
 
 
