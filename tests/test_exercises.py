@@ -1,6 +1,7 @@
 """Exercises: generated from the solutions by nbgrader, checks that name the mistake, checked against TensorFlow."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -292,3 +293,79 @@ def test_unanswered_and_crashing_tasks_get_a_message_not_a_traceback():
         checks.check_softmax(crashes)
     with pytest.raises(checks.CheckFailed, match="should be a function"):
         checks.check_softmax(None)
+
+
+# ---------------------------------------------------------------- the task format
+
+
+def check_cells(path):
+    return [c for c in nbgrader_cells(path) if c["metadata"]["nbgrader"]["grade"]]
+
+
+def test_every_check_cell_names_a_registered_task():
+    from logitlab.tasks import TASKS
+
+    for path in SOLUTIONS:
+        for cell in check_cells(path):
+            key, function, hidden = checks.read_check_cell(course.cell_source(cell))
+            assert key in TASKS and function.isidentifier()
+            assert hidden == ("### BEGIN HIDDEN TESTS" in course.cell_source(cell)), (path.name, key)
+            assert TASKS[key].selected(hidden), (path.name, key, hidden)
+
+
+def test_reading_check_cells():
+    assert checks.read_check_cell('ll.checks.check("softmax", my_softmax, hard=True)') == ("softmax", "my_softmax", True)
+    assert checks.read_check_cell("ll.checks.check_keras_loss(make_sparse_loss, sparse=True)") == (
+        "sparse_keras_loss", "make_sparse_loss", False)
+    for bad in ("print('all good')", "ll.checks.check_softmax(softmax)\nprint(1)", "ll.checks.check_nothing(f)"):
+        with pytest.raises(ValueError):
+            checks.read_check_cell(bad)
+
+
+def test_reference_passes_every_fresh_case():
+    """Cases drawn at grading time must be as passable as the fixed ones: the reference passes 30 draws."""
+    from logitlab.tasks import TASKS
+
+    drawn = 0
+    for task in TASKS.values():
+        if task.fresh is None:
+            continue
+        for seed in range(30):
+            for case in task.fresh(np.random.default_rng(seed)):
+                got = checks.run_case(task, task.reference, case)
+                checks.judge(task, case, got)
+                drawn += 1
+    assert drawn >= 30 * 2 * 10
+
+
+def test_pass_lines_say_how_close(capsys):
+    checks.check_softmax(ref.softmax)
+    checks.check_logit(lambda p: np.log(p) - np.log1p(-np.asarray(p)), hard=True)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("sum to 1 (exact)")
+    assert re.search(r"logit\(sigmoid\(z\)\) = z \(largest difference \d\.\de-\d\d\)$", out[1])
+
+
+def test_a_wrong_earlier_task_is_blamed_not_the_later_one():
+    notebook = {"np": np}  # the learner's namespace, where their functions find each other
+    exec("def softmax(z):\n    return np.exp(z)\n\n"
+         "def softmax_with_temperature(z, t):\n    return softmax(np.asarray(z) / t)\n", notebook)
+    with pytest.raises(checks.CheckFailed, match="calls your softmax, which is wrong") as failed:
+        checks.check_softmax_with_temperature(notebook["softmax_with_temperature"])
+    assert "Fix softmax first" in str(failed.value)
+    assert notebook["softmax"](0.0) == 1.0  # the learner's own softmax is back after the check
+
+
+def test_choice_and_scalar_tasks_in_the_same_format():
+    pick = checks.Task(key="pick", function="which_loss", kind="value", passed=("", ""),
+                       cases=[checks.Case((), expected="B")],
+                       mistakes=[checks.Mistake(lambda: "A", "A applies softmax twice.")])
+    assert checks.judge(pick, pick.cases[0], "B") is None
+    with pytest.raises(checks.CheckFailed, match=r"which_loss\(\) returned 'A'; expected 'B'.\nA applies softmax twice"):
+        checks.judge(pick, pick.cases[0], checks.run_case(pick, lambda: "A", pick.cases[0]))
+    loss_at_init = checks.Task(key="init", function="initial_loss", passed=("", ""), reference=lambda k: np.log(k),
+                               cases=[checks.Case((10,), rtol=1e-3)],
+                               mistakes=[checks.Mistake(lambda k: 1 / k, "that is the probability, not the loss.")])
+    assert checks.judge(loss_at_init, loss_at_init.cases[0], 2.3026) < 1e-3
+    with pytest.raises(checks.CheckFailed, match="not the loss"):
+        checks.judge(loss_at_init, loss_at_init.cases[0], 0.1)
