@@ -783,3 +783,29 @@ register(Task(
             "batches of 2, 16 and 64 rows, and logits of ±800, give the mean loss"),
     fresh=lambda rng: [_batch_case(rng, int(rng.integers(5, 40)), hidden=True)],
 ))
+
+
+def _swapped_call(y_hat, y_true):
+    """What TF 2 returns for softmax_cross_entropy_with_logits(y_hat, y_true): y_hat is taken as the labels."""
+    return -(_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1)
+
+
+def _swapped_case(rng, rows, classes, hidden=False):
+    return Case((_logits(rng, rows, classes, scale=1.5), _one_hot(rng, rows, classes)), hidden=hidden)
+
+
+register(Task(
+    key="positional_call", function="positional_call", reference=_swapped_call,
+    cases=[Case((Y_HAT, LABELS)), _swapped_case(np.random.default_rng(9), 4, 5, hidden=True)],
+    mistakes=[
+        Mistake(lambda y_hat, y_true: numerics.cross_entropy(y_true, y_hat),
+                "that is the loss the old code meant (labels=y_true, logits=y_hat). In TensorFlow 2 the first "
+                "parameter is labels: the call takes y_hat as the labels and the one-hot y_true as the logits."),
+        Mistake(lambda y_hat, y_true: (_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1),
+                "sign error: the op returns -sum(labels * log_softmax(logits))."),
+        Mistake(lambda y_hat, y_true: _swapped_call(y_hat, y_true).mean(), "the op returns one loss per row; no mean."),
+    ],
+    passed=("the thread's y_hat and y_true give [1.758, 6.368], not E3's [0.479, 1.200]",
+            "a [4, 5] batch you have not seen"),
+    fresh=lambda rng: [_swapped_case(rng, int(rng.integers(2, 6)), int(rng.integers(2, 6)), hidden=True)],
+))

@@ -100,7 +100,7 @@ def test_exercise_runs_to_the_end_and_reports_each_task_unanswered(stem):
             continue
         meta = cell["metadata"].get("nbgrader", {})
         errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
-        if meta.get("grade") and "check_" in course.cell_source(cell):
+        if meta.get("grade") and "ll.checks.check" in course.cell_source(cell):
             assert len(errors) == 1 and errors[0]["ename"] == "NotAnswered", (stem, meta["grade_id"], cell["outputs"])
             assert "not answered yet" in errors[0]["evalue"]
             shown = "\n".join(errors[0]["traceback"])

@@ -159,6 +159,29 @@ def test_exercises_06_and_08_no_longer_share_a_task():
 
     six, eight = keys("06-fused-ops"), keys("08-pitfalls")
     assert not six & eight, six & eight
-    assert "pick_loss" in six and {"double_softmax_floor", "batch_mean_loss"} <= eight
+    assert {"pick_loss", "positional_call"} <= six and {"double_softmax_floor", "batch_mean_loss"} <= eight
     assert set(KERAS_LOSSES) == {"CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy"}
     assert numerics.softmax(np.eye(3)[0])[0] == pytest.approx(np.e / (np.e + 2))
+
+
+# ---------------------------------------------------------------- exercise 06: predict the old positional call
+
+
+def test_positional_call_prediction_matches_what_tensorflow_2_returns():
+    task = TASKS["positional_call"]
+    cases = list(task.cases) + [c for seed in range(10) for c in task.fresh(np.random.default_rng(seed))]
+    for case in cases:
+        y_hat, y_true = case.args
+        np.testing.assert_allclose(task.reference(y_hat, y_true),
+                                   tf.nn.softmax_cross_entropy_with_logits(y_hat, y_true).numpy(), rtol=1e-12)
+        checks.judge(task, case, checks.run_case(task, task.reference, case))
+    np.testing.assert_allclose(task.reference(Y_HAT, LABELS), [1.7580339, 6.3675125], rtol=1e-6)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda y_hat, y_true: tf.nn.softmax_cross_entropy_with_logits(labels=y_true, logits=y_hat), "first parameter is labels"),
+    (lambda y_hat, y_true: (y_hat * numerics.log_softmax(y_true)).sum(axis=-1), "sign error"),
+    (lambda y_hat, y_true: float(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y_hat, y_true))), "no mean"),
+])
+def test_positional_call_names_the_mistake(wrong, words):
+    fails_with("positional_call", wrong, words)
