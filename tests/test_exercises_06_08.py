@@ -179,7 +179,8 @@ def test_positional_call_prediction_matches_what_tensorflow_2_returns():
 
 
 @pytest.mark.parametrize("wrong, words", [
-    (lambda y_hat, y_true: tf.nn.softmax_cross_entropy_with_logits(labels=y_true, logits=y_hat), "first parameter is labels"),
+    (lambda y_hat, y_true: tf.nn.softmax_cross_entropy_with_logits(labels=y_true, logits=y_hat),
+     "first parameter is labels"),
     (lambda y_hat, y_true: (y_hat * numerics.log_softmax(y_true)).sum(axis=-1), "sign error"),
     (lambda y_hat, y_true: float(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y_hat, y_true))), "no mean"),
 ])

@@ -235,7 +235,7 @@ def test_lessons_have_a_chinese_summary_after_the_summary():
         cells = [course.cell_source(c) for c in notebook(number)["cells"]]
         summary = [i for i, s in enumerate(cells) if s.startswith("## Summary")]
         assert len(summary) == 1
-        assert cells[summary[0] + 1].startswith("## 中文小结"), f"lesson {number}: '## 中文小结' right after the Summary"
+        assert cells[summary[0] + 1].startswith("## 中文小结"), f"lesson {number}: 中文小结 right after the Summary"
         bullets = [line for line in cells[summary[0] + 1].splitlines() if line.startswith("- ")]
         assert 3 <= len(bullets) <= 5 and all(re.search(r"[\u4e00-\u9fff]", b) for b in bullets)
 
@@ -337,7 +337,8 @@ def test_lesson_06_shows_the_positional_argument_trap_of_tf1_code():
     np.testing.assert_allclose(swapped, [1.7580339, 6.3675125], rtol=1e-6)
     shown = numbers(line_starting(text, "positional (y_hat, y_true):").replace("mean", ""))
     assert shown == [round(float(v), 3) for v in swapped] + [round(float(swapped.mean()), 3)] == [1.758, 6.368, 4.063]
-    assert numbers(line_starting(text, "labels=y_true, logits=y_hat (right):").replace("mean", "")) == [0.479, 1.2, 0.839]
+    right = line_starting(text, "labels=y_true, logits=y_hat (right):").replace("mean", "")
+    assert numbers(right) == [0.479, 1.2, 0.839]
     assert "softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None)" in text
     with pytest.raises(TypeError, match="reduction_indices"):
         tf.reduce_sum(Y_TRUE, reduction_indices=[1])
