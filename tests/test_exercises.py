@@ -57,7 +57,7 @@ def test_solutions_carry_nbgrader_metadata():
         for cell in tests:
             meta = cell["metadata"]["nbgrader"]
             assert meta["locked"] and meta["points"] > 0 and meta["schema_version"] == 3
-            assert "ll.checks.check_" in cell["source"], f"{path.name} {meta['grade_id']}: checks come from logitlab.checks"
+            assert "ll.checks.check" in cell["source"], f"{path.name} {meta['grade_id']}: checks come from ll.checks"
         hidden = [c for c in tests if "### BEGIN HIDDEN TESTS" in c["source"]]
         assert hidden or path.stem == "07-training-with-logits", f"{path.name} has no hidden tests for the hard cases"
 
