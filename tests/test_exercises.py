@@ -57,7 +57,7 @@ def test_solutions_carry_nbgrader_metadata():
         for cell in tests:
             meta = cell["metadata"]["nbgrader"]
             assert meta["locked"] and meta["points"] > 0 and meta["schema_version"] == 3
-            assert "ll.checks.check_" in cell["source"], f"{path.name} {meta['grade_id']}: checks come from logitlab.checks"
+            assert "ll.checks.check" in cell["source"], f"{path.name} {meta['grade_id']}: checks come from ll.checks"
         hidden = [c for c in tests if "### BEGIN HIDDEN TESTS" in c["source"]]
         assert hidden or path.stem == "07-training-with-logits", f"{path.name} has no hidden tests for the hard cases"
 
@@ -100,7 +100,7 @@ def test_exercise_runs_to_the_end_and_reports_each_task_unanswered(stem):
             continue
         meta = cell["metadata"].get("nbgrader", {})
         errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
-        if meta.get("grade") and "check_" in course.cell_source(cell):
+        if meta.get("grade") and "ll.checks.check" in course.cell_source(cell):
             assert len(errors) == 1 and errors[0]["ename"] == "NotAnswered", (stem, meta["grade_id"], cell["outputs"])
             assert "not answered yet" in errors[0]["evalue"]
             shown = "\n".join(errors[0]["traceback"])

@@ -147,6 +147,99 @@ def test_lesson_05_checks_the_gradient_against_gradient_tape():
     assert "tf.GradientTape" in all_code("05")
 
 
+def all_markdown(number):
+    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
+
+
+def _exp_edges(dtype):
+    """log(max) and log(smallest subnormal / 2) of a NumPy float type: where exp overflows and rounds to 0."""
+    info = np.finfo(dtype)
+    return math.log(float(info.max)), math.log(float(info.smallest_subnormal)) - math.log(2)
+
+
+def test_lesson_05_table_of_limits_is_right_for_numpy_and_bfloat16():
+    text = all_output("05")
+    rows = {}
+    for line in text.splitlines():
+        match = re.match(r"\s*(float64|float32|float16|bfloat16) \|(.*)", line)
+        if match:
+            rows[match[1]] = [float(x) for x in NUMBER.findall(match[2].replace("|", " "))]
+    assert set(rows) == {"float64", "float32", "float16", "bfloat16"}
+    expected_edges = {"float64": (709.78, -745.13), "float32": (88.72, -103.97), "float16": (11.09, -17.33)}
+    for name, (over, under) in expected_edges.items():
+        largest, log_max, normal, log_normal, subnormal, zero_below, digits = rows[name]
+        info = np.finfo(name)
+        assert (log_max, zero_below) == (over, under) == tuple(round(v, 2) for v in _exp_edges(name))
+        assert log_normal == round(math.log(float(info.tiny)), 2)
+        # NumPy keeps subnormals: exp is positive 0.01 above the edge and 0 below it.
+        edge = _exp_edges(name)[1]
+        assert np.exp(np.array(edge + 0.01, dtype=name)) > 0 and np.exp(np.array(edge - 0.01, dtype=name)) == 0
+    assert rows["float64"][2] == pytest.approx(float(np.finfo(np.float64).tiny), rel=1e-2)
+    # bfloat16: float32's range (8 exponent bits), 8 significant bits; TensorFlow's own bit patterns agree.
+    bf = rows["bfloat16"]
+    assert bf[1] == rows["float32"][1] == 88.72 and bf[3] == rows["float32"][3] == -87.34
+    assert bf[5] == round(math.log(2.0 ** -133) - math.log(2), 2) and bf[6] == round(8 * math.log10(2), 1)
+    patterns = tf.constant([0x7F7F, 0x0080, 0x0001], dtype=tf.uint16)
+    assert [float(v) for v in tf.bitcast(patterns, tf.bfloat16).numpy()] == [(2 - 2 ** -7) * 2.0 ** 127, 2.0 ** -126,
+                                                                              2.0 ** -133]
+    assert float(tf.bfloat16.max) == (2 - 2 ** -7) * 2.0 ** 127
+    assert "the layout (8, 7) gives the same numbers: True" in text
+    assert text.count("gives exactly np.finfo's numbers: True") == 3
+
+
+def test_lesson_05_tensorflow_flushes_subnormals_on_cpu_as_the_lesson_says():
+    text = all_output("05")
+    # float32/float64/bfloat16: TensorFlow returns 0 where NumPy returns a subnormal; float16 keeps it.
+    for name, z in [("float64", -720.0), ("float32", -100.0), ("bfloat16", -90.0)]:
+        assert float(tf.exp(tf.constant(z, dtype=name))) == 0.0
+        if name != "bfloat16":
+            assert 0 < float(np.exp(np.array(z, dtype=name))) < float(np.finfo(name).tiny)
+        assert re.search(rf"{name}: exp\({z}\) NumPy .* TensorFlow 0$", text, re.M)
+    assert float(tf.exp(tf.constant(-17.0, tf.float16))) == float(np.exp(np.float16(-17.0))) > 0
+    # Just above the log of the smallest normal number TensorFlow is still positive (it flushes, it does not round).
+    assert float(tf.exp(tf.constant(-87.3))) > 0 and float(tf.exp(tf.constant(-87.4))) == 0.0
+    assert "flush subnormals to zero" in all_markdown("05")
+
+
+def test_lesson_05_slider_hint_matches_where_the_explorer_breaks():
+    from logitlab.widgets import stability_numbers
+
+    text, prose = all_output("05"), all_markdown("05")
+    hint = {"float16": "near 8.7", "float32": "Just past 52", "float64": "float64 near 373"}
+    for name, words in hint.items():
+        assert words in prose
+        line = line_starting(text, f"{name}: naive loss inf from scale")
+        inf_from, nan_from = [float(x) for x in re.findall(r"scale\s+([\d.]+)", line)]
+        assert inf_from == round(-_exp_edges(name)[1] / 2, 2) and nan_from == round(_exp_edges(name)[0], 2)
+        for scale, finite in [(0.99 * inf_from, True), (1.01 * inf_from, False), (1.01 * nan_from, False)]:
+            loss = stability_numbers([1.0, 0.0, -1.0], 2, scale, name)["naive_loss"]
+            assert math.isfinite(loss) == finite, (name, scale, loss)
+        nan_probs = stability_numbers([1.0, 0.0, -1.0], 2, 1.01 * nan_from, name)["naive_probs"]
+        assert math.isnan(nan_probs[0])
+    assert "about 89" in prose
+
+
+def test_lesson_05_does_not_call_float16_exact():
+    prose = all_markdown("05")
+    assert "exact at any scale" not in prose and "float16 included: $2s$" in prose
+    rows = [line for line in all_output("05").splitlines() if re.match(r"\s*float16\s+1 \|", line)]
+    assert len(rows) == 1 and "2.406" in rows[0] and "2.408" in rows[0]
+    assert "2.406 there instead of 2.408" in prose
+    logits = np.array([1.0, 0.0, -1.0], dtype=np.float16)  # the lesson's log_softmax, computed in float16
+    top = logits.max()
+    assert round(-float((logits - (top + np.log(np.exp(logits - top).sum())))[2]), 3) == 2.406
+
+
+def test_lessons_have_a_chinese_summary_after_the_summary():
+    for number in ("05", "06", "08"):
+        cells = [course.cell_source(c) for c in notebook(number)["cells"]]
+        summary = [i for i, s in enumerate(cells) if s.startswith("## Summary")]
+        assert len(summary) == 1
+        assert cells[summary[0] + 1].startswith("## 中文小结"), f"lesson {number}: 中文小结 right after the Summary"
+        bullets = [line for line in cells[summary[0] + 1].splitlines() if line.startswith("- ")]
+        assert 3 <= len(bullets) <= 5 and all(re.search(r"[\u4e00-\u9fff]", b) for b in bullets)
+
+
 # ---------------------------------------------------------------- lesson 06
 
 
@@ -219,6 +312,49 @@ def test_lesson_06_timings_are_sanitized_narrowly():
     assert re.sub(rx, rep, "mean loss 11.2799, 0 of 4096") == "mean loss 11.2799, 0 of 4096"
 
 
+THREAD = "What are logits? What is the difference between softmax and softmax_cross_entropy_with_logits?"
+ARTICLE = "【TensorFlow】tf.nn.softmax_cross_entropy_with_logits的用法"
+
+
+def test_lesson_06_quotes_what_the_docs_say_about_bad_label_ids_on_gpu():
+    text, prose = all_output("06"), all_markdown("06")
+    doc = " ".join(tf.nn.sparse_softmax_cross_entropy_with_logits.__doc__.split())
+    sentence = ("Each entry in `labels` must be an index in `[0, num_classes)`. Other values will raise an exception "
+                "when this op is run on CPU, and return `NaN` for corresponding loss and gradient rows on GPU.")
+    assert sentence in doc, "TensorFlow's docstring changed: update lesson 06"
+    assert f"{tf.__version__} docs: {sentence}" in text
+    assert "older TensorFlow" not in prose
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[1, 3], logits=Y_HAT)
+
+
+def test_lesson_06_shows_the_positional_argument_trap_of_tf1_code():
+    import inspect
+
+    text = all_output("06")
+    assert list(inspect.signature(tf.nn.softmax_cross_entropy_with_logits).parameters)[:2] == ["labels", "logits"]
+    swapped = tf.nn.softmax_cross_entropy_with_logits(Y_HAT, Y_TRUE).numpy()  # runs: no error, no warning
+    np.testing.assert_allclose(swapped, [1.7580339, 6.3675125], rtol=1e-6)
+    shown = numbers(line_starting(text, "positional (y_hat, y_true):").replace("mean", ""))
+    assert shown == [round(float(v), 3) for v in swapped] + [round(float(swapped.mean()), 3)] == [1.758, 6.368, 4.063]
+    right = line_starting(text, "labels=y_true, logits=y_hat (right):").replace("mean", "")
+    assert numbers(right) == [0.479, 1.2, 0.839]
+    assert "softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None)" in text
+    with pytest.raises(TypeError, match="reduction_indices"):
+        tf.reduce_sum(Y_TRUE, reduction_indices=[1])
+    assert "TypeError: Got an unexpected keyword argument 'reduction_indices'" in text
+    prose = all_markdown("06")
+    assert "tf.nn.softmax_cross_entropy_with_logits(y_hat, y_true)" in prose and "4.063 instead of 0.839" in prose
+
+
+def test_lesson_06_credits_its_sources_and_numbers_classes_from_0():
+    prose = all_markdown("06")
+    assert THREAD in prose and ARTICLE in prose
+    for wrong in ("Instance 1", "instance 2", "third class", "class 3"):
+        assert wrong not in prose, f"lesson 06 numbers classes or rows from 1: {wrong!r}"
+    assert "shape `[2, 1]`: it is `[2]`" in prose
+
+
 # ---------------------------------------------------------------- lesson 07
 
 
@@ -280,7 +416,121 @@ def test_lesson_08_prints_the_keras_warning_keras_really_gives():
         warnings.simplefilter("always")
         tf.keras.losses.CategoricalCrossentropy(from_logits=True)(Y_TRUE, tf.nn.softmax(Y_HAT))
     assert not caught, "an eager tf.nn.softmax is not detected (the lesson says so)"
-    assert "warnings: 0" in text
+    assert "      eager: warnings 0, loss 0.98626 (right: 0.83934)" in text
+
+
+def test_lesson_08_graph_mode_repairs_a_tf_nn_softmax_and_eager_mode_does_not():
+    text = all_output("08")
+    cce = tf.keras.losses.CategoricalCrossentropy(from_logits=True)
+    y_hat = Y_HAT.astype(np.float32)
+
+    def loss_after_tf_softmax(logits):
+        return cce(Y_TRUE, tf.nn.softmax(logits))
+
+    results = {}
+    for mode, fn in [("eager", loss_after_tf_softmax), ("tf.function", tf.function(loss_after_tf_softmax))]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loss = float(fn(y_hat))
+        results[mode] = (len([w for w in caught if "from_logits=True" in str(w.message)]), round(loss, 5))
+    assert results == {"eager": (0, 0.98626), "tf.function": (1, 0.83934)}
+    assert "tf.function: warnings 1, loss 0.83934 (right: 0.83934)" in text
+    # Keras's own test for this lives in _get_logits: graph tensors are recognised by their op type.
+    import inspect
+
+    from keras.src.backend.tensorflow import nn as keras_tf_nn
+    source = inspect.getsource(keras_tf_nn._get_logits)
+    assert "_keras_logits" in source and "output.op.type == op_type" in source
+
+
+def test_keras_softmax_with_from_logits_false_is_right_and_stable():
+    """The reviewer's measurement: logits [200, 0, -200], true class 2, a model ending in Activation("softmax")."""
+    text = all_output("08")
+    logits = np.array([[200.0, 0.0, -200.0]], dtype=np.float32)
+    labels = np.array([[0.0, 0.0, 1.0]], dtype=np.float32)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(3,)), tf.keras.layers.Activation("softmax")])
+    model.compile(loss=tf.keras.losses.CategoricalCrossentropy())
+    assert model.evaluate(tf.data.Dataset.from_tensors((logits, labels)), verbose=0) == 400.0
+    cce = tf.keras.losses.CategoricalCrossentropy()
+    assert float(cce(labels, model(logits))) == 400.0
+    clipped = float(cce(labels, tf.nn.softmax(logits)))
+    assert round(clipped, 3) == round(-math.log(1e-7), 3) == 16.118
+    assert numbers(line_starting(text, "model ending in a Keras softmax, evaluate:")) == [400.0]
+    assert numbers(line_starting(text, "the same model's output, eager:")) == [400.0]
+    assert numbers(line_starting(text, "eager tf.nn.softmax output:"))[0] == 16.118
+    table = all_markdown("08")
+    assert "| Keras softmax (layer, `activation=\"softmax\"`, `keras.ops.softmax`) into `from_logits=False` | none | " \
+           "right and stable" in table
+
+
+def test_lesson_08_functional_model_error_and_fixes_hold_in_keras_3():
+    nb = notebook("08")
+    errors = [o for c in code_cells(nb) for o in c["outputs"] if o["output_type"] == "error"]
+    assert len(errors) == 1 and errors[0]["ename"] == "ValueError"
+    assert errors[0]["evalue"].startswith("A KerasTensor cannot be used as input to a TensorFlow function.")
+    assert len(errors[0]["traceback"]) == 1, "the stored error is the message only (%xmode Minimal)"
+    cell = next(c for c in code_cells(nb) if any(o["output_type"] == "error" for o in c["outputs"]))
+    assert "raises-exception" in cell["metadata"]["tags"]
+    inputs = tf.keras.Input(shape=(3,))
+    with pytest.raises(ValueError, match="A KerasTensor cannot be used as input to a TensorFlow function"):
+        tf.nn.softmax(inputs)
+    logits = np.array([[200.0, 0.0, -200.0]], dtype=np.float32)
+    labels = np.array([[0.0, 0.0, 1.0]], dtype=np.float32)
+    cce = tf.keras.losses.CategoricalCrossentropy()
+    fixes = {"Softmax": tf.keras.layers.Softmax()(inputs), "ops": tf.keras.ops.softmax(inputs),
+             "Lambda": tf.keras.layers.Lambda(tf.nn.softmax)(inputs)}
+    eager = {}
+    for name, outputs in fixes.items():
+        model = tf.keras.Model(inputs, outputs)
+        np.testing.assert_allclose(model(Y_HAT).numpy(), tf.nn.softmax(Y_HAT).numpy(), atol=1e-6)
+        eager[name] = round(float(cce(labels, model(logits))), 3)
+        if name == "Lambda":  # in graph mode (evaluate) Keras sees the Softmax op and uses its input
+            model.compile(loss=cce)
+            assert model.evaluate(tf.data.Dataset.from_tensors((logits, labels)), verbose=0) == 400.0
+    assert eager == {"Softmax": 400.0, "ops": 400.0, "Lambda": 16.118}
+    text = all_output("08")
+    assert "tf.keras.layers.Lambda(tf.nn.softmax)  probs [0.2279, 0.6194, 0.1527]  eager loss on [200, 0, -200]: 16.118" \
+        in text
+
+
+def test_sum_vs_mean_sgd_scales_the_step_adam_does_not_but_l2_weight_changes():
+    """The lesson's NumPy optimisers, checked against Keras's own SGD and Adam."""
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(64, 4)).astype(np.float32)
+    ids = rng.integers(0, 3, size=64)
+    start = rng.normal(size=(4, 3)).astype(np.float32)
+
+    def train(optimizer, reduce, l2=0.0, steps=20):
+        w = tf.Variable(start)
+        for _ in range(steps):
+            with tf.GradientTape() as tape:
+                per_instance = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=features @ w)
+                loss = reduce(per_instance) + l2 * tf.reduce_sum(w ** 2)
+            optimizer.apply_gradients([(tape.gradient(loss, w), w)])
+        return w.numpy()
+
+    sgd = [train(tf.keras.optimizers.SGD(0.5), r) for r in (tf.reduce_mean, tf.reduce_sum)]
+    adam = [train(tf.keras.optimizers.Adam(0.05), r) for r in (tf.reduce_mean, tf.reduce_sum)]
+    adam_l2 = [train(tf.keras.optimizers.Adam(0.05), r, l2=0.05) for r in (tf.reduce_mean, tf.reduce_sum)]
+    assert np.abs(sgd[0] - sgd[1]).max() > 1.0
+    assert np.abs(adam[0] - adam[1]).max() < 1e-4
+    assert np.abs(adam_l2[0] - adam_l2[1]).max() > 1e-2
+    text = all_output("08")
+    lines = {name: line_starting(text, name + ":") for name in ("SGD     ", "Adam     ", "Adam + L2")}
+    diff = {name: float(line.rsplit(" ", 1)[1]) for name, line in lines.items()}
+    assert diff["SGD     "] > 1.0 and diff["Adam     "] < 1e-5 and diff["Adam + L2"] > 1e-2
+    mean_sgd, sum_sgd = [float(x) for x in re.findall(r"(?:mean|sum) ([\d.]+)", lines["SGD     "])]
+    assert sum_sgd > 2 * mean_sgd
+
+
+def test_lesson_08_explains_the_gradient_halved_by_the_mean_over_two_rows():
+    text = all_output("08")
+    once = line_starting(text, "gradient, softmax once:")
+    halved = line_starting(text, "softmax - labels, divided by 2 rows:")
+    assert numbers(once) == numbers(halved)
+    grad = (tf.nn.softmax(Y_HAT) - Y_TRUE).numpy() / 2
+    assert numbers(halved) == [round(float(v), 4) for v in grad.ravel()]
+    assert "divides the loss by 2" in all_markdown("08")
 
 
 def test_keras_fit_repairs_its_own_softmax_under_from_logits_true_as_lesson_08_says():
@@ -299,10 +549,6 @@ def test_keras_fit_repairs_its_own_softmax_under_from_logits_true_as_lesson_08_s
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)
     assert not caught_per_model[0] and caught_per_model[1]
     assert "trains exactly like the same model without the activation" in all_markdown("08")
-
-
-def all_markdown(number):
-    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
 
 
 def test_lesson_08_ends_with_a_checklist():
