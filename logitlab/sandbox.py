@@ -217,10 +217,24 @@ def _probe_values(cell):
     return found[0]["results"]
 
 
+def _client_class():
+    from nbclient import NotebookClient
+
+    class Client(NotebookClient):
+        """nbclient's client, noting when it had to interrupt a cell that ran past the timeout."""
+
+        timed_out = False
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            self.timed_out = True
+            return await super()._async_handle_timeout(timeout, cell)
+
+    return Client
+
+
 def run_job(job_path):
     """Execute the submission and its probes; return the report (a dict) for the grader."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
@@ -234,7 +248,7 @@ def run_job(job_path):
     nb.cells.extend([*probes, preamble])
     timeout = job["timeout"]
     stopped = f"the cell ran longer than {timeout} s and was stopped"
-    client = NotebookClient(
+    client = _client_class()(
         nb, timeout=timeout, interrupt_on_timeout=True, allow_errors=True, kernel_name="python3",
         error_on_timeout={"ename": "CellTimeoutError", "evalue": stopped,
                           "traceback": [f"CellTimeoutError: {stopped}"]},
@@ -245,10 +259,12 @@ def run_job(job_path):
             client.execute_cell(preamble, len(nb.cells) - 1, store_history=False)
             for index in run + list(range(first_probe, first_probe + len(probes))):
                 cell = nb.cells[index]
+                client.timed_out = False
                 client.execute_cell(cell, index, store_history=index < first_probe)
-                if any(out.get("ename") == "CellTimeoutError" for out in cell.outputs if out.output_type == "error"):
-                    if index < first_probe:
-                        report["timeouts"].append(index)
+                if client.timed_out and index < first_probe:
+                    report["timeouts"].append(index)
+                    cell.outputs.append(nbformat.v4.new_output(
+                        "error", ename="CellTimeoutError", evalue=stopped, traceback=[f"CellTimeoutError: {stopped}"]))
                 if index < first_probe:
                     report["cells"][str(index)] = {"outputs": cell.outputs, "execution_count": cell.execution_count}
                 else:
