@@ -168,7 +168,7 @@ def verdict(task, cases, values, function, failed):
             "crashed the kernel, or its output imitated the grader's channel."))
     differences = []
     try:
-        for case, got in zip(cases, values):
+        for case, got in zip(cases, values, strict=True):
             differences.append(checks.judge(task, case, got, function))
     except checks.CheckFailed as err:
         return failure_output(err)
@@ -209,8 +209,8 @@ class SandboxedExecute(NbGraderPreprocessor):
         job = work / "job.json"
         job.write_text(json.dumps({
             "notebook": nb, "run": run, "timeout": self.timeout, "cwd": "/tmp/work" if self.sandbox else str(scratch),
-            "probes": [{"task": task.key, "function": function,
-                        "cases": [sandbox.encode(c.args)["list"] for c in cases]} for _, task, function, cases in planned],
+            "probes": [{"task": t.key, "function": function, "cases": [sandbox.encode(c.args)["list"] for c in cases]}
+                       for _, t, function, cases in planned],
         }), encoding="utf-8")
         budget = 60 + (len(run) + len(planned)) * 2 * self.timeout
         text, problem = run_child(job, scratch, self.hidden, self.sandbox, self.memory, budget)
@@ -227,7 +227,7 @@ class SandboxedExecute(NbGraderPreprocessor):
             nb.cells[index].outputs = nbformat.from_dict(cell.outputs)
             nb.cells[index].execution_count = cell.execution_count
         failed = set()
-        for (index, task, function, cases), got in zip(planned, values):
+        for (index, task, function, cases), got in zip(planned, values, strict=True):
             if problem:
                 out = failure_output(checks.CheckFailed(f"not graded: {problem}."))
             else:
@@ -251,7 +251,6 @@ def read_status(work, student, stem):
 
 def config(root):
     """nbgrader configuration of a grading run: the course folder's settings, nbgrader's own steps with ours."""
-    from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: F401 - part of nbgrader's list
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute, LimitOutput
     from traitlets.config import Config

@@ -298,5 +298,5 @@ def _write_results(out, results):
             feedback = _fallback_feedback(grade)
         elif grade.reason:
             banner = f"<div style='border:2px solid #c00;padding:8px'><b>Note:</b> {html.escape(grade.reason)}</div>"
-            feedback = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, feedback, count=1)
+            feedback = re.sub(r"(<body[^>]*>)", lambda m, note=banner: m.group(1) + note, feedback, count=1)
         page.write_text(feedback, encoding="utf-8")

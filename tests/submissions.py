@@ -1,12 +1,11 @@
 """Fake submissions for grading tests and the grading benchmark, built from the generated exercises."""
 
-import json
 import re
 
 from conftest import ROOT
 from logitlab import course
 
-MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\n", re.M)
+MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION(\n|$)", re.M)
 
 
 def solution_answers(stem):
