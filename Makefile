@@ -53,8 +53,10 @@ clean:
 exercises: $(STAMP)
 	$(PY) -m logitlab exercises
 
-# Grade a class: make grade SUBMISSIONS=path/to/submissions OUT=grading-out
+# Grade a class, each submission in a bubblewrap sandbox: make grade SUBMISSIONS=path/to/submissions OUT=grading-out
+# (GRADE_FLAGS="--timeout 60 --memory 3072", or "--no-sandbox" where no sandbox can be had; see README).
 SUBMISSIONS ?= submissions
 OUT ?= grading-out
+GRADE_FLAGS ?=
 grade: $(STAMP)
-	$(PY) -m logitlab grade $(SUBMISSIONS) --out $(OUT)
+	$(PY) -m logitlab grade $(SUBMISSIONS) --out $(OUT) $(GRADE_FLAGS)

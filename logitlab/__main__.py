@@ -9,9 +9,9 @@ from logitlab import course
 
 def cmd_exercises(args):
     """Generate exercises/ from solutions/ with nbgrader (or, with --check, fail if out of date)."""
-    from logitlab import grading
+    from logitlab import exercises
 
-    changed = grading.generate_exercises(check=args.check)
+    changed = exercises.generate_exercises(check=args.check)
     for path in changed:
         verb = "is out of date; run `make exercises`" if args.check else "written"
         print(f"{path.relative_to(course.ROOT)}: {verb}", file=sys.stderr)
@@ -19,13 +19,14 @@ def cmd_exercises(args):
 
 
 def cmd_grade(args):
-    """Grade SUBMISSIONS/<student>/<NN-slug>.ipynb with nbgrader into OUT/grades.csv and OUT/feedback/."""
+    """Grade SUBMISSIONS/<student>/<NN-slug>.ipynb, each in a sandbox, into OUT/grades.csv and OUT/feedback/."""
     from logitlab import grading
 
     try:
         grading.grade_class(args.submissions, args.out, timeout=args.timeout, workers=args.workers,
+                            memory=args.memory, sandbox=not args.no_sandbox,
                             log=lambda line: print(line, file=sys.stderr, flush=True))
-    except ValueError as err:
+    except (ValueError, grading.NoSandbox) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
@@ -43,11 +44,11 @@ def cmd_notebooks(args):
 
 def cmd_check(args):
     """Fail if navigation, any notebook's JSON or any generated exercise is out of date."""
-    from logitlab import grading
+    from logitlab import exercises
 
     stale = course.update_navigation(check=True)
     messy = course.unnormalized(course.notebook_paths())
-    outdated = grading.generate_exercises(check=True)
+    outdated = exercises.generate_exercises(check=True)
     for path in stale:
         print(f"{path}: navigation is out of date; run `make notebooks`", file=sys.stderr)
     for path in messy:
@@ -70,11 +71,15 @@ def main(argv=None):
     gen = sub.add_parser("exercises", help="generate exercises/ from solutions/ with nbgrader")
     gen.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
     gen.set_defaults(func=cmd_exercises)
-    grade = sub.add_parser("grade", help="grade a class's submissions with nbgrader")
+    grade = sub.add_parser("grade", help="grade a class's submissions, each in a sandbox, with nbgrader")
     grade.add_argument("submissions", help="folder of SUBMISSIONS/<student>/<NN-slug>.ipynb")
     grade.add_argument("--out", required=True, help="where to write grades.csv and feedback/")
     grade.add_argument("--timeout", type=int, default=30, help="seconds each cell may run (default 30)")
     grade.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
+    grade.add_argument("--memory", type=int, default=2048,
+                       help="MB of memory each submission's processes may use in all (default 2048)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run submissions without bubblewrap (only where none can be had; problems.csv says so)")
     grade.set_defaults(func=cmd_grade)
     run = sub.add_parser("notebooks", help="regenerate navigation, execute and store notebooks")
     run.add_argument("paths", nargs="*", help="notebooks to execute (default: notebooks/ and solutions/)")

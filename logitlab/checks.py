@@ -219,7 +219,7 @@ def bound(fn, env):
 def run_case(task, fn, case, env=None):
     """Call the learner's `fn` on one case (with `env` bound, see `bound`); return its result as data."""
     if not callable(fn):
-        return Raised(("NotCallable",), f"{type(fn).__name__} {_show(fn)}")
+        return Raised(("NotCallable",), f"{type(fn).__name__} {show(fn)}")
     try:
         with quiet(), bound(fn, env if task.probe is None else None):
             if task.probe is not None:
@@ -232,7 +232,7 @@ def run_case(task, fn, case, env=None):
 # ---------------------------------------------------------------- judging an answer
 
 
-def _show(x):
+def show(x):
     """A short, readable repr of a number or array for feedback messages."""
     if isinstance(x, Opaque):
         return x.text
@@ -248,8 +248,11 @@ def _show(x):
     return " ".join(text.split())
 
 
+_show = show  # the name tasks were first written with
+
+
 def _call_text(name, case):
-    shown = case.shown if case.shown is not None else ", ".join(_show(a) for a in case.args)
+    shown = case.shown if case.shown is not None else ", ".join(show(a) for a in case.args)
     return f"{name}({shown})"
 
 
@@ -343,10 +346,10 @@ def _judge_raises(name, case, got):
         _judge_raised(name, case, got)
     if isinstance(got, Raised) and any(t in got.types for t in case.raises):
         return None
-    what = case.about or ", ".join(_show(a) for a in case.args)
+    what = case.about or ", ".join(show(a) for a in case.args)
     if isinstance(got, Raised):
         raise CheckFailed(f"{name}({what}) raised {got.types[0]}: {got.message}\n{case.hint} Raise {wanted}.")
-    raise CheckFailed(f"{name}({what}) returned {_show(got)} instead of an error.\n{case.hint} Raise {wanted}.")
+    raise CheckFailed(f"{name}({what}) returned {show(got)} instead of an error.\n{case.hint} Raise {wanted}.")
 
 
 def _judge_value(task, name, case, got, expected):
@@ -354,14 +357,14 @@ def _judge_value(task, name, case, got, expected):
         return None
     what = f" for {case.about}" if case.about else ""
     message = _named_mistake(task, case, got) or case.hint
-    raise CheckFailed(f"{_call_text(name, case)} returned {_show(got)}{what}; expected {_show(expected)}."
+    raise CheckFailed(f"{_call_text(name, case)} returned {show(got)}{what}; expected {show(expected)}."
                       + (f"\n{message}" if message else ""))
 
 
 def _judge_array(task, name, case, got, expected):
     call = _call_text(name, case)
     if isinstance(got, Opaque) or isinstance(got, str) or isinstance(got, dict):
-        raise CheckFailed(f"{call} returned {_show(got)}, which is not an array of numbers.")
+        raise CheckFailed(f"{call} returned {show(got)}, which is not an array of numbers.")
     values = np.asarray(got, dtype=float)
     expected = np.asarray(expected, dtype=float)
     if case.dtype and np.asarray(got).dtype != np.dtype(case.dtype):
@@ -372,9 +375,9 @@ def _judge_array(task, name, case, got, expected):
     if values.shape != expected.shape:
         message = _named_mistake(task, case, got, shape_only=True)
         if message:
-            raise CheckFailed(f"{call} returned {_show(got)}.\n{message}")
+            raise CheckFailed(f"{call} returned {show(got)}.\n{message}")
         raise CheckFailed(f"{call} returned shape {list(values.shape)}; expected shape {list(expected.shape)}.")
-    told = f"{call} returned {_show(got)}; expected {_show(expected)}."
+    told = f"{call} returned {show(got)}; expected {show(expected)}."
     if case.nonfinite and (~np.isfinite(values) & np.isfinite(expected)).any():
         raise CheckFailed(f"{told}\n{case.nonfinite}")
     if np.allclose(values, expected, rtol=case.rtol, atol=case.atol, equal_nan=False):
@@ -396,7 +399,8 @@ def closeness(differences):
 # ---------------------------------------------------------------- the instant checks
 
 
-def _tasks():
+def registry():
+    """The table of every graded task, {key: Task} (logitlab/tasks.py)."""
     from logitlab.tasks import TASKS
 
     return TASKS
@@ -404,7 +408,7 @@ def _tasks():
 
 def references(task):
     """{function name: reference function} of the earlier tasks this task may call."""
-    tasks = _tasks()
+    tasks = registry()
     return {tasks[key].function: tasks[key].reference for key in task.uses}
 
 
@@ -435,7 +439,7 @@ def check(key, fn, hard=False, env=None, name=None):
     Prints a tick line saying how close the answers were, or raises CheckFailed naming the mistake.
     `env` gives the functions of earlier tasks the probe should use (a learner's build_model).
     """
-    task = _tasks()[key]
+    task = registry()[key]
     name = name or task.function
     differences = [_judge_with_blame(task, fn, case, name, env) for case in task.selected(hard)]
     print(f"✓ {name}: {task.passed[1 if hard else 0]}{closeness(differences)}")
@@ -485,7 +489,8 @@ def check_sparse_cross_entropy(sparse_cross_entropy, hard=False, error=ValueErro
     `hard` also checks that out-of-range ids raise an error (ValueError for NumPy code; TensorFlow's
     sparse op raises InvalidArgumentError, which is accepted too; `error` is kept for old notebooks).
     """
-    check("sparse_cross_entropy", sparse_cross_entropy, hard=hard, name=_name(sparse_cross_entropy, "sparse_cross_entropy"))
+    name = _name(sparse_cross_entropy, "sparse_cross_entropy")
+    check("sparse_cross_entropy", sparse_cross_entropy, hard=hard, name=name)
 
 
 def check_keras_loss(make_loss, sparse=False):
@@ -549,6 +554,6 @@ def read_check_cell(source):
         raise ValueError(f"not an ll.checks check: {source!r:.200}")
     if not args or not isinstance(args[0], ast.Name):
         raise ValueError(f"a check must name the learner's function first: {source!r:.200}")
-    if key not in _tasks():
+    if key not in registry():
         raise ValueError(f"no graded task {key!r} in logitlab/tasks.py (cell {source!r:.200})")
     return key, args[0].id, bool(kwargs.get("hard", False))

@@ -10,7 +10,7 @@ tasks' probes, which run in the learner's process, import TensorFlow.
 import numpy as np
 
 from logitlab import numerics
-from logitlab.checks import Case, CheckFailed, Mistake, Opaque, Task, _show
+from logitlab.checks import Case, CheckFailed, Mistake, Opaque, Task, show
 
 TASKS = {}
 
@@ -50,7 +50,8 @@ register(Task(
              hint="logit(sigmoid(z)) should give z back."),
     ],
     mistakes=[
-        Mistake(lambda p: np.log(np.asarray(p)), "you returned log(p): the logit is the log of the odds, log(p / (1 - p))."),
+        Mistake(lambda p: np.log(np.asarray(p)),
+                "you returned log(p): the logit is the log of the odds, log(p / (1 - p))."),
         Mistake(lambda p: np.log((1 - np.asarray(p)) / np.asarray(p)),
                 "sign error: you computed log((1 - p) / p). A probability above 0.5 has a positive logit."),
         Mistake(lambda p: np.asarray(p) / (1 - np.asarray(p)), "you returned the odds p / (1 - p): take their log."),
@@ -128,7 +129,8 @@ register(Task(
     mistakes=[
         Mistake(lambda z: np.argmax(z, axis=0),
                 "wrong axis: take the argmax of each row (axis=-1), one class id per example."),
-        Mistake(lambda z: np.max(z, axis=-1), "you returned the largest logit itself; return its index with np.argmax."),
+        Mistake(lambda z: np.max(z, axis=-1),
+                "you returned the largest logit itself; return its index with np.argmax."),
         Mistake(lambda z: np.argmax(z), "you returned one number for the whole batch: use np.argmax(logits, axis=-1)."),
     ],
     passed=("the highest logit of each of 4 rows gives its class id",
@@ -175,7 +177,8 @@ def _softmax_whole(z):
 SOFTMAX_MISTAKES = [
     Mistake(lambda z: numerics.softmax(numerics.softmax(z)),
             "this is softmax applied twice (double softmax): apply it once, to the logits."),
-    Mistake(_softmax_axis0, "wrong axis: rows should sum to 1. Take the max and the sum over axis=-1 with keepdims=True."),
+    Mistake(_softmax_axis0,
+            "wrong axis: rows should sum to 1. Take the max and the sum over axis=-1 with keepdims=True."),
     Mistake(_softmax_whole,
             "you normalized over the whole batch: each row should sum to 1. Sum over axis=-1 with keepdims=True."),
     Mistake(lambda z: np.exp(_floats(z)), "you returned exp(logits): divide by their sum over the row."),
@@ -191,7 +194,8 @@ register(Task(
         Case((np.array([[1000.0, 0.0], [-1000.0, 1000.0]]),), hidden=True,
              nonfinite="your softmax returns nan for logits [1000, 0]: subtract the row max before exp."),
         Case((np.array([[20.0, 0.0, -5.0]], dtype=np.float16),), hidden=True, rtol=1e-3, atol=1e-3,
-             nonfinite="in float16 exp overflows above 11 (the largest float16 is 65504): subtract the row max before exp."),
+             nonfinite="in float16 exp overflows above 11 (the largest float16 is 65504): "
+                       "subtract the row max before exp."),
         Case((np.full((2, 4), 3.0),), hidden=True, expected=np.full((2, 4), 0.25)),
         Case((np.array([[101.0, 102.0, 103.0]]),), hidden=True),
     ],
@@ -221,7 +225,8 @@ register(Task(
                 "probabilities)."),
         Mistake(lambda z, t: numerics.softmax(z) / t,
                 "you divided the probabilities by the temperature: divide the logits, then apply softmax."),
-        Mistake(lambda z, t: numerics.softmax(z), "the temperature made no difference: divide the logits by it before softmax."),
+        Mistake(lambda z, t: numerics.softmax(z),
+                "the temperature made no difference: divide the logits by it before softmax."),
     ],
     passed=("T = 1 is plain softmax, T = 2 flattens, T = 0.5 sharpens",
             "a very low temperature does not overflow and a batch keeps its rows"),
@@ -258,7 +263,8 @@ register(Task(
         Mistake(lambda y, z: -(np.asarray(y) * numerics.softmax(z)).sum(axis=-1),
                 "you used the probabilities without their log: cross-entropy is -sum(labels * log(softmax(logits)))."),
         Mistake(lambda y, z: -(np.asarray(y) * np.log(np.asarray(z))).sum(axis=-1),
-                "you took the log of the logits: turn them into probabilities with softmax first (or use log_softmax)."),
+                "you took the log of the logits: turn them into probabilities with softmax first "
+                "(or use log_softmax)."),
         Mistake(lambda y, z: -(np.asarray(y) * numerics.log_softmax(z, axis=0)).sum(axis=0),
                 "wrong axis: sum over the classes of each row (axis=-1), not over the batch."),
     ],
@@ -374,7 +380,8 @@ register(Task(
 
 # ---------------------------------------------------------------- lesson 05: numerical stability
 
-LSE_OVERFLOW = "exp(1000) overflows to inf: subtract the row max, sum exp(logits - max), take the log and add the max back."
+LSE_OVERFLOW = ("exp(1000) overflows to inf: subtract the row max, sum exp(logits - max), "
+                "take the log and add the max back.")
 
 
 def _lse_no_max_back(z):
@@ -436,7 +443,8 @@ register(Task(
     cases=[
         Case((LABELS, Y_HAT)),
         Case((LABELS, np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]])), hidden=True,
-             nonfinite="your softmax inside the gradient overflows at logits of 1000: subtract the row max before exp."),
+             nonfinite="your softmax inside the gradient overflows at logits of 1000: "
+                       "subtract the row max before exp."),
     ],
     mistakes=[
         Mistake(lambda y, z: np.asarray(y) - numerics.softmax(z),
@@ -481,7 +489,7 @@ def _judge_loss(sparse):
     def judge(case, got, name):
         labels, y_hat = case.args
         if "loss" in got:
-            raise CheckFailed(f"{name}() returned {_show(got['loss'])}: return a Keras loss object, "
+            raise CheckFailed(f"{name}() returned {show(got['loss'])}: return a Keras loss object, "
                               f"e.g. tf.keras.losses.{kind}(...).")
         if "error" in got:
             extra = (f"\nLabels given as class ids need {kind}; one-hot labels go to CategoricalCrossentropy."
@@ -491,7 +499,7 @@ def _judge_loss(sparse):
         ids = np.asarray(labels) if sparse else np.argmax(labels, axis=-1)
         value = np.asarray(got.get("value"), dtype=float) if not isinstance(got.get("value"), Opaque) else None
         if value is None or value.shape != ():
-            raise CheckFailed(f"the loss from {name}() gives {_show(got.get('value'))} for a batch of 2: "
+            raise CheckFailed(f"the loss from {name}() gives {show(got.get('value'))} for a batch of 2: "
                               "leave the reduction at its default so it returns one number, the mean over the batch.")
         expected = float(numerics.sparse_cross_entropy(ids, _floats(y_hat)).mean())
         # What a loss without from_logits computes: it rescales each row to sum to 1 and takes -log.
@@ -501,7 +509,8 @@ def _judge_loss(sparse):
             return abs(value - expected)
         told = f"the loss from {name}() gave {value:.5f} on the lesson's logits; expected {expected:.5f}."
         if np.isclose(value, read_as_probs, rtol=1e-3):
-            raise CheckFailed(f"{told}\nIt reads the logits as probabilities: raw logits need {kind}(from_logits=True).")
+            raise CheckFailed(f"{told}\nIt reads the logits as probabilities: "
+                              f"raw logits need {kind}(from_logits=True).")
         if np.isclose(value, 2 * expected, rtol=1e-4):
             raise CheckFailed(f"{told}\nThat is the sum over the batch: keep the default mean reduction.")
         raise CheckFailed(told)
@@ -551,7 +560,7 @@ def _judge_logits_model(case, got, name):
     features, classes, x = case.args
     call = f"{name}({features}, {classes})"
     if "model" in got:
-        raise CheckFailed(f"{call} returned {_show(got['model'])}: return a Keras model.")
+        raise CheckFailed(f"{call} returned {show(got['model'])}: return a Keras model.")
     if "error" in got:
         raise CheckFailed(f"calling the model from {call} on a [{len(x)}, {features}] batch raised {got['error']}")
     out = np.asarray(got["outputs"], dtype=float)
@@ -601,7 +610,8 @@ def _probe_trained_model(train_model, case, env):
 def _judge_trained_model(case, got, name):
     points, label_ids = case.args
     if not got.get("compiled"):
-        raise CheckFailed(f"{name}: the model was never compiled. Call model.compile(optimizer=..., loss=...) before fit.")
+        raise CheckFailed(f"{name}: the model was never compiled. "
+                          "Call model.compile(optimizer=..., loss=...) before fit.")
     if got.get("loss_name") is not None:
         raise CheckFailed(
             f"{name} compiled with loss={got['loss_name']!r}: a loss given by name reads the outputs as probabilities. "
@@ -614,7 +624,8 @@ def _judge_trained_model(case, got, name):
         raise CheckFailed(f"calling the model after {name} raised {got['error']}")
     out = np.asarray(got["outputs"], dtype=float)
     if out.shape != (len(points), 3):
-        raise CheckFailed(f"after {name} the model gives outputs of shape {list(out.shape)}; expected [{len(points)}, 3].")
+        raise CheckFailed(f"after {name} the model gives outputs of shape {list(out.shape)}; "
+                          f"expected [{len(points)}, 3].")
     accuracy = float((out.argmax(axis=-1) == np.asarray(label_ids)).mean())
     if accuracy < 0.9:
         raise CheckFailed(
@@ -646,7 +657,7 @@ def _probe_probability_model(probability_model, case, env):
 def _judge_probability_model(case, got, name):
     call = f"{name}(model)"
     if "model" in got:
-        raise CheckFailed(f"{call} returned {_show(got['model'])}: return a Keras model.")
+        raise CheckFailed(f"{call} returned {show(got['model'])}: return a Keras model.")
     if "error" in got:
         raise CheckFailed(f"calling the model from {call} raised {got['error']}")
     logits, probs = np.asarray(got["logits"], dtype=float), np.asarray(got["probs"], dtype=float)
@@ -658,8 +669,8 @@ def _judge_probability_model(case, got, name):
     if np.allclose(probs, numerics.softmax(expected), atol=1e-5):
         raise CheckFailed(f"{call} applies softmax twice (double softmax): add one Softmax layer to the logits model.")
     if not np.allclose(probs, expected, atol=1e-5):
-        raise CheckFailed(f"{call} gives {_show(probs[:2])} for the first points; "
-                          f"expected the softmax of the model's logits, {_show(expected[:2])}.")
+        raise CheckFailed(f"{call} gives {show(probs[:2])} for the first points; "
+                          f"expected the softmax of the model's logits, {show(expected[:2])}.")
     return float(np.max(np.abs(probs - expected)))
 
 

@@ -1,7 +1,7 @@
-"""Benchmark (not a test): build a class of fake submissions and time `python -m logitlab grade` on it.
+"""Benchmark (not a test): grade one class of fake submissions sandboxed and unsandboxed; notebooks per minute.
 
-    .venv/bin/python tests/bench_grading.py                      # 30 students x every exercise
-    .venv/bin/python tests/bench_grading.py --exercises 03-softmax  # 30 submissions of one exercise
+    .venv/bin/python tests/bench_grading.py                      # 30 students x every exercise, both ways
+    .venv/bin/python tests/bench_grading.py --students 6 --exercises 01-math-logit 03-softmax
 """
 
 import argparse
@@ -30,6 +30,14 @@ def build_class(folder, students, stems):
             bank.write(folder, f"student{i:02d}", stem, bank.submission(stem, answers))
 
 
+def grade(folder, out, workers, *options):
+    """Seconds `python -m logitlab grade` takes on the class, and its grades.csv text."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "logitlab", "grade", str(folder), "--out", str(out),
+                    "--workers", str(workers), *options], check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start, (out / "grades.csv").read_text()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=30)
@@ -37,17 +45,18 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        folder, out = Path(tmp) / "submissions", Path(tmp) / "out"
+        folder = Path(tmp) / "submissions"
         build_class(folder, args.students, args.exercises)
         count = args.students * len(args.exercises)
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "logitlab", "grade", str(folder), "--out", str(out),
-                        "--workers", str(args.workers)], check=True, cwd=ROOT)
-        seconds = time.perf_counter() - start
-        rows = (out / "grades.csv").read_text().splitlines()[1:]
-        print(f"graded {count} submissions ({args.students} students x {len(args.exercises)} exercises) "
-              f"in {seconds:.0f} s with {args.workers} workers: {seconds / count:.1f} s per submission; "
-              f"{len(rows)} rows in grades.csv")
+        rates, grades = {}, {}
+        for name, options in (("sandboxed", ()), ("unsandboxed", ("--no-sandbox",))):
+            seconds, grades[name] = grade(folder, Path(tmp) / name, args.workers, *options)
+            rates[name] = count / seconds * 60
+            print(f"{name:>11}: {count} notebooks ({args.students} students x {len(args.exercises)} exercises) "
+                  f"in {seconds:.0f} s with {args.workers} workers: {rates[name]:.1f} notebooks/minute", flush=True)
+        cost = 1 - rates["sandboxed"] / rates["unsandboxed"]
+        same = "the same grades" if grades["sandboxed"] == grades["unsandboxed"] else "DIFFERENT grades"
+        print(f"bench: the sandbox costs {cost:.0%} of the unsandboxed throughput; both runs gave {same}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,11 @@
 """Fake submissions for grading tests and the grading benchmark, built from the generated exercises."""
 
-import json
 import re
 
 from conftest import ROOT
 from logitlab import course
 
-MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\n", re.M)
+MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION(\n|$)", re.M)
 
 
 def solution_answers(stem):
@@ -72,3 +71,126 @@ EXITING_SOFTMAX = '''import os
 os._exit(1)'''
 
 MEGABYTES = '''print("logits " * 1_000_000)'''
+
+ONES_SOFTMAX = '''def softmax(logits):
+    return np.ones_like(np.asarray(logits, dtype=float))'''
+
+# Issue 9's first attack: a wrong answer, then every check replaced by one that prints a tick.
+PATCHED_CHECKS = ONES_SOFTMAX + '''
+
+
+class _Ticks:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: print(f"✓ {name}: all right")
+
+
+import builtins, sys
+ll.checks = _Ticks()
+sys.modules["logitlab.checks"] = ll.checks
+np.allclose = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+_print = builtins.print
+builtins.print = lambda *args, **kwargs: _print("✓ softmax: one row and a [2, 3] batch")'''
+
+# A wrong answer whose output and whose calls imitate the grader: tick lines and the probe's own message type.
+IMITATED_CHANNEL = ONES_SOFTMAX.replace("def softmax(logits):", '''from IPython.display import display
+
+FAKE = {"application/vnd.logitlab.probe+json": {"results": [{"array": {"dtype": "float64", "shape": [1, 4],
+        "data": "AAAAAAAA0D8AAAAAAADQPwAAAAAAANA/AAAAAAAA0D8="}}]}}
+print("✓ softmax: one row and a [2, 3] batch: each row's probabilities are right and sum to 1 (exact)")
+display(FAKE, raw=True)
+
+
+def softmax(logits):
+    display(FAKE, raw=True)''')
+
+
+def escaping(submissions, out, token, secret):
+    """A correct softmax, then a cell's worth of attempts to leave the sandbox; it prints what it saw."""
+    return f'''def softmax(logits):
+    z = np.asarray(logits)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+import glob, os
+for target in ["/tmp/escape-{token}.txt", "{submissions}/escape-{token}.txt", "{out}/escape-{token}.txt",
+               os.path.expanduser("~/escape-{token}.txt"), "{ROOT}/escape-{token}.txt"]:
+    try:
+        with open(target, "w") as f:
+            f.write("escaped")
+    except OSError as err:
+        print("write refused:", type(err).__name__)
+seen = glob.glob("/tmp/**/*.ipynb", recursive=True) + glob.glob("{submissions}/**/*.ipynb", recursive=True)
+print("notebooks seen:", sorted(seen))
+print("solutions seen:", glob.glob("{ROOT}/solutions/*.ipynb"))
+print("gradebooks seen:", glob.glob("/tmp/logitlab-grade-*/**/gradebook.db", recursive=True))
+print("grader's home secret seen:", os.path.exists("{secret}"))'''
+
+
+def networking(port):
+    """A correct logit, then attempts to reach the grader's machine and the internet."""
+    return f'''import socket
+for host, port in [("127.0.0.1", {port}), ("1.1.1.1", 53)]:
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+        print("reached", host)
+    except OSError as err:
+        print("no network to", host, type(err).__name__)
+
+
+def logit(p):
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.log(p) - np.log1p(-p)'''
+
+
+def lingering(token):
+    """A correct logit that leaves a background process and a double-forked daemon behind."""
+    return f'''import os, subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{token}"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", "{token}"])
+    os._exit(0)
+
+
+def logit(p):
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.log(p) - np.log1p(-p)'''
+
+
+GRADEBOOK_REWRITE = '''import glob, sqlite3
+found = glob.glob("/tmp/logitlab-grade-*/course-*/gradebook.db") + glob.glob("/tmp/**/gradebook.db", recursive=True)
+for path in found:
+    db = sqlite3.connect(path)
+    db.execute("UPDATE grade SET auto_score = 1")
+    db.commit()
+print("gradebooks rewritten:", len(found))
+
+
+def logit(p):
+    raise NotImplementedError()'''
+
+MEMORY_HOG = '''big = np.ones(400_000_000)  # 3.2 GB
+
+
+def logit(p):
+    p = np.asarray(p, dtype=float)
+    return np.log(p) - np.log1p(-p)'''
+
+SLOW_LOGIT = '''import time
+time.sleep(6)  # legitimately slow, under the 10 s per cell of its test
+
+
+def logit(p):
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.log(p) - np.log1p(-p)'''
+
+WRONG_LOGSUMEXP = '''def logsumexp(logits):
+    z = np.asarray(logits)
+    m = z.max(axis=-1, keepdims=True)
+    return np.log(np.exp(z - m).sum(axis=-1))'''

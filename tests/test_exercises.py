@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from logitlab import checks, course, grading
+from logitlab import checks, course, exercises
 from logitlab import numerics as ref
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -28,7 +28,7 @@ def test_there_is_a_solution_and_an_exercise_per_graded_lesson():
 
 
 def test_exercises_are_regenerated_byte_for_byte():
-    stale = grading.generate_exercises(check=True)
+    stale = exercises.generate_exercises(check=True)
     assert not stale, f"run `make exercises`: {stale}"
 
 
@@ -39,9 +39,9 @@ def test_generation_check_notices_a_hand_edited_exercise(tmp_path):
     (tmp_path / "solutions" / source.name).write_text(source.read_text())
     exercise = tmp_path / "exercises" / source.name
     exercise.write_text((ROOT / "exercises" / source.name).read_text().replace("# YOUR CODE HERE", "# mine"))
-    assert grading.generate_exercises(tmp_path, check=True) == [exercise]
-    assert grading.generate_exercises(tmp_path) == [exercise]
-    assert grading.generate_exercises(tmp_path, check=True) == []
+    assert exercises.generate_exercises(tmp_path, check=True) == [exercise]
+    assert exercises.generate_exercises(tmp_path) == [exercise]
+    assert exercises.generate_exercises(tmp_path, check=True) == []
 
 
 def test_solutions_carry_nbgrader_metadata():
@@ -199,14 +199,17 @@ def sparse_without_negative_check(ids, logits):
 
 MISTAKES = [
     # (check, learner's function, hard, words the feedback must contain)
-    (checks.check_softmax, naive_softmax, True, "your softmax returns nan for logits [1000, 0]: subtract the row max before exp"),
+    (checks.check_softmax, naive_softmax, True,
+     "your softmax returns nan for logits [1000, 0]: subtract the row max before exp"),
     (checks.check_softmax, axis0_softmax, False, "wrong axis: rows should sum to 1"),
     (checks.check_softmax, lambda z: ref.softmax(ref.softmax(z)), False, "softmax applied twice"),
     (checks.check_softmax, lambda z: np.exp(z), False, "divide by their sum"),
     (checks.check_softmax, lambda z: np.asarray(z) / np.sum(z, axis=-1, keepdims=True), False, "exponentiate first"),
     (checks.check_softmax, lambda z: [0.25, 0.25], False, "returned shape [2]"),
-    (checks.check_softmax_with_temperature, lambda z, t: ref.softmax(np.asarray(z) * t), False, "multiplied by the temperature"),
-    (checks.check_softmax_with_temperature, lambda z, t: naive_softmax(np.asarray(z) / t), True, "subtract the row max"),
+    (checks.check_softmax_with_temperature, lambda z, t: ref.softmax(np.asarray(z) * t), False,
+     "multiplied by the temperature"),
+    (checks.check_softmax_with_temperature, lambda z, t: naive_softmax(np.asarray(z) / t), True,
+     "subtract the row max"),
     (checks.check_logit, lambda p: np.log(p), False, "log of the odds"),
     (checks.check_logit, lambda p: np.log((1 - np.asarray(p)) / p), False, "sign error"),
     (checks.check_sigmoid, lambda z: 1 / (1 + np.exp(z)), False, "sign error"),
@@ -214,22 +217,26 @@ MISTAKES = [
     (checks.check_dense_logits, lambda x, W, b: x @ W, False, "left out the bias"),
     (checks.check_dense_logits, lambda x, W, b: ref.softmax(x @ W + b), False, "sum to 1 per row"),
     (checks.check_predict_class, lambda z: np.argmax(z, axis=0), False, "wrong axis"),
-    (checks.check_binary_probability, lambda z: ref.sigmoid(np.asarray(z)[:, 0] - np.asarray(z)[:, 1]), False, "sign error"),
+    (checks.check_binary_probability, lambda z: ref.sigmoid(np.asarray(z)[:, 0] - np.asarray(z)[:, 1]), False,
+     "sign error"),
     (checks.check_cross_entropy, naive_ce, True, "log(0) = -inf"),
     (checks.check_cross_entropy, lambda y, z: ref.cross_entropy(y, ref.softmax(z)), False,
      "probabilities where logits were expected"),
-    (checks.check_cross_entropy, lambda y, z: np.mean(ref.cross_entropy(y, z)), False, "one number for the whole batch"),
+    (checks.check_cross_entropy, lambda y, z: np.mean(ref.cross_entropy(y, z)), False,
+     "one number for the whole batch"),
     (checks.check_cross_entropy, lambda y, z: -ref.cross_entropy(y, z), False, "sign error"),
     (checks.check_sparse_cross_entropy, unchecked_sparse, True, "instead of an error"),
     (checks.check_sparse_cross_entropy, sparse_without_negative_check, True, "NumPy even reads -1 as the last class"),
-    (checks.check_sparse_cross_entropy, lambda ids, z: ref.sparse_cross_entropy(ids, ref.softmax(z)), False, "double softmax"),
+    (checks.check_sparse_cross_entropy, lambda ids, z: ref.sparse_cross_entropy(ids, ref.softmax(z)), False,
+     "double softmax"),
     (checks.check_sparse_cross_entropy, lambda ids, z: -ref.log_softmax(z)[:, ids], False, "one entry per row"),
     (checks.check_logsumexp, lambda z: np.log(np.exp(z).sum(axis=-1)), True, "exp(1000) overflows"),
     (checks.check_logsumexp, lambda z: np.log(np.exp(z - np.max(z, axis=-1, keepdims=True)).sum(axis=-1)), False,
      "did not add it back"),
     (checks.check_log_softmax, lambda z: np.log(naive_softmax(z - np.max(z, axis=-1, keepdims=True))), True, "-inf"),
     (checks.check_softmax_cross_entropy_grad, lambda y, z: np.asarray(y) - ref.softmax(z), False, "sign error"),
-    (checks.check_softmax_cross_entropy_grad, lambda y, z: (ref.softmax(z) - y) / 2, False, "divided by the batch size"),
+    (checks.check_softmax_cross_entropy_grad, lambda y, z: (ref.softmax(z) - y) / 2, False,
+     "divided by the batch size"),
     (checks.check_looks_like_probabilities, lambda x: True, False, "expected False"),
 ]
 
@@ -252,7 +259,8 @@ def test_keras_mistakes_are_named(tf):
         checks.check_keras_loss(lambda: tf.keras.losses.CategoricalCrossentropy(from_logits=True, reduction="sum"))
 
     def softmax_model(features, classes):
-        return tf.keras.Sequential([tf.keras.Input(shape=(features,)), tf.keras.layers.Dense(classes, activation="softmax")])
+        return tf.keras.Sequential([tf.keras.Input(shape=(features,)),
+                                    tf.keras.layers.Dense(classes, activation="softmax")])
 
     with pytest.raises(checks.CheckFailed, match="applies softmax"):
         checks.check_logits_model(softmax_model)
@@ -265,7 +273,8 @@ def test_keras_mistakes_are_named(tf):
         checks.check_probability_model(lambda model: model, logits_model, points)
     with pytest.raises(checks.CheckFailed, match="double softmax"):
         checks.check_probability_model(
-            lambda m: tf.keras.Sequential([m, tf.keras.layers.Softmax(), tf.keras.layers.Softmax()]), logits_model, points)
+            lambda m: tf.keras.Sequential([m, tf.keras.layers.Softmax(), tf.keras.layers.Softmax()]),
+            logits_model, points)
 
     def compile_without_from_logits(model, points, label_ids):
         model.compile(optimizer="adam", loss=tf.keras.losses.SparseCategoricalCrossentropy())
@@ -314,7 +323,8 @@ def test_every_check_cell_names_a_registered_task():
 
 
 def test_reading_check_cells():
-    assert checks.read_check_cell('ll.checks.check("softmax", my_softmax, hard=True)') == ("softmax", "my_softmax", True)
+    call = 'll.checks.check("softmax", my_softmax, hard=True)'
+    assert checks.read_check_cell(call) == ("softmax", "my_softmax", True)
     assert checks.read_check_cell("ll.checks.check_keras_loss(make_sparse_loss, sparse=True)") == (
         "sparse_keras_loss", "make_sparse_loss", False)
     for bad in ("print('all good')", "ll.checks.check_softmax(softmax)\nprint(1)", "ll.checks.check_nothing(f)"):
@@ -361,7 +371,8 @@ def test_choice_and_scalar_tasks_in_the_same_format():
                        cases=[checks.Case((), expected="B")],
                        mistakes=[checks.Mistake(lambda: "A", "A applies softmax twice.")])
     assert checks.judge(pick, pick.cases[0], "B") is None
-    with pytest.raises(checks.CheckFailed, match=r"which_loss\(\) returned 'A'; expected 'B'.\nA applies softmax twice"):
+    wrong = r"which_loss\(\) returned 'A'; expected 'B'.\nA applies softmax twice"
+    with pytest.raises(checks.CheckFailed, match=wrong):
         checks.judge(pick, pick.cases[0], checks.run_case(pick, lambda: "A", pick.cases[0]))
     loss_at_init = checks.Task(key="init", function="initial_loss", passed=("", ""), reference=lambda k: np.log(k),
                                cases=[checks.Case((10,), rtol=1e-3)],

@@ -3,18 +3,26 @@
 import csv
 import html
 import re
+import socket
 import subprocess
 import sys
+import threading
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
+import psutil
 import pytest
 
 import submissions as bank
-from conftest import ROOT
+from conftest import ROOT, require
+from logitlab import autograde, checks, grading, sandbox
 
 TIMEOUT = 60  # seconds per cell: plenty for a setup cell that imports TensorFlow on a busy machine
 
 
-def build_bank(folder):
+def build_bank(folder, out, port, token, secret):
     """One student per kind of submission; the scores each must earn are in EXPECTED."""
     bank.write(folder, "alice", "01-math-logit", bank.correct("01-math-logit"))
     bank.write(folder, "alice", "03-softmax", bank.correct("03-softmax"))
@@ -22,33 +30,51 @@ def build_bank(folder):
     # Partly correct: a softmax without the max subtraction passes the visible check, not the hard cases.
     bank.write(folder, "bob", "03-softmax", bank.submission(
         "03-softmax", {"softmax-answer": bank.NAIVE_SOFTMAX, "temperature-answer": bank.SELF_CONTAINED_TEMPERATURE}))
+    # A wrong softmax costs the softmax task only: the temperature task calls softmax and is judged with the reference.
     bank.write(folder, "carol", "03-softmax", bank.with_answer("03-softmax", "softmax-answer", bank.AXIS0_SOFTMAX))
+    bank.write(folder, "lena", "05-numerical-stability",
+               bank.with_answer("05-numerical-stability", "logsumexp-answer", bank.WRONG_LOGSUMEXP))
     # Tampered: a wrong softmax, its check replaced by a print and its hidden check cell deleted.
     bank.write(folder, "dave", "03-softmax", bank.submission(
-        "03-softmax", {"softmax-answer": bank.UNNORMALIZED_SOFTMAX, "temperature-answer": bank.SELF_CONTAINED_TEMPERATURE},
+        "03-softmax",
+        {"softmax-answer": bank.UNNORMALIZED_SOFTMAX, "temperature-answer": bank.SELF_CONTAINED_TEMPERATURE},
         edits={"softmax-check": "print('all good')"}, delete=["softmax-hard-cases"]))
     bank.write(folder, "erin", "01-math-logit", bank.submission("01-math-logit"))
     # Broken files: not JSON, a kernel that exits, megabytes of print (an endless loop has its own test).
     bank.write(folder, "frank", "02-logits-as-scores", '{"cells": [')
     bank.write(folder, "frank", "03-softmax", bank.with_answer("03-softmax", "softmax-answer", bank.EXITING_SOFTMAX))
-    bank.write(folder, "frank", "04-cross-entropy", bank.submission("04-cross-entropy", {"cross-entropy-answer": bank.MEGABYTES}))
+    bank.write(folder, "frank", "04-cross-entropy",
+               bank.submission("04-cross-entropy", {"cross-entropy-answer": bank.MEGABYTES}))
     (folder / "frank" / "notes.txt").write_text("not a notebook")
     # A notebook saved under another name: no grade, but a row and a reason, never a dropped student.
     bank.write(folder, "gus", "03-softmax (1)", bank.correct("03-softmax"))
+    # Attacks on the grader (issue 9): each must change nothing but what its answers earn.
+    bank.write(folder, "mallory", "03-softmax", bank.with_answer("03-softmax", "softmax-answer", bank.PATCHED_CHECKS))
+    bank.write(folder, "mimi", "03-softmax", bank.with_answer("03-softmax", "softmax-answer", bank.IMITATED_CHANNEL))
+    bank.write(folder, "sneaky", "03-softmax",
+               bank.with_answer("03-softmax", "softmax-answer", bank.escaping(folder, out, token, secret)))
+    for student, code in (("nettie", bank.networking(port)), ("linus", bank.lingering(token))):
+        bank.write(folder, student, "01-math-logit", bank.with_answer("01-math-logit", "logit-answer", code))
+    bank.write(folder, "greta", "01-math-logit",
+               bank.with_answer("01-math-logit", "logit-answer", bank.GRADEBOOK_REWRITE))
+    bank.write(folder, "hogan", "01-math-logit", bank.with_answer("01-math-logit", "logit-answer", bank.MEMORY_HOG))
 
 
 EXPECTED = {
     ("alice", "01-math-logit"): (4, 4), ("alice", "03-softmax"): (4, 4), ("alice", "06-fused-ops"): (10, 10),
-    ("bob", "03-softmax"): (3, 4), ("carol", "03-softmax"): (0, 4), ("dave", "03-softmax"): (2, 4),
-    ("erin", "01-math-logit"): (0, 4), ("frank", "02-logits-as-scores"): (0, 6),
-    ("frank", "03-softmax"): (0, 4), ("frank", "04-cross-entropy"): (0, 6),
-    ("gus", "03-softmax (1)"): (0, 0),
+    ("bob", "03-softmax"): (3, 4), ("carol", "03-softmax"): (2, 4), ("lena", "05-numerical-stability"): (4, 6),
+    ("dave", "03-softmax"): (2, 4), ("erin", "01-math-logit"): (0, 4), ("frank", "02-logits-as-scores"): (0, 6),
+    ("frank", "03-softmax"): (0, 4), ("frank", "04-cross-entropy"): (0, 6), ("gus", "03-softmax (1)"): (0, 0),
+    ("mallory", "03-softmax"): (2, 4), ("mimi", "03-softmax"): (2, 4), ("sneaky", "03-softmax"): (4, 4),
+    ("nettie", "01-math-logit"): (4, 4), ("linus", "01-math-logit"): (4, 4), ("greta", "01-math-logit"): (2, 4),
+    ("hogan", "01-math-logit"): (0, 4),
 }
+PROBLEMS = {"frank", "gus", "hogan"}  # the students with a row in problems.csv
 
 
-def grade(folder, out, timeout=TIMEOUT):
+def grade(folder, out, *options, timeout=TIMEOUT):
     result = subprocess.run([sys.executable, "-m", "logitlab", "grade", str(folder), "--out", str(out),
-                             "--timeout", str(timeout)], capture_output=True, text=True, cwd=ROOT)
+                             "--timeout", str(timeout), *options], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stderr
 
@@ -58,35 +84,66 @@ def read_rows(path):
         return list(csv.reader(f))
 
 
+def scores(feedback):
+    """{grade id: points} of a feedback page's check cells, as nbgrader wrote them."""
+    return {m[1]: float(m[2]) for m in re.finditer(r"Grade cell: (\S+)\s+Score: ([\d.]+) /", feedback)}
+
+
 def feedback_text(out, student, stem):
     page = (out / "feedback" / student / f"{stem}.html").read_text(encoding="utf-8")
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
+class Listener:
+    """A TCP server on the grader's loopback that counts the connections it gets."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                self.server.accept()[0].close()
+            except OSError:
+                return
+            self.connections += 1
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    """One grading run shared by most tests (grading is the slow part of the suite)."""
+    require(grading.sandbox_problem() is None, "bubblewrap (apt-get install bubblewrap)")
     folder = tmp_path_factory.mktemp("submissions")
     out = tmp_path_factory.mktemp("grades")
-    build_bank(folder)
-    log = grade(folder, out)
-    return folder, out, log
+    listener = Listener()
+    token = f"logitlab-test-{uuid.uuid4().hex}"
+    secret = Path.home() / f".{token}-secret"  # a file of the grader's own, which no submission may read
+    secret.write_text("the grader's private key")
+    try:
+        build_bank(folder, out, listener.port, token, secret)
+        log = grade(folder, out)
+    finally:
+        secret.unlink()
+        listener.server.close()
+    return SimpleNamespace(folder=folder, out=out, log=log, listener=listener, token=token)
 
 
 def test_grades_csv_has_a_row_per_student_and_exercise(graded):
-    _, out, log = graded
-    rows = read_rows(out / "grades.csv")
+    rows = read_rows(graded.out / "grades.csv")
     assert rows[0] == ["student", "exercise", "score", "max_score"]
     scores = {(r[0], r[1]): (float(r[2]), float(r[3])) for r in rows[1:]}
     assert scores == {key: (float(a), float(b)) for key, (a, b) in EXPECTED.items()}
     assert len(rows) - 1 == len(EXPECTED)
-    graded_by_nbgrader = len(EXPECTED) - 1  # gus's misnamed notebook is not run
-    assert f"[ {graded_by_nbgrader}/{graded_by_nbgrader}]" in log and "skipped" in log and "notes.txt" in log
+    run = len(EXPECTED) - 1  # gus's misnamed notebook is not run
+    assert f"[ {run}/{run}]" in graded.log and "skipped" in graded.log and "notes.txt" in graded.log
 
 
 def test_feedback_names_the_mistake(graded):
-    _, out, _ = graded
+    out = graded.out
     assert "subtract the row max before exp" in feedback_text(out, "bob", "03-softmax")
-    assert "wrong axis: rows should sum to 1" in feedback_text(out, "carol", "03-softmax")
     dave = feedback_text(out, "dave", "03-softmax")
     assert "divide by their sum" in dave and "all good" not in dave
     assert "ll.checks.check_softmax(softmax)" in dave and "ll.checks.check_softmax(softmax, hard=True)" in dave
@@ -96,39 +153,126 @@ def test_feedback_names_the_mistake(graded):
     assert len(re.findall(r"✓ \w+: ", alice)) == 8 and "✗" not in alice
 
 
+def test_a_wrong_earlier_task_costs_only_its_own_points(graded):
+    """Guarantee 3: carol's softmax and lena's logsumexp are wrong; the tasks that call them still earn theirs."""
+    carol = feedback_text(graded.out, "carol", "03-softmax")
+    assert carol.count("wrong axis: rows should sum to 1") == 2
+    assert carol.count("judged with the reference softmax: yours is wrong, and only its own task loses points") == 2
+    lena = feedback_text(graded.out, "lena", "05-numerical-stability")
+    assert lena.count("did not add it back") == 2 and lena.count("✓ log_softmax:") == 2
+    assert lena.count("✓ softmax_cross_entropy_grad:") == 2 and "judged with the reference logsumexp" in lena
+
+
+def test_patching_checks_numpy_and_builtins_earns_nothing(graded):
+    """Guarantee 1: mallory's softmax returns ones and her answer cell replaces ll.checks, np.allclose and print."""
+    mallory = feedback_text(graded.out, "mallory", "03-softmax")
+    assert mallory.count("softmax([[0.1, 0.3, 0.5, 0.9]]) returned [[1, 1, 1, 1]]") == 1
+    assert scores(mallory) == {"softmax-check": 0, "softmax-hard-cases": 0, "temperature-check": 1,
+                               "temperature-hard-cases": 1}
+
+
+def test_imitating_the_result_channel_earns_nothing(graded):
+    """Guarantees 1 and 4: fake tick lines and fake probe messages (printed, displayed, sent while called) count
+    for nothing."""
+    mimi = feedback_text(graded.out, "mimi", "03-softmax")
+    assert mimi.count("the grader got no values back from softmax on its inputs") == 2
+    assert scores(mimi) == {"softmax-check": 0, "softmax-hard-cases": 0, "temperature-check": 1,
+                            "temperature-hard-cases": 1}
+
+
+def test_a_submission_cannot_write_outside_its_scratch_or_see_other_students(graded):
+    """Guarantee 2: writes land in the sandbox's throwaway folders; only its own notebook, no solutions, are visible."""
+    for place in (Path("/tmp"), graded.folder, graded.out, Path.home(), ROOT):
+        assert not (place / f"escape-{graded.token}.txt").exists(), place
+    sneaky = feedback_text(graded.out, "sneaky", "03-softmax")
+    assert "notebooks seen: ['/tmp/work/03-softmax.ipynb']" in sneaky
+    assert "solutions seen: []" in sneaky and "gradebooks seen: []" in sneaky
+    assert "grader's home secret seen: False" in sneaky
+    assert sneaky.count("write refused: OSError") == 1  # the course itself is read-only
+    assert "alice" not in sneaky and "bob" not in sneaky
+
+
+def test_a_submission_has_no_network(graded):
+    nettie = feedback_text(graded.out, "nettie", "01-math-logit")
+    assert "no network to 127.0.0.1" in nettie and "no network to 1.1.1.1" in nettie
+    assert "reached 127.0.0.1" not in nettie and "reached 1.1.1.1" not in nettie
+    assert graded.listener.connections == 0
+
+
+def test_nothing_a_submission_starts_outlives_it(graded):
+    lingering = [p for p in psutil.process_iter(["cmdline"]) if graded.token in " ".join(p.info["cmdline"] or [])]
+    assert lingering == []
+    assert read_rows(graded.out / "grades.csv")[1:] and ("linus", "01-math-logit") in EXPECTED
+
+
+def test_the_gradebook_is_out_of_reach(graded):
+    """greta looks for the run's gradebook.db to rewrite her scores: she finds none and keeps her 2 / 4."""
+    greta = feedback_text(graded.out, "greta", "01-math-logit")
+    assert "gradebooks rewritten: 0" in greta
+    assert ["greta", "01-math-logit", "2", "4"] in read_rows(graded.out / "grades.csv")
+
+
+def test_a_memory_hog_is_stopped_with_a_clear_reason(graded):
+    reasons = {(r[0], r[1]): r[2] for r in read_rows(graded.out / "problems.csv")[1:]}
+    assert reasons["hogan", "01-math-logit"] == "it used more than 2048 MB of memory and was stopped (see --memory)"
+    assert "used more than 2048 MB" in feedback_text(graded.out, "hogan", "01-math-logit")
+
+
 def test_broken_submissions_earn_zero_with_a_reason(graded):
-    _, out, _ = graded
+    out = graded.out
     reasons = {(r[0], r[1]): r[2] for r in read_rows(out / "problems.csv")[1:]}
     assert "not a valid notebook file" in reasons["frank", "02-logits-as-scores"]
     assert "kernel died" in reasons["frank", "03-softmax"]
     assert "were cut" in reasons["frank", "04-cross-entropy"]
     assert "rename it to one of 01-math-logit.ipynb" in reasons["gus", "03-softmax (1)"]
     assert "rename it" in feedback_text(out, "gus", "03-softmax (1)")
-    assert set(reasons) == {k for k in EXPECTED if k[0] in ("frank", "gus")}
+    assert set(reasons) == {k for k in EXPECTED if k[0] in PROBLEMS}
     assert "not a valid notebook file" in feedback_text(out, "frank", "02-logits-as-scores")
     assert (out / "feedback" / "frank" / "04-cross-entropy.html").stat().st_size < 1_000_000
 
 
-def test_an_endless_loop_is_stopped_and_the_rest_still_graded(tmp_path):
-    """The looping cell is interrupted after the per-cell timeout; the other task still earns its points."""
+def test_an_endless_loop_is_stopped_and_a_slow_cell_is_not(tmp_path):
+    """The looping cell is interrupted after the per-cell timeout; a 6 s cell under it runs; other tasks still count."""
+    require(grading.sandbox_problem() is None, "bubblewrap (apt-get install bubblewrap)")
     folder = tmp_path / "submissions"
-    bank.write(folder, "gina", "01-math-logit", bank.with_answer("01-math-logit", "logit-answer", "while True:\n    pass"))
+    endless = bank.with_answer("01-math-logit", "logit-answer", "while True:\n    pass")
+    bank.write(folder, "gina", "01-math-logit", endless)
+    bank.write(folder, "sam", "01-math-logit", bank.with_answer("01-math-logit", "logit-answer", bank.SLOW_LOGIT))
     grade(folder, tmp_path / "out", timeout=10)
-    assert read_rows(tmp_path / "out" / "grades.csv")[1:] == [["gina", "01-math-logit", "2", "4"]]
+    assert read_rows(tmp_path / "out" / "grades.csv")[1:] == [["gina", "01-math-logit", "2", "4"],
+                                                             ["sam", "01-math-logit", "4", "4"]]
     reasons = read_rows(tmp_path / "out" / "problems.csv")[1:]
     assert reasons == [["gina", "01-math-logit", "1 cell(s) ran longer than 10 s and were stopped (an infinite loop?)"]]
 
 
 def test_grading_twice_gives_the_same_grades(graded, tmp_path):
-    folder, out, _ = graded
+    """Fresh cases come from a new secret seed each run; right and wrong answers keep their scores."""
     again = tmp_path / "again"
     for student in ("bob", "dave"):
         (again / student).mkdir(parents=True)
-        for path in (folder / student).glob("*.ipynb"):
+        for path in (graded.folder / student).glob("*.ipynb"):
             (again / student / path.name).write_bytes(path.read_bytes())
     grade(again, tmp_path / "out")
-    first = [r for r in read_rows(out / "grades.csv") if r[0] in ("bob", "dave")]
+    first = [r for r in read_rows(graded.out / "grades.csv") if r[0] in ("bob", "dave")]
     assert read_rows(tmp_path / "out" / "grades.csv")[1:] == first
+
+
+def test_without_a_sandbox_grading_refuses_unless_told(tmp_path):
+    """No bubblewrap on PATH: a sentence and exit 2; with --no-sandbox the run goes on and problems.csv says so."""
+    folder = tmp_path / "submissions"
+    bank.write(folder, "una", "01-math-logit", bank.correct("01-math-logit"))
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "logitlab", "grade", str(folder), "--out", str(tmp_path / "out")]
+    refused = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert refused.returncode == 2
+    assert "bubblewrap (`bwrap`) is not installed" in refused.stderr and "pass --no-sandbox" in refused.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
+    ran = subprocess.run(command + ["--no-sandbox", "--timeout", str(TIMEOUT)], capture_output=True, text=True,
+                         cwd=ROOT, env=env)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert "WARNING: --no-sandbox" in ran.stderr
+    assert read_rows(tmp_path / "out" / "grades.csv")[1:] == [["una", "01-math-logit", "4", "4"]]
+    assert read_rows(tmp_path / "out" / "problems.csv")[1:] == [["una", "01-math-logit", grading.UNSANDBOXED]]
 
 
 def test_grade_command_explains_a_missing_folder(tmp_path):
@@ -137,15 +281,59 @@ def test_grade_command_explains_a_missing_folder(tmp_path):
     assert result.returncode == 2 and "is not a folder: expected SUBMISSIONS/<student>/<NN-slug>.ipynb" in result.stderr
 
 
-def test_a_grading_child_past_its_budget_is_killed_with_its_kernels(tmp_path):
-    """The last line of defence: a run that outlives its budget is killed, and so is any kernel it started."""
-    from logitlab import grading
+def test_a_grading_child_past_its_budget_is_killed_with_its_children(tmp_path):
+    """The last line of defence: a run that outlives its budget is killed, and so is every process it started."""
+    pid_file = tmp_path / "pid"
+    code = ("import subprocess, sys, time; "
+            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True); "
+            f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(60)")
+    assert grading._run_child(["-c", code], tmp_path, 3)[0] is None
+    grandchild = int(pid_file.read_text())
+    assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE
 
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    # A stand-in "kernel": a process in its own session whose command line names the runtime folder.
-    kernel = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "ipykernel", str(runtime)],
-                              start_new_session=True)
-    code, _ = grading._run_child(["-c", "import time; time.sleep(60)"], tmp_path, 1, runtime, command=())
-    assert code is None
-    assert kernel.wait(timeout=10) == -9
+
+# ---------------------------------------------------------------- the result channel, strictly validated
+
+GOOD = {"version": 1, "cells": {"1": {"outputs": [], "execution_count": 1}}, "timeouts": [], "problem": None,
+        "probes": [[sandbox.encode(np.array([[0.5, 0.5]]))]]}
+
+
+def report(**changes):
+    return __import__("json").dumps({**GOOD, **changes})
+
+
+def test_a_well_formed_report_is_read_back():
+    outputs, timeouts, values, problem = sandbox.decode_result(report(), {1}, 1)
+    assert list(outputs) == [1] and timeouts == [] and problem is None
+    assert np.array_equal(values[0][0], [[0.5, 0.5]]) and values[0][0].dtype == np.float64
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"probes": [[{"array": {"dtype": "object", "shape": [1], "data": ""}}]]}, "expected numbers"),
+    ({"probes": [[{"array": {"dtype": "float64", "shape": [2000, 2000], "data": ""}}]]}, "at most"),
+    ({"probes": [[{"array": {"dtype": "float64", "shape": [3], "data": "AAAAAAAA8D8="}}]]}, "does not match"),
+    ({"probes": [[{"verdict": "pass"}]]}, "not in the expected format"),
+    ({"probes": [[{"float": "nan"}], [{"float": "1.0"}]]}, "one entry per check"),
+    ({"cells": {"5": {"outputs": [], "execution_count": 1}}}, "not run"),
+    ({"cells": {"1": {"outputs": [{"output_type": "bogus"}], "execution_count": 1}}}, "not valid notebook outputs"),
+    ({"problem": "score=4"}, "unknown problem"),
+    ({"score": 4}, "expected fields"),
+])
+def test_a_malformed_report_is_rejected(changes, words):
+    with pytest.raises(sandbox.BadData, match=words):
+        sandbox.decode_result(report(**changes), {1}, 1)
+    with pytest.raises(sandbox.BadData, match="not allowed"):
+        sandbox.decode_result(report().replace("[]", "[NaN]", 1), {1}, 1)
+
+
+def test_verdicts_are_judged_by_the_grader():
+    """The grader turns returned values into verdicts itself: right values pass, a forged verdict is a wrong value."""
+    from logitlab.tasks import TASKS
+
+    task = TASKS["softmax"]
+    cases = task.selected(False)
+    right = [checks.to_data(task.reference(*case.args)) for case in cases]
+    assert autograde.verdict(task, cases, right, "softmax", set())["output_type"] == "stream"
+    forged = [{"str": "✓ softmax"}, "pass"]
+    assert autograde.verdict(task, cases, forged, "softmax", set())["ename"] == "CheckFailed"
+    assert autograde.verdict(task, cases, None, "softmax", set())["ename"] == "CheckFailed"
