@@ -104,21 +104,12 @@ def baseline_times(values):
 
 
 def full_redraw_times(values):
-    """The softmax explorer's own figure redrawn whole on every move (no blitting), sent the same way."""
+    """The softmax explorer's own figure drawn whole on every move (no blitting), sent the same way."""
     from logitlab import widgets as w
 
     explorer = w.softmax_explorer()
-    canvas = explorer._canvas
-    for artist in canvas._dynamic:
-        artist.set_animated(False)
-    times = []
-    for value in values:
-        start = time.perf_counter()
-        explorer._draw(w.softmax_numbers([value, 1.0, 0.1]))
-        canvas.figure.canvas.draw()
-        explorer._image.value = w._encode_png(canvas.figure.canvas)
-        times.append((time.perf_counter() - start) * 1000)
-    return times
+    explorer.blit = False
+    return time_moves(explorer.controls["z0"], values)
 
 
 def report(out=sys.stdout, steps=STEPS):
