@@ -1,4 +1,5 @@
-"""The course's files: lesson naming, generated navigation, normal JSON, working links, clean outputs."""
+"""The course's files: lesson naming, generated navigation, normal JSON, working links, clean outputs, and the
+helper package's modules keeping their private names to themselves."""
 
 import json
 import re
@@ -106,3 +107,12 @@ def test_bad_notebook_file_gives_a_clear_error(tmp_path):
         course.read_notebook(bad)
     result = subprocess.run([sys.executable, "-m", "logitlab", "nope"], capture_output=True, text=True)
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_package_modules_use_only_each_others_public_names():
+    """A name starting with _ is the module's own business: what another module needs is promoted to public."""
+    modules = sorted(p.stem for p in (ROOT / "logitlab").glob("*.py") if not p.stem.startswith("__"))
+    reaching = re.compile(rf"\b(?:{'|'.join(modules)})\._(?!_)\w+|from logitlab\.\w+ import [^\n]*\b_(?!_)\w+")
+    found = [f"{path.name}: {match}" for path in sorted((ROOT / "logitlab").glob("*.py"))
+             for match in reaching.findall(path.read_text())]
+    assert not found, f"private names used across modules: {found}"

@@ -113,8 +113,17 @@ def test_float16_extremes_stay_finite():
     (lambda: ll.cross_entropy([1, 0], [[1, 2]]), "labels have shape [2] but logits have shape [1, 2]"),
     (lambda: ll.cross_entropy([[2, 0]], [[1, 2]]), "values in [0, 1]"),
     (lambda: ll.softmax_cross_entropy_grad([[0, 1]], [[1, 2, 3]]), "expected one label per logit"),
+    (lambda: ll.numerics.as_floats(["a"], "features"), "features must contain numbers"),
+    (lambda: ll.numerics.as_logits(5.0, "biases"), "biases is a single number"),
 ])
 def test_bad_input_says_what_was_expected(call, message):
     with pytest.raises(ValueError) as err:
         call()
     assert message in str(err.value)
+
+
+def test_shared_argument_checks_keep_float_dtypes_and_promote_integers():
+    """numerics.as_floats / as_logits are what training.py and explorer_numbers.py check their arguments with."""
+    assert ll.numerics.as_floats([1, 2], "x").dtype == np.float64
+    assert ll.numerics.as_floats(np.zeros(2, np.float16), "x").dtype == np.float16
+    np.testing.assert_array_equal(ll.numerics.as_logits([[1, 2]], "z"), [[1.0, 2.0]])
