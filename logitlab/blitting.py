@@ -250,10 +250,12 @@ class CachedText(Text):
     _scratch = {}
     MAX_ENTRIES = 2048  # a few MB of small bitmaps at most
 
-    def _key(self, renderer):
+    def _key(self, renderer, anchor):
+        # The anchor's fraction of a pixel is in the key: the same string drawn a fraction of a pixel
+        # away rounds to other pixels. A value coming back comes back at the same place.
         return (self.get_text(), hash(self.get_fontproperties()), str(self.get_color()), self.get_ha(),
                 self.get_va(), self.get_rotation(), repr(self._bbox_patch and self._bbox_patch.get_boxstyle()),
-                renderer.dpi)
+                renderer.dpi, anchor[0] % 1, anchor[1] % 1)
 
     def draw(self, renderer):
         if not CachedText.enabled:
@@ -261,7 +263,7 @@ class CachedText(Text):
         if not self.get_visible() or not self.get_text():
             return
         anchor = self.get_transform().transform(self.get_unitless_position())
-        key = self._key(renderer)
+        key = self._key(renderer, anchor)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._render(renderer, anchor)
