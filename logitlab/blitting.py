@@ -101,7 +101,7 @@ class BlittedFigure:
         if full:
             for artist in self.changing:
                 artist.set_animated(False)
-            CachedText.enabled = False
+            CachedText.enabled = False  # every label drawn afresh
             try:
                 canvas.draw()
             finally:
@@ -237,61 +237,69 @@ def readout(ax):
 
 
 class CachedText(Text):
-    """A Text that pastes a bitmap of itself when the same string was drawn before with the same looks.
+    """A Text drawn as a bitmap, kept for the next time the same string is drawn with the same looks.
 
-    Rendering text is most of the cost of a blitted redraw (~1 ms a label); `make bench` misses the
-    16 ms goal without this cache. A value that comes back as sliders go to and fro ("0.659") is
-    pasted in a few microseconds. The key holds what the explorers change (text, font, colour,
-    alignment, box); a full redraw (`BlittedFigure.pixels(full=True)`) bypasses the cache.
+    Rendering text is most of the cost of a blitted redraw (~1 ms a label); a value that comes back
+    as sliders go to and fro ("0.659") is pasted in microseconds instead. The text is placed at its
+    anchor rounded to whole pixels, so a kept bitmap is exactly what drawing it afresh would give;
+    a full redraw (`BlittedFigure.pixels(full=True)`) draws it afresh. The key holds what the
+    explorers change: text, font, colour, alignment, box.
     """
 
-    enabled = True
+    enabled = True  # False: draw afresh, keep nothing
     _cache = {}
     _scratch = {}
     MAX_ENTRIES = 2048  # a few MB of small bitmaps at most
 
-    def _key(self, renderer, anchor):
-        # The anchor's fraction of a pixel is in the key: the same string drawn a fraction of a pixel
-        # away rounds to other pixels. A value coming back comes back at the same place.
+    def _key(self, renderer):
         return (self.get_text(), hash(self.get_fontproperties()), str(self.get_color()), self.get_ha(),
                 self.get_va(), self.get_rotation(), repr(self._bbox_patch and self._bbox_patch.get_boxstyle()),
-                renderer.dpi, anchor[0] % 1, anchor[1] % 1)
+                renderer.dpi)
 
     def draw(self, renderer):
-        if not CachedText.enabled:
-            return super().draw(renderer)
         if not self.get_visible() or not self.get_text():
             return
-        anchor = self.get_transform().transform(self.get_unitless_position())
-        key = self._key(renderer, anchor)
-        hit = self._cache.get(key)
+        anchor = np.round(self.get_transform().transform(self.get_unitless_position()))
+        key = self._key(renderer)
+        hit = self._cache.get(key) if CachedText.enabled else None
         if hit is None:
-            hit = self._render(renderer, anchor)
-            if len(self._cache) >= self.MAX_ENTRIES:
-                self._cache.clear()
-            self._cache[key] = hit
+            hit = self._render(renderer)
+            if CachedText.enabled:
+                if len(self._cache) >= self.MAX_ENTRIES:
+                    self._cache.clear()
+                self._cache[key] = hit
         image, dx, dy = hit
         if image is not None:
             gc = renderer.new_gc()
-            renderer.draw_image(gc, round(anchor[0]) + dx, round(anchor[1]) + dy, image)
+            renderer.draw_image(gc, int(anchor[0]) + dx, int(anchor[1]) + dy, image)
             gc.restore()
         self.stale = False
 
-    def _render(self, renderer, anchor):
-        """Draw the text alone on a transparent scratch canvas; keep the smallest box around its pixels."""
+    def _render(self, renderer):
+        """Draw the text alone, anchored at a whole pixel, on a transparent scratch canvas; keep the smallest
+        box around its pixels and where that box sits from the anchor."""
         from matplotlib.backends.backend_agg import RendererAgg
+        from matplotlib.transforms import IdentityTransform
 
         size = (int(renderer.width), int(renderer.height), renderer.dpi)
         scratch = self._scratch.get(size)
         if scratch is None:
             scratch = self._scratch[size] = RendererAgg(*size)
         scratch.clear()
-        super().draw(scratch)
+        ox, oy = size[0] // 2, size[1] // 2  # any whole pixel with room around it
+        position, transform = self.get_position(), self.get_transform()
+        self.set_transform(IdentityTransform())
+        self.set_position((ox, oy))
+        try:
+            super().draw(scratch)
+            box = self.get_window_extent(scratch)
+            if self._bbox_patch is not None:
+                box = box.union([box, self._bbox_patch.get_window_extent(scratch)])
+        finally:
+            self.set_transform(transform)
+            self.set_position(position)
         pixels = np.asarray(scratch.buffer_rgba())
         # Look for the drawn pixels only around the text (and its box), not over the whole canvas.
-        box = self.get_window_extent(scratch)
-        if self._bbox_patch is not None:
-            box = box.union([box, self._bbox_patch.get_window_extent(scratch)])
         x0, x1 = max(int(box.x0) - 4, 0), min(int(box.x1) + 5, size[0])
         y0, y1 = max(size[1] - int(box.y1) - 5, 0), min(size[1] - int(box.y0) + 4, size[1])
         alpha = pixels[y0:y1, x0:x1, 3]
@@ -302,7 +310,7 @@ class CachedText(Text):
         top, bottom, left, right = y0 + rows[0], y0 + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1
         image = pixels[top:bottom, left:right][::-1].copy()  # draw_image takes rows bottom-up
         # draw_image places the image's lower-left corner, in pixels from the canvas' bottom.
-        return image, left - round(anchor[0]), (size[1] - bottom) - round(anchor[1])
+        return image, left - ox, (size[1] - bottom) - oy
 
 
 def text(ax, x, y, string="", **kwargs):
