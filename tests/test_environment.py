@@ -34,6 +34,7 @@ def test_environment_yml_matches_requirements():
 
 
 def test_every_environment_entry_says_why():
-    lines = [l for l in (ROOT / "environment.yml").read_text().splitlines() if l.strip().startswith("- ")]
-    unexplained = [l.strip() for l in lines if "#" not in l and l.strip() != "- pip:"]
+    lines = [line.strip() for line in (ROOT / "environment.yml").read_text().splitlines()
+             if line.strip().startswith("- ")]
+    unexplained = [line for line in lines if "#" not in line and line != "- pip:"]
     assert not unexplained, f"environment.yml entries without a comment saying why: {unexplained}"
