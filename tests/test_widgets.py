@@ -318,3 +318,16 @@ def test_a_blit_that_forgets_the_background_fails_the_comparison(monkeypatch):
     monkeypatch.setattr(FigureCanvasAgg, "restore_region", lambda self, *args, **kwargs: None)
     exp.set(z0=-4.0)  # the z0 bar drops from 2 to -4 and the old bar stays in the picture
     assert differing_pixels(exp.png, full_redraw(exp)) > 50 * TOLERANCE_PIXELS
+
+
+def test_one_style_setting_draws_a_larger_picture(monkeypatch):
+    """STYLE holds every size: a projector-sized dpi scales the whole picture and blitting stays exact."""
+    from logitlab import blitting
+
+    normal = pixels(w.softmax_explorer().png).shape
+    monkeypatch.setattr(blitting.STYLE, "dpi", 150)
+    exp = w.softmax_explorer()
+    assert pixels(exp.png).shape[:2] == (round(normal[0] * 1.5), round(normal[1] * 1.5))
+    assert exp.image.layout.width == f"{round(normal[1] * 1.5)}px"
+    exp.set(z0=-3.0)
+    assert differing_pixels(exp.png, full_redraw(exp)) <= TOLERANCE_PIXELS
