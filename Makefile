@@ -45,7 +45,7 @@ lab: $(STAMP)
 
 # ruff first: a style slip is reported in a second, before the minutes of notebook tests.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check --quiet . || (echo "ruff found the problems above (rules in pyproject.toml [tool.ruff])" >&2; exit 1)
+	$(VENV)/bin/ruff check --quiet --output-format=concise . || (echo "ruff found the problems above (rules in pyproject.toml [tool.ruff])" >&2; exit 1)
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/sanitize.cfg -q
