@@ -248,7 +248,6 @@ def show(x):
     return " ".join(text.split())
 
 
-_show = show  # the name tasks were first written with
 
 
 def _call_text(name, case):

@@ -743,10 +743,10 @@ def _reference_log_prior_bias(label_ids, num_classes):
 
 def _judge_log_prior_bias(case, got, name):
     ids, classes = case.args
-    call = f"{name}({_show(ids)}, {classes})" if case.shown is None else f"{name}({case.shown})"
+    call = f"{name}({show(ids)}, {classes})" if case.shown is None else f"{name}({case.shown})"
     frequencies = _frequencies(ids, classes)
     if isinstance(got, (Opaque, str, dict)) or got is None:
-        raise CheckFailed(f"{call} returned {_show(got)}: return an array of {classes} numbers, one bias per class.")
+        raise CheckFailed(f"{call} returned {show(got)}: return an array of {classes} numbers, one bias per class.")
     bias = np.asarray(got, dtype=float)
     if bias.shape != (classes,):
         extra = (" Count with np.bincount(label_ids, minlength=num_classes): a class that never appears "
@@ -754,14 +754,14 @@ def _judge_log_prior_bias(case, got, name):
         raise CheckFailed(f"{call} returned shape {list(bias.shape)}; expected [{classes}], one bias per class.{extra}")
     if not np.isfinite(bias).all():
         raise CheckFailed(
-            f"{call} returned {_show(bias)}: a class that never appears has frequency 0, and log(0) = -inf would "
+            f"{call} returned {show(bias)}: a class that never appears has frequency 0, and log(0) = -inf would "
             "give nan gradients and a class the model can never predict. Floor the frequencies first, "
             "e.g. np.log(np.maximum(frequencies, 1e-6)).")
     probs = numerics.softmax(bias)
     if np.allclose(probs, frequencies, rtol=0, atol=case.atol):
         return float(np.max(np.abs(probs - frequencies)))
-    told = (f"{call} returned {_show(bias)}; softmax of it is {_show(np.round(probs, 4))}, but the class "
-            f"frequencies are {_show(np.round(frequencies, 4))}.")
+    told = (f"{call} returned {show(bias)}; softmax of it is {show(np.round(probs, 4))}, but the class "
+            f"frequencies are {show(np.round(frequencies, 4))}.")
     with np.errstate(all="ignore"):
         wrong = [
             (frequencies, "You returned the frequencies themselves: the bias is their log (softmax(log f) = f)."),
@@ -830,7 +830,7 @@ def _judge_fit_temperature(case, got, name):
     logits, ids = case.args
     call = f"{name}({case.shown})"
     if isinstance(got, (Opaque, str, dict)) or got is None or np.size(got) != 1:
-        raise CheckFailed(f"{call} returned {_show(got)}: return one number, the temperature T.")
+        raise CheckFailed(f"{call} returned {show(got)}: return one number, the temperature T.")
     t = float(np.asarray(got, dtype=float).reshape(()))
     best = _reference_fit_temperature(logits, ids)
     if not np.isfinite(t) or t <= 0:
@@ -994,7 +994,7 @@ def _labels_read(labels):
     if np.allclose(labels.sum(axis=-1), 1.0):
         return (f"the labels have shape {list(labels.shape)} and every row sums to 1: exactly one class is true "
                 "per row (one-hot)")
-    return (f"the labels are 0/1 per output and their rows sum to {_show(labels.sum(axis=-1))}: "
+    return (f"the labels are 0/1 per output and their rows sum to {show(labels.sum(axis=-1))}: "
             "each output is its own yes/no question")
 
 
@@ -1013,7 +1013,7 @@ def _judge_pick(case, got, name):
     family, from_logits = case.expected["loss"], case.expected["from_logits"]
     right = f"tf.keras.losses.{family}(from_logits={from_logits})"
     if "loss" in got:
-        raise CheckFailed(f"{name}(outputs, labels) returned {_show(got['loss'])}: return a Keras loss object, "
+        raise CheckFailed(f"{name}(outputs, labels) returned {show(got['loss'])}: return a Keras loss object, "
                           f"e.g. tf.keras.losses.{KERAS_LOSSES[0]}(from_logits=...).")
     said = f"{name}(outputs, labels) gave {got['class']}(from_logits={got['from_logits']})"
     if got["class"] != family:
