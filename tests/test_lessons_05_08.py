@@ -490,7 +490,8 @@ def test_lesson_08_functional_model_error_and_fixes_hold_in_keras_3():
             assert model.evaluate(tf.data.Dataset.from_tensors((logits, labels)), verbose=0) == 400.0
     assert eager == {"Softmax": 400.0, "ops": 400.0, "Lambda": 16.118}
     text = all_output("08")
-    lambda_line = "tf.keras.layers.Lambda(tf.nn.softmax)  probs [0.2279, 0.6194, 0.1527]  eager loss on [200, 0, -200]: 16.118"
+    lambda_line = ("tf.keras.layers.Lambda(tf.nn.softmax)  probs [0.2279, 0.6194, 0.1527]  "
+                   "eager loss on [200, 0, -200]: 16.118")
     assert lambda_line in text
 
 
