@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# The install is redone only when the dependency files change.
-DEPS_HASH := $(shell cat requirements.txt pyproject.toml | $(PYTHON) -c "import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])")
+# The install is redone only when the dependency files or the chosen PYTHON change.
+DEPS_HASH := $(shell (cat requirements.txt pyproject.toml; echo "$(PYTHON)") | cksum | cut -d " " -f 1)
+PYTHON_FOUND := $(shell command -v $(PYTHON) 2>/dev/null)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 PORT ?= 8888
 NB ?=
@@ -15,11 +16,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab test notebooks check install clean bench exercises grade
+.PHONY: lab test lint notebooks check install clean bench exercises grade
 
 install: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(if $(PYTHON_FOUND),true,echo "There is no Python at PYTHON=$(PYTHON): Logits Lab needs Python 3.10 to 3.13. \
+	Install one, or point at one you have, e.g. make test PYTHON=python3.11 or PYTHON=/usr/bin/python3.12" >&2; exit 1)
 	@$(PYTHON) -c "import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else \
 	'Python %d.%d found at $(PYTHON): Logits Lab needs Python 3.10 to 3.13 (the versions TensorFlow 2.21 supports). \
 	Install one and run: make lab PYTHON=python3.11' % v)"
@@ -34,7 +37,11 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(ALLOW_ROOT)
 
-test: $(STAMP)
+# ruff first: a style slip is reported in a second, before the minutes of notebook tests.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check --quiet . || (echo "ruff found the problems above (rules in pyproject.toml [tool.ruff])" >&2; exit 1)
+
+test: lint
 	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/sanitize.cfg -q
 
 notebooks: $(STAMP)

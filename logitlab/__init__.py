@@ -1,13 +1,18 @@
 """Logits Lab's helper package: what is not the lesson (numerics, widgets, checks, grading, tooling).
 
+One job per module: numerics.py (reference softmax, cross-entropy, ...), explorer_numbers.py (what
+each slider explorer shows, NumPy only), blitting.py (their matplotlib pictures), png.py (the PNG
+bytes sent per move), widgets.py (the explorers), training.py (recording a Keras run), checks.py
+(exercise feedback), grading.py (nbgrader), course.py (notebook tooling), bench.py (`make bench`).
+
 Import it before TensorFlow (`import logitlab as ll`): it quietens TensorFlow's start-up log
 and turns oneDNN off so that printed numbers are the same in every kernel.
 """
 
 import os
 
-# Both are needed for a silent import, and oneDNN on/off changes printed digits
-# (FIELD-NOTES); they only take effect if set before TensorFlow is first imported.
+# Both are needed for a silent import, and oneDNN on/off changes printed digits (CONTRIBUTING.md,
+# "Quirks already found"); they only take effect if set before TensorFlow is first imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
@@ -39,6 +44,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "checks",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "log_softmax",

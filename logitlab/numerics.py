@@ -17,11 +17,13 @@ __all__ = [
     "sparse_cross_entropy",
     "binary_cross_entropy_with_logits",
     "softmax_cross_entropy_grad",
+    "as_floats",
+    "as_logits",
 ]
 
 
-def _as_floats(x, name):
-    """Return `x` as a float array (ints become float64) or raise a clear ValueError."""
+def as_floats(x, name):
+    """`x` as a float array (ints and bools become float64), non-empty and NaN-free, or a clear ValueError."""
     try:
         arr = np.asarray(x)
     except ValueError as err:  # ragged nested lists
@@ -38,8 +40,9 @@ def _as_floats(x, name):
     return arr
 
 
-def _as_logits(x, name="logits", axis=-1):
-    arr = _as_floats(x, name)
+def as_logits(x, name="logits", axis=-1):
+    """`as_floats(x)` that is also finite, at least 1-D, and has the given `axis`; else a clear ValueError."""
+    arr = as_floats(x, name)
     if np.isinf(arr).any():
         where = tuple(int(i) for i in np.argwhere(np.isinf(arr))[0])
         raise ValueError(f"{name} contains {arr[where]} at index {where}: expected finite logits")
@@ -72,7 +75,7 @@ def _check_same_shape(labels, logits):
 
 def logit(p):
     """Log-odds of a probability: log(p / (1 - p)); logit(0) = -inf, logit(1) = +inf."""
-    arr = _as_floats(p, "p")
+    arr = as_floats(p, "p")
     if ((arr < 0) | (arr > 1)).any():
         bad = arr[(arr < 0) | (arr > 1)].flat[0]
         raise ValueError(f"p contains {bad}, which is not a probability: expected values in [0, 1]")
@@ -83,7 +86,7 @@ def logit(p):
 
 def sigmoid(z):
     """The logistic function 1 / (1 + exp(-z)), the inverse of `logit`."""
-    arr = _as_floats(z, "z")
+    arr = as_floats(z, "z")
     work = arr.astype(_work_dtype(arr))
     # exp(-|z|) never overflows; pick the algebraically equal form for each sign.
     e = np.exp(-np.abs(work))
@@ -92,7 +95,7 @@ def sigmoid(z):
 
 def logsumexp(logits, axis=-1, keepdims=False):
     """log(sum(exp(logits))) along `axis`, computed as max + log(sum(exp(logits - max)))."""
-    arr = _as_logits(logits, axis=axis)
+    arr = as_logits(logits, axis=axis)
     work = arr.astype(_work_dtype(arr))
     top = work.max(axis=axis, keepdims=True)
     out = top + np.log(np.exp(work - top).sum(axis=axis, keepdims=True))
@@ -103,21 +106,21 @@ def logsumexp(logits, axis=-1, keepdims=False):
 
 def log_softmax(logits, axis=-1):
     """Log-probabilities: logits - logsumexp(logits), stable for any logit size."""
-    arr = _as_logits(logits, axis=axis)
+    arr = as_logits(logits, axis=axis)
     work = arr.astype(_work_dtype(arr))
     return (work - logsumexp(work, axis=axis, keepdims=True)).astype(arr.dtype)
 
 
 def softmax(logits, axis=-1):
     """Probabilities exp(logits) / sum(exp(logits)) along `axis`, computed after subtracting the max."""
-    arr = _as_logits(logits, axis=axis)
+    arr = as_logits(logits, axis=axis)
     work = arr.astype(_work_dtype(arr))
     e = np.exp(work - work.max(axis=axis, keepdims=True))
     return (e / e.sum(axis=axis, keepdims=True)).astype(arr.dtype)
 
 
 def _as_labels(labels, logits):
-    lab = _as_floats(labels, "labels")
+    lab = as_floats(labels, "labels")
     _check_same_shape(lab, logits)
     if ((lab < 0) | (lab > 1)).any():
         bad = lab[(lab < 0) | (lab > 1)].flat[0]
@@ -127,7 +130,7 @@ def _as_labels(labels, logits):
 
 def cross_entropy(labels, logits, axis=-1):
     """Softmax cross-entropy per instance, -sum(labels * log_softmax(logits)), for dense labels."""
-    arr = _as_logits(logits, axis=axis)
+    arr = as_logits(logits, axis=axis)
     lab = _as_labels(labels, arr)
     dtype = np.result_type(arr.dtype, lab.dtype)
     work = _work_dtype(np.empty(0, dtype))
@@ -158,7 +161,7 @@ def _as_label_ids(label_ids, logits, axis):
 
 def sparse_cross_entropy(label_ids, logits, axis=-1):
     """Softmax cross-entropy per instance for integer class ids: -log_softmax(logits)[label_id]."""
-    arr = _as_logits(logits, axis=axis)
+    arr = as_logits(logits, axis=axis)
     ids = _as_label_ids(label_ids, arr, axis)
     logp = log_softmax(arr, axis=axis)
     picked = np.take_along_axis(logp, np.expand_dims(ids, axis=axis), axis=axis)
@@ -167,7 +170,7 @@ def sparse_cross_entropy(label_ids, logits, axis=-1):
 
 def binary_cross_entropy_with_logits(labels, logits):
     """Sigmoid cross-entropy per element: max(x, 0) - x * z + log(1 + exp(-|x|)) for logits x, labels z."""
-    arr = _as_floats(logits, "logits")
+    arr = as_floats(logits, "logits")
     if np.isinf(arr).any():
         raise ValueError("logits contain inf: expected finite logits")
     lab = _as_labels(labels, arr)
@@ -179,6 +182,6 @@ def binary_cross_entropy_with_logits(labels, logits):
 
 def softmax_cross_entropy_grad(labels, logits, axis=-1):
     """Gradient of `cross_entropy` per instance with respect to the logits: softmax(logits) - labels."""
-    arr = _as_logits(logits, axis=axis)
+    arr = as_logits(logits, axis=axis)
     lab = _as_labels(labels, arr)
     return (softmax(arr, axis=axis) - lab).astype(np.result_type(arr.dtype, lab.dtype))

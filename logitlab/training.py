@@ -36,7 +36,7 @@ class TrainingRun:
 
 def grid_around(x, steps=60, margin=0.15):
     """A [steps, steps, 2] grid of 2-D inputs covering the points `x` plus `margin` of their range on each side."""
-    x = numerics._as_floats(x, "x")
+    x = numerics.as_floats(x, "x")
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"x has shape {list(x.shape)}: expected 2-D inputs of shape [points, 2]")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 400:
@@ -54,8 +54,8 @@ class LogitRecorder(keras.callbacks.Callback):
 
     def __init__(self, points, grid, label_ids=None):
         super().__init__()
-        points = numerics._as_floats(points, "points").astype(np.float32)
-        grid = numerics._as_floats(grid, "grid").astype(np.float32)
+        points = numerics.as_floats(points, "points").astype(np.float32)
+        grid = numerics.as_floats(grid, "grid").astype(np.float32)
         if points.ndim != 2:
             raise ValueError(f"points has shape {list(points.shape)}: expected [points, features]")
         if grid.ndim != 3 or grid.shape[-1] != points.shape[1]:

@@ -80,10 +80,6 @@ def test_lesson_zero_has_the_map_and_glossary():
 def test_stored_outputs_show_no_noise():
     found = {str(p.relative_to(ROOT)): course.noise(course.read_notebook(p)) for p in course.notebook_paths()}
     assert not {k: v for k, v in found.items() if v}
-    unexecuted = [str(p.relative_to(ROOT)) for p in course.notebook_paths()
-                  if any(c["cell_type"] == "code" and c["source"].strip() and c.get("execution_count") is None
-                         for c in course.read_notebook(p)["cells"])]
-    assert not unexecuted, f"stored without outputs (nbval would not compare them): {unexecuted}; run `make notebooks`"
 
 
 def test_cli_check_reports_stale_navigation(tmp_path):

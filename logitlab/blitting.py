@@ -1,0 +1,228 @@
+"""The explorers' pictures: matplotlib's blitting pattern on an off-screen figure.
+
+This is the recipe of matplotlib's guide "Faster rendering by using blitting"
+(https://matplotlib.org/stable/users/explain/animations/blitting.html): draw the figure once
+without the artists that change (they are marked `animated`), save that background, and for
+every slider move restore the background and draw only the changing artists on top. The
+result goes out as PNG bytes (`logitlab/png.py`) to an image widget, so one figure is reused
+for the life of an explorer.
+
+Sizes live in one place, `STYLE`: figure inches, dots per inch and font sizes. A bigger
+`STYLE.dpi` draws every explorer larger, text included.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from logitlab.png import encode_png
+
+__all__ = ["BlittedFigure", "Bars", "Curve", "STYLE", "Style", "CLASS_COLOURS"]
+
+# Okabe-Ito: distinguishable with every common colour-vision deficiency.
+BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, GREY = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#767676")
+CLASS_COLOURS = [BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILION, YELLOW, GREY]
+
+
+@dataclass
+class Style:
+    """Every size an explorer's picture uses. Fonts are in points, so they grow with `dpi` like the rest."""
+
+    width: float = 7.2  # inches, for a two-panel explorer
+    height: float = 3.0
+    dpi: int = 100  # pixels per inch: the picture is width * dpi pixels wide
+    font_size: float = 10  # values on bars, readouts and notes
+
+    @property
+    def small(self):
+        """Legends and crowded bar labels."""
+        return self.font_size - 2
+
+    @property
+    def ticks(self):
+        return self.font_size - 1
+
+    @property
+    def title(self):
+        return self.font_size + 1
+
+
+STYLE = Style()
+
+
+class BlittedFigure:
+    """An off-screen matplotlib figure whose changing artists are redrawn on a saved background."""
+
+    def __init__(self, width=None, height=None, ncols=2):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        size = (width or STYLE.width, height or STYLE.height)
+        self.figure = Figure(figsize=size, dpi=STYLE.dpi, layout="constrained")
+        FigureCanvasAgg(self.figure)
+        self.axes = list(self.figure.subplots(1, ncols, squeeze=False)[0])
+        for ax in self.axes:
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.tick_params(labelsize=STYLE.ticks)
+        self.changing = []  # the artists the sliders move, in the order they are drawn
+        self._background = None
+        self._laid_out = False
+
+    @property
+    def width_px(self):
+        """The picture's width in pixels."""
+        return round(self.figure.get_figwidth() * self.figure.dpi)
+
+    def moving(self, artist):
+        """Mark an artist (or a list of them) as changing with the sliders: drawn over the background."""
+        for a in artist if isinstance(artist, (list, tuple)) else [artist]:
+            a.set_animated(True)
+            self.changing.append(a)
+        return artist
+
+    def freeze_layout(self):
+        """Lay the figure out now and keep that layout: later moves must not shift the axes."""
+        if not self._laid_out:
+            self.figure.canvas.draw()
+            self.figure.set_layout_engine("none")
+            self._laid_out = True
+
+    def pixels(self, full=False):
+        """The picture as an RGBA array; `full=True` draws every artist from scratch instead of blitting."""
+        canvas = self.figure.canvas
+        self.freeze_layout()
+        if full:
+            for artist in self.changing:
+                artist.set_animated(False)
+            try:
+                canvas.draw()
+            finally:
+                for artist in self.changing:
+                    artist.set_animated(True)
+            return np.asarray(canvas.buffer_rgba())
+        if self._background is None:
+            canvas.draw()  # everything that does not move
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for artist in sorted(self.changing, key=lambda a: a.get_zorder()):  # the order a full draw uses
+            if artist.get_visible():
+                self.figure.draw_artist(artist)
+        return np.asarray(canvas.buffer_rgba())
+
+    def png(self, full=False):
+        """The picture as PNG bytes (see `pixels`)."""
+        return encode_png(self.pixels(full))
+
+    def picture_under(self, ax):
+        """A picture that fills `ax` exactly, under its points and lines: returns a function that shows
+        an RGB array ([rows, cols, 3] floats in [0, 1], row 0 at the bottom) there.
+
+        matplotlib's FigureImage places pixels at pixel offsets without resampling; each array is
+        resized to the axes' pixels once (imshow would resample it on every draw).
+        """
+        from matplotlib.image import FigureImage
+        from PIL import Image
+
+        self.freeze_layout()
+        box = ax.bbox
+        x0, y0 = round(box.x0), round(box.y0)
+        size = (round(box.x1) - x0, round(box.y1) - y0)
+        ax.set_facecolor("none")  # the picture is drawn before the axes (zorder -1) and shows through
+        image = FigureImage(self.figure, offsetx=x0, offsety=y0, origin="lower", zorder=-1)
+        self.figure.images.append(image)
+        self.moving(image)
+        resized = {}
+
+        def show(rgb):
+            key = id(rgb)
+            if key not in resized:
+                small = Image.fromarray((np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+                resized[key] = (rgb, np.asarray(small.resize(size, Image.Resampling.BILINEAR)))
+            image.set_data(resized[key][1])
+
+        return show
+
+
+class Bars:
+    """Labelled bars whose heights (and printed values) change in place."""
+
+    def __init__(self, figure, ax, names, ylim, colours=None, fmt="{:.3f}", ylabel="", title="",
+                 offset=0.0, width=0.65, fontsize=None, mark="argmax"):
+        from matplotlib.transforms import offset_copy
+
+        fontsize = fontsize or STYLE.font_size
+        self.ax, self.ylim, self.fmt = ax, ylim, fmt
+        colours = colours or [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(len(names))]
+        x = np.arange(len(names))
+        self.x = x + offset
+        self.bars = figure.moving(list(ax.bar(self.x, np.zeros(len(names)), color=colours, width=width,
+                                              edgecolor="black", linewidth=0.8)))
+        self.labels = figure.moving([ax.text(k, 0, "", ha="center", va="bottom", fontsize=fontsize,
+                                             fontweight="bold") for k in self.x])
+        ax.set_xticks(x, names)
+        ax.set_ylim(*ylim)
+        ax.set_xlim(-0.6, len(names) - 0.4)
+        if ylim[0] < 0:
+            ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_ylabel(ylabel)
+        if title:  # the title's empty second line is where the changing note goes
+            ax.set_title(title + "\n", fontsize=STYLE.title)
+        self.note = figure.moving(ax.text(0.5, 1.01, "", transform=ax.transAxes, ha="center", va="bottom",
+                                          fontsize=STYLE.font_size, color="#333333"))
+        # The marked bar's word sits one line above its value.
+        self.mark = figure.moving(ax.text(0, 0, mark, ha="center", va="bottom", fontsize=fontsize,
+                                          fontweight="bold", transform=offset_copy(ax.transData, ax.figure,
+                                                                                   y=1.3 * fontsize, units="points")))
+
+    def update(self, values, marked=None, note=""):
+        """Set bar heights; print each value on its bar; hatch and label the `marked` bar."""
+        low, high = self.ylim
+        pad = 0.02 * (high - low)
+        for k, (bar, label, value) in enumerate(zip(self.bars, self.labels, values)):
+            shown = value if np.isfinite(value) else 0.0
+            bar.set_height(min(max(shown, low), high))
+            bar.set_hatch("//" if k == marked else None)
+            label.set_text(self.fmt.format(value) if np.isfinite(value) else str(value))
+            top = min(shown, high - 6 * pad) if shown >= 0 else max(shown, low + 6 * pad)
+            label.set_position((self.x[k], top + pad if shown >= 0 else top - pad))
+            label.set_va("bottom" if shown >= 0 else "top")
+            if k == marked:
+                self.mark.set_position((self.x[k], top + pad))
+        self.mark.set_visible(marked is not None)
+        self.note.set_text(note)
+
+
+class Curve:
+    """A fixed curve with a marker that moves along it, guide lines to the axes and a readout."""
+
+    def __init__(self, figure, ax, x, y, xlabel, ylabel, title, colour=BLUE, xlim=None, ylim=None):
+        self.ax = ax
+        self.line, = ax.plot(x, y, color=colour, linewidth=2)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=STYLE.title)
+        ax.grid(alpha=0.3)
+        if xlim:
+            ax.set_xlim(*xlim)
+        if ylim:
+            ax.set_ylim(*ylim)
+        self.guides = figure.moving(ax.plot([], [], color=GREY, linestyle="--", linewidth=1)[0])
+        self.marker = figure.moving(ax.plot([], [], "o", color=VERMILION, markersize=9,
+                                            markeredgecolor="black")[0])
+        self.readout = figure.moving(readout(ax))
+
+    def update(self, x, y, text):
+        """Move the marker to (x, y), draw its guides, and show `text` in the readout."""
+        x0, _ = self.ax.get_xlim()
+        y0, _ = self.ax.get_ylim()
+        self.marker.set_data([x], [y])
+        self.guides.set_data([x0, x, x], [y, y, y0])
+        self.readout.set_text(text)
+
+
+def readout(ax):
+    """An empty text box in the axes' top-left corner, for numbers that change with the sliders."""
+    return ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", fontsize=STYLE.font_size,
+                   bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9})
