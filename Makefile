@@ -33,7 +33,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# jupyter-config/ holds the course's JupyterLab defaults: no news prompt mid-lecture, scrolling RISE slides.
 lab: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(ALLOW_ROOT)
 
@@ -47,8 +49,10 @@ test: lint
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)
 
+# make bench SIZE=projector: the explorers drawn at lecture-hall size
+SIZE ?= normal
 bench: $(STAMP)
-	$(PY) -m logitlab bench
+	$(PY) -m logitlab bench --size $(SIZE)
 
 check: $(STAMP)
 	$(PY) -m logitlab check

@@ -61,7 +61,7 @@ def cmd_bench(args):
     """Time every explorer's slider moves in a fresh kernel, beside a new-figure-per-move baseline."""
     from logitlab import bench
 
-    return bench.run_in_kernel()
+    return bench.run_in_kernel(size=args.size)
 
 
 def main(argv=None):
@@ -81,8 +81,10 @@ def main(argv=None):
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
     run.set_defaults(func=cmd_notebooks)
     sub.add_parser("check", help="fail if navigation or notebook JSON is stale").set_defaults(func=cmd_check)
-    sub.add_parser("bench", help="time every explorer's slider moves (prints a table and a bench: line)").set_defaults(
-        func=cmd_bench)
+    bench = sub.add_parser("bench", help="time every explorer's slider moves (prints a table and a bench: line)")
+    bench.add_argument("--size", default="normal", choices=["normal", "projector"],
+                       help="draw the explorers at this size (see logitlab.blitting.SIZES)")
+    bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 
