@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab test lint notebooks check install clean bench exercises grade
+.PHONY: lab test lint notebooks check install clean bench exercises grade slides
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ notebooks: $(STAMP)
 SIZE ?= normal
 bench: $(STAMP)
 	$(PY) -m logitlab bench --size $(SIZE)
+
+# Handouts: static reveal.js slides of every lesson, with the stored pictures, in slides/ (not in git).
+slides: $(STAMP)
+	$(PY) -m logitlab slides $(NB)
 
 check: $(STAMP)
 	$(PY) -m logitlab check
