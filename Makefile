@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab test lint notebooks check install clean bench exercises grade slides
+.PHONY: lab lecture test lint notebooks check install clean bench exercises grade slides
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ lab: $(STAMP)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(ALLOW_ROOT)
+
+# The same JupyterLab for teaching: every explorer drawn at projector size (logitlab/blitting.py, SIZES).
+lecture: $(STAMP)
+	LOGITLAB_SIZE=projector $(MAKE) --no-print-directory lab
 
 # ruff first: a style slip is reported in a second, before the minutes of notebook tests.
 lint: $(STAMP)

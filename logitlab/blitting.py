@@ -9,9 +9,11 @@ for the life of an explorer.
 
 Sizes live in one place, `STYLE`: figure inches, dots per inch and font sizes. A bigger
 `STYLE.dpi` draws every explorer larger, text included. `set_size("projector")` switches every
-explorer made afterwards to the lecture-hall sizes in `SIZES` (`set_size("normal")` switches back).
+explorer made afterwards to the lecture-hall sizes in `SIZES` (`set_size("normal")` switches back);
+a kernel started with the environment variable LOGITLAB_SIZE=projector (`make lecture`) starts there.
 """
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +69,10 @@ def set_size(name):
     for field, value in vars(SIZES[name]).items():
         setattr(STYLE, field, value)
     return STYLE
+
+
+if os.environ.get("LOGITLAB_SIZE"):  # one switch for every notebook of a lecture
+    set_size(os.environ["LOGITLAB_SIZE"])
 
 
 class BlittedFigure:
