@@ -2,10 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# The install is redone only when the dependency files or the chosen PYTHON change.
-DEPS_HASH := $(shell (cat requirements.txt pyproject.toml; echo "$(PYTHON)") | cksum | cut -d " " -f 1)
-PYTHON_FOUND := $(shell command -v $(PYTHON) 2>/dev/null)
+# The install is redone when the dependency files change, or when PYTHON=... names another Python than
+# the one in .venv (`make test PYTHON=python3.13` after a 3.11 install rebuilds .venv with 3.13).
+DEPS_HASH := $(shell cat requirements.txt pyproject.toml | cksum | cut -d " " -f 1)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
+PYTHON_FOUND := $(shell command -v $(PYTHON) 2>/dev/null)
+ifeq ($(origin PYTHON),command line)
+ifneq ($(shell $(PYTHON) -c "import sys; print(sys.version)" 2>/dev/null),$(shell $(PY) -c "import sys; print(sys.version)" 2>/dev/null))
+$(STAMP): FORCE
+endif
+endif
 PORT ?= 8888
 NB ?=
 # JupyterLab refuses to run as root (containers, Binder-like machines) unless told it may.
@@ -16,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab lecture test lint notebooks check install clean bench exercises grade slides
+.PHONY: lab lecture test lint notebooks check install clean bench exercises grade slides FORCE
 
 install: $(STAMP)
 
@@ -45,7 +51,7 @@ lecture: $(STAMP)
 
 # ruff first: a style slip is reported in a second, before the minutes of notebook tests.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check --quiet . || (echo "ruff found the problems above (rules in pyproject.toml [tool.ruff])" >&2; exit 1)
+	$(VENV)/bin/ruff check --quiet --output-format=concise . || (echo "ruff found the problems above (rules in pyproject.toml [tool.ruff])" >&2; exit 1)
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/sanitize.cfg -q
@@ -77,3 +83,5 @@ SUBMISSIONS ?= submissions
 OUT ?= grading-out
 grade: $(STAMP)
 	$(PY) -m logitlab grade $(SUBMISSIONS) --out $(OUT)
+
+FORCE:

@@ -5,7 +5,8 @@ This is the recipe of matplotlib's guide "Faster rendering by using blitting"
 without the artists that change (they are marked `animated`), save that background, and for
 every slider move restore the background and draw only the changing artists on top. The
 result goes out as PNG bytes (`logitlab/png.py`) to an image widget, so one figure is reused
-for the life of an explorer.
+for the life of an explorer. Labels that change are `CachedText`: a string drawn before is pasted
+as a bitmap, because drawing text is most of a move's cost (`make bench`).
 
 Sizes live in one place, `STYLE`: figure inches, dots per inch and font sizes. A bigger
 `STYLE.dpi` draws every explorer larger, text included. `set_size("projector")` switches every
@@ -17,10 +18,12 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.text import Text
 
 from logitlab.png import encode_png
 
-__all__ = ["BlittedFigure", "Bars", "Curve", "STYLE", "SIZES", "Style", "CLASS_COLOURS", "set_size"]
+__all__ = ["BlittedFigure", "Bars", "CachedText", "Curve", "STYLE", "SIZES", "Style", "CLASS_COLOURS", "readout",
+           "set_size", "text"]
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, GREY = (
@@ -105,6 +108,11 @@ class BlittedFigure:
             self.changing.append(a)
         return artist
 
+    def background_changed(self):
+        """Say that an artist of the background changed (after a rare control, such as a dtype, moved):
+        the next picture draws the background again before blitting."""
+        self._background = None
+
     def freeze_layout(self):
         """Lay the figure out now and keep that layout: later moves must not shift the axes."""
         if not self._laid_out:
@@ -122,9 +130,11 @@ class BlittedFigure:
         if full:
             for artist in self.changing:
                 artist.set_animated(False)
+            CachedText.enabled = False  # every label drawn afresh
             try:
                 canvas.draw()
             finally:
+                CachedText.enabled = True
                 for artist in self.changing:
                     artist.set_animated(True)
             return np.asarray(canvas.buffer_rgba())
@@ -146,8 +156,8 @@ class BlittedFigure:
         """A picture that fills `ax` exactly, under its points and lines: returns a function that shows
         an RGB array ([rows, cols, 3] floats in [0, 1], row 0 at the bottom) there.
 
-        matplotlib's FigureImage places pixels at pixel offsets without resampling; each array is
-        resized to the axes' pixels once (imshow would resample it on every draw).
+        matplotlib's FigureImage places a picture at pixel offsets, at its own size; each array is resized
+        to the axes' pixels once, here (imshow would rescale it on every draw: 9-12 ms a move, measured).
         """
         from matplotlib.image import FigureImage
         from PIL import Image
@@ -186,8 +196,8 @@ class Bars:
         self.x = x + offset
         self.bars = figure.moving(list(ax.bar(self.x, np.zeros(len(names)), color=colours, width=width,
                                               edgecolor="black", linewidth=0.8)))
-        self.labels = figure.moving([ax.text(k, 0, "", ha="center", va="bottom", fontsize=fontsize,
-                                             fontweight="bold") for k in self.x])
+        self.labels = figure.moving([text(ax, k, 0, ha="center", va="bottom", fontsize=fontsize,
+                                          fontweight="bold") for k in self.x])
         ax.set_xticks(x, names)
         ax.set_ylim(*ylim)
         ax.set_xlim(-0.6, len(names) - 0.4)
@@ -196,12 +206,12 @@ class Bars:
         ax.set_ylabel(ylabel)
         if title:  # the title's empty second line is where the changing note goes
             ax.set_title(title + "\n", fontsize=STYLE.title)
-        self.note = figure.moving(ax.text(0.5, 1.01, "", transform=ax.transAxes, ha="center", va="bottom",
-                                          fontsize=STYLE.font_size, color="#333333"))
+        self.note = figure.moving(text(ax, 0.5, 1.01, transform=ax.transAxes, ha="center", va="bottom",
+                                       fontsize=STYLE.font_size, color="#333333"))
         # The marked bar's word sits one line above its value.
-        self.mark = figure.moving(ax.text(0, 0, mark, ha="center", va="bottom", fontsize=fontsize,
-                                          fontweight="bold", transform=offset_copy(ax.transData, ax.figure,
-                                                                                   y=1.3 * fontsize, units="points")))
+        self.mark = figure.moving(text(ax, 0, 0, mark, ha="center", va="bottom", fontsize=fontsize,
+                                       fontweight="bold", transform=offset_copy(ax.transData, ax.figure,
+                                                                                y=1.3 * fontsize, units="points")))
 
     def update(self, values, marked=None, note=""):
         """Set bar heights; print each value on its bar; hatch and label the `marked` bar."""
@@ -251,5 +261,90 @@ class Curve:
 
 def readout(ax):
     """An empty text box in the axes' top-left corner, for numbers that change with the sliders."""
-    return ax.text(0.03, 0.95, "", transform=ax.transAxes, va="top", fontsize=STYLE.font_size,
-                   bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9})
+    return text(ax, 0.03, 0.95, transform=ax.transAxes, va="top", fontsize=STYLE.font_size,
+                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9})
+
+
+class CachedText(Text):
+    """A Text drawn as a bitmap, kept for the next time the same string is drawn with the same looks.
+
+    Rendering text is most of the cost of a blitted redraw (~1 ms a label); a value that comes back
+    as sliders go to and fro ("0.659") is pasted in microseconds instead. The text is placed at its
+    anchor rounded to whole pixels, so a kept bitmap is exactly what drawing it afresh would give;
+    a full redraw (`BlittedFigure.pixels(full=True)`) draws it afresh. The key holds what the
+    explorers change: text, font, colour, alignment, box.
+    """
+
+    enabled = True  # False: draw afresh, keep nothing
+    _cache = {}
+    _scratch = {}
+    MAX_ENTRIES = 2048  # a few MB of small bitmaps at most
+
+    def _key(self, renderer):
+        return (self.get_text(), hash(self.get_fontproperties()), str(self.get_color()), self.get_ha(),
+                self.get_va(), self.get_rotation(), repr(self._bbox_patch and self._bbox_patch.get_boxstyle()),
+                renderer.dpi)
+
+    def draw(self, renderer):
+        if not self.get_visible() or not self.get_text():
+            return
+        anchor = np.round(self.get_transform().transform(self.get_unitless_position()))
+        key = self._key(renderer)
+        hit = self._cache.get(key) if CachedText.enabled else None
+        if hit is None:
+            hit = self._render(renderer)
+            if CachedText.enabled:
+                if len(self._cache) >= self.MAX_ENTRIES:
+                    self._cache.clear()
+                self._cache[key] = hit
+        image, dx, dy = hit
+        if image is not None:
+            gc = renderer.new_gc()
+            renderer.draw_image(gc, int(anchor[0]) + dx, int(anchor[1]) + dy, image)
+            gc.restore()
+        self.stale = False
+
+    def _render(self, renderer):
+        """Draw the text alone, anchored at a whole pixel, on a transparent scratch canvas; keep the smallest
+        box around its pixels and where that box sits from the anchor."""
+        from matplotlib.backends.backend_agg import RendererAgg
+        from matplotlib.transforms import IdentityTransform
+
+        size = (int(renderer.width), int(renderer.height), renderer.dpi)
+        scratch = self._scratch.get(size)
+        if scratch is None:
+            scratch = self._scratch[size] = RendererAgg(*size)
+        scratch.clear()
+        ox, oy = size[0] // 2, size[1] // 2  # any whole pixel with room around it
+        position, transform = self.get_position(), self.get_transform()
+        self.set_transform(IdentityTransform())
+        self.set_position((ox, oy))
+        try:
+            super().draw(scratch)
+            box = self.get_window_extent(scratch)
+            if self._bbox_patch is not None:
+                box = box.union([box, self._bbox_patch.get_window_extent(scratch)])
+        finally:
+            self.set_transform(transform)
+            self.set_position(position)
+        pixels = np.asarray(scratch.buffer_rgba())
+        # Look for the drawn pixels only around the text (and its box), not over the whole canvas.
+        x0, x1 = max(int(box.x0) - 4, 0), min(int(box.x1) + 5, size[0])
+        y0, y1 = max(size[1] - int(box.y1) - 5, 0), min(size[1] - int(box.y0) + 4, size[1])
+        alpha = pixels[y0:y1, x0:x1, 3]
+        rows = np.flatnonzero(alpha.any(axis=1))
+        cols = np.flatnonzero(alpha.any(axis=0))
+        if rows.size == 0:
+            return None, 0, 0
+        top, bottom, left, right = y0 + rows[0], y0 + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1
+        image = pixels[top:bottom, left:right][::-1].copy()  # draw_image takes rows bottom-up
+        # draw_image places the image's lower-left corner, in pixels from the canvas' bottom.
+        return image, left - ox, (size[1] - bottom) - oy
+
+
+def text(ax, x, y, string="", **kwargs):
+    """A label that changes with the sliders (a CachedText); data coordinates unless `transform` says otherwise."""
+    label = CachedText(x, y, string, **kwargs)
+    ax.add_artist(label)
+    label.set_clip_on(False)
+    return label

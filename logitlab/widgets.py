@@ -364,13 +364,13 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
     ax.set_ylabel(f"loss for the true class {label_id}")
     ax.set_title("naive -log(exp(z) / sum(exp(z))) vs stable", fontsize=STYLE.title)
     ax.grid(alpha=0.3)
-    stable_line = picture.moving(ax.plot([], [], color=BLUE, linewidth=2.5, label="stable (log-sum-exp)")[0])
-    naive_line = picture.moving(ax.plot([], [], color=ORANGE, linewidth=2, linestyle="--", label="naive")[0])
-    broken = picture.moving(ax.axvspan(1, 1, color=VERMILION, alpha=0.2, label="naive gives inf or nan"))
-    marker = picture.moving(ax.axvline(1, color="black", linewidth=1))
+    # The curves and the red band change only with the dtype: they stay in the background, redrawn on a dtype click.
+    stable_line = ax.plot([], [], color=BLUE, linewidth=2.5, label="stable (log-sum-exp)")[0]
+    naive_line = ax.plot([], [], color=ORANGE, linewidth=2, linestyle="--", label="naive")[0]
+    broken = ax.axvspan(1, 1, color=VERMILION, alpha=0.2, label="naive gives inf or nan")
+    marker = picture.moving(ax.axvline(1, color="black", linewidth=1, zorder=6))  # over the legend, blitted or not
     numbers_box = picture.moving(readout(ax))
-    # Where the curve is not; redrawn with the moving artists, so the red band stays under it.
-    picture.moving(ax.legend(loc="lower right" if top > 20 else "upper right", fontsize=STYLE.small))
+    ax.legend(loc="lower right" if top > 20 else "center right", fontsize=STYLE.small)  # not on a curve or the readout
     right = picture.axes[1]
     naive_bars = Bars(picture, right, names, (0, 1.2), colours=[ORANGE] * logits.size, fmt="{:.2f}", offset=-0.2,
                       width=0.38, fontsize=STYLE.small, ylabel="probability", title="softmax probabilities")
@@ -379,8 +379,8 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
     right.legend([naive_bars.bars[0], stable_bars.bars[0]], ["naive", "stable"], loc="upper right",
                  fontsize=STYLE.small)
 
-    def draw(n):
-        naive, stable = curves[n["dtype"]]
+    def show_dtype(dtype):
+        naive, stable = curves[dtype]
         stable_line.set_data(scales, stable)
         naive_line.set_data(scales, np.where(np.isfinite(naive), naive, np.nan))
         bad = scales[~np.isfinite(naive)]
@@ -389,9 +389,17 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
             x0 = bad.min()
             broken.set_x(x0)
             broken.set_width(1000 - x0)
+        picture.background_changed()
+
+    shown = {}
+
+    def draw(n):
+        if shown.get("dtype") != n["dtype"]:
+            show_dtype(n["dtype"])
+            shown["dtype"] = n["dtype"]
         marker.set_xdata([n["scale"], n["scale"]])
         numbers_box.set_text(f"scale = {n['scale']:.3g}  ({n['dtype']})\nnaive loss = {n['naive_loss']:.4g}\n"
-                         f"stable loss = {n['stable_loss']:.4g}")
+                             f"stable loss = {n['stable_loss']:.4g}")
         naive_bars.update(n["naive_probs"])
         stable_bars.update(n["stable_probs"])
 

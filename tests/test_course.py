@@ -1,4 +1,5 @@
-"""The course's files: lesson naming, generated navigation, normal JSON, working links, clean outputs."""
+"""The course's files: lesson naming, generated navigation, normal JSON, working links, clean outputs, and the
+helper package's modules keeping their private names to themselves."""
 
 import json
 import re
@@ -25,9 +26,6 @@ def test_lessons_follow_the_syllabus_spine():
 def test_navigation_is_generated_and_current():
     stale = course.update_navigation(check=True)
     assert not stale, f"navigation out of date in {stale}; run `make notebooks`"
-    for lesson in course.lessons():
-        last = course.read_notebook(lesson.notebook)["cells"][-1]
-        assert course.NAV_TAG in last["metadata"].get("tags", []), f"{lesson.notebook} must end with its navigation cell"
 
 
 def test_notebooks_are_normalized():
@@ -58,7 +56,8 @@ def test_every_relative_link_points_at_a_file():
     files = [ROOT / "README.md"] + course.notebook_paths() + sorted((ROOT / "exercises").glob("*.ipynb"))
     for path in files:
         if path.suffix == ".ipynb":
-            text = "\n".join(course.cell_source(c) for c in course.read_notebook(path)["cells"] if c["cell_type"] == "markdown")
+            cells = course.read_notebook(path)["cells"]
+            text = "\n".join(course.cell_source(c) for c in cells if c["cell_type"] == "markdown")
         else:
             text = path.read_text()
         for target in LINK.findall(text):
@@ -74,7 +73,8 @@ def test_lesson_zero_has_the_map_and_glossary():
         assert f"]({lesson.stem}.ipynb)" in text, f"lesson map misses {lesson.stem}"
     for english, chinese in [("logit", "对数几率"), ("cross-entropy", "交叉熵"), ("softmax", "softmax"),
                              ("one-hot", "独热"), ("sparse labels", "稀疏标签"), ("fused op", "融合算子")]:
-        assert re.search(rf"\| {re.escape(english)}.*\| .*{re.escape(chinese)}", text), f"glossary lacks {english} / {chinese}"
+        assert re.search(rf"\| {re.escape(english)}.*\| .*{re.escape(chinese)}", text), \
+            f"glossary lacks {english} / {chinese}"
 
 
 def test_stored_outputs_show_no_noise():
@@ -113,3 +113,12 @@ def test_navigation_links_the_glossary():
     for index in range(len(all_lessons)):
         target = "#Glossary" if index == 0 else "00-start-here.ipynb#Glossary"
         assert f"[Glossary · 术语表]({target})" in course.navigation_markdown(all_lessons, index)
+
+
+def test_package_modules_use_only_each_others_public_names():
+    """A name starting with _ is the module's own business: what another module needs is promoted to public."""
+    modules = sorted(p.stem for p in (ROOT / "logitlab").glob("*.py") if not p.stem.startswith("__"))
+    reaching = re.compile(rf"\b(?:{'|'.join(modules)})\._(?!_)\w+|from logitlab\.\w+ import [^\n]*\b_(?!_)\w+")
+    found = [f"{path.name}: {match}" for path in sorted((ROOT / "logitlab").glob("*.py"))
+             for match in reaching.findall(path.read_text())]
+    assert not found, f"private names used across modules: {found}"

@@ -45,7 +45,8 @@ def test_softmax_log_softmax_logsumexp_match_tensorflow(logits, data):
     close(ll.log_softmax(logits, axis), tf.nn.log_softmax(logits, axis=axis), logits.dtype, big)
     close(ll.logsumexp(logits, axis), tf.reduce_logsumexp(logits, axis=axis), logits.dtype, big)
     assert np.isfinite(ll.softmax(logits, axis)).all()
-    np.testing.assert_allclose(ll.softmax(logits, axis).astype(np.float64).sum(axis=axis), 1, rtol=TOL[logits.dtype] * 10)
+    sums = ll.softmax(logits, axis).astype(np.float64).sum(axis=axis)
+    np.testing.assert_allclose(sums, 1, rtol=TOL[logits.dtype] * 10)
 
 
 @given(logits_arrays(), st.data())
@@ -86,7 +87,8 @@ def test_logit_inverts_sigmoid(p):
 
 
 def test_worked_examples_e1_e3():
-    np.testing.assert_allclose(ll.softmax([[0.1, 0.3, 0.5, 0.9]]), [[0.16838508, 0.205666, 0.25120102, 0.37474789]], rtol=1e-7)
+    np.testing.assert_allclose(ll.softmax([[0.1, 0.3, 0.5, 0.9]]), [[0.16838508, 0.205666, 0.25120102, 0.37474789]],
+                               rtol=1e-7)
     y_hat = [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]
     np.testing.assert_allclose(ll.cross_entropy([[0, 1, 0], [0, 0, 1]], y_hat), [0.4790107, 1.19967598], rtol=1e-7)
     assert ll.logit(0.5) == 0.0 and ll.logit(0.2) < 0 < ll.logit(0.8)
@@ -113,8 +115,17 @@ def test_float16_extremes_stay_finite():
     (lambda: ll.cross_entropy([1, 0], [[1, 2]]), "labels have shape [2] but logits have shape [1, 2]"),
     (lambda: ll.cross_entropy([[2, 0]], [[1, 2]]), "values in [0, 1]"),
     (lambda: ll.softmax_cross_entropy_grad([[0, 1]], [[1, 2, 3]]), "expected one label per logit"),
+    (lambda: ll.numerics.as_floats(["a"], "features"), "features must contain numbers"),
+    (lambda: ll.numerics.as_logits(5.0, "biases"), "biases is a single number"),
 ])
 def test_bad_input_says_what_was_expected(call, message):
     with pytest.raises(ValueError) as err:
         call()
     assert message in str(err.value)
+
+
+def test_shared_argument_checks_keep_float_dtypes_and_promote_integers():
+    """numerics.as_floats / as_logits are what training.py and explorer_numbers.py check their arguments with."""
+    assert ll.numerics.as_floats([1, 2], "x").dtype == np.float64
+    assert ll.numerics.as_floats(np.zeros(2, np.float16), "x").dtype == np.float16
+    np.testing.assert_array_equal(ll.numerics.as_logits([[1, 2]], "z"), [[1.0, 2.0]])

@@ -356,3 +356,16 @@ def test_encode_png_round_trips_rgb_and_rgba():
     assert encode_png(rgba) == encode_png(rgba.copy()), "a reused buffer gives the same bytes"
     with pytest.raises(ValueError, match="expected uint8 RGB or RGBA"):
         encode_png(rgba.astype(float))
+
+
+def test_one_style_setting_draws_a_larger_picture(monkeypatch):
+    """STYLE holds every size: a projector-sized dpi scales the whole picture and blitting stays exact."""
+    from logitlab import blitting
+
+    normal = pixels(w.softmax_explorer().png).shape
+    monkeypatch.setattr(blitting.STYLE, "dpi", 150)
+    exp = w.softmax_explorer()
+    assert pixels(exp.png).shape[:2] == (round(normal[0] * 1.5), round(normal[1] * 1.5))
+    assert exp.image.layout.width == f"{round(normal[1] * 1.5)}px"
+    exp.set(z0=-3.0)
+    assert differing_pixels(exp.png, full_redraw(exp)) <= TOLERANCE_PIXELS
