@@ -2,8 +2,10 @@
 
 import base64
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +105,17 @@ def test_make_slides_builds_a_lesson_with_its_explorer_picture(tmp_path):
     assert picture in html, "the explorer's stored picture is on a slide"
     assert "Reveal.initialize" in html and '<aside class="notes">' in html and "Ask the room" in html
     assert "From TensorFlow 1 to TensorFlow 2" not in html, "the TF 1 detour is marked skip"
+
+
+def test_binder_postbuild_installs_the_course_and_its_jupyterlab_defaults(tmp_path):
+    """What repo2docker runs after environment.yml, here into this test's environment and a scratch prefix."""
+    env = dict(os.environ, NB_PYTHON_PREFIX=str(tmp_path), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    result = subprocess.run(["bash", str(ROOT / "postBuild")], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    copied = tmp_path / "etc" / "jupyter" / "labconfig" / "default_setting_overrides.json"
+    settings = json.loads(copied.read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    shown = subprocess.run([sys.executable, "-c", "import logitlab, pathlib; print(pathlib.Path(logitlab.__file__))"],
+                           capture_output=True, text=True, timeout=60)
+    assert Path(shown.stdout.strip()).parent == ROOT / "logitlab", "logitlab is installed from this repository"
