@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab test lint notebooks check install clean bench exercises grade FORCE
+.PHONY: lab lecture test lint notebooks check install clean bench exercises grade slides FORCE
 
 install: $(STAMP)
 
@@ -39,9 +39,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# jupyter-config/ holds the course's JupyterLab defaults: no news prompt mid-lecture, scrolling RISE slides.
 lab: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(ALLOW_ROOT)
+
+# The same JupyterLab for teaching: every explorer drawn at projector size (logitlab/blitting.py, SIZES).
+lecture: $(STAMP)
+	LOGITLAB_SIZE=projector $(MAKE) --no-print-directory lab
 
 # ruff first: a style slip is reported in a second, before the minutes of notebook tests.
 lint: $(STAMP)
@@ -53,8 +59,14 @@ test: lint
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)
 
+# make bench SIZE=projector: the explorers drawn at lecture-hall size
+SIZE ?= normal
 bench: $(STAMP)
-	$(PY) -m logitlab bench
+	$(PY) -m logitlab bench --size $(SIZE)
+
+# Handouts: static reveal.js slides of every lesson, with the stored pictures, in slides/ (not in git).
+slides: $(STAMP)
+	$(PY) -m logitlab slides $(NB)
 
 check: $(STAMP)
 	$(PY) -m logitlab check

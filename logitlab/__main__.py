@@ -58,11 +58,32 @@ def cmd_check(args):
     return 1 if stale or messy or outdated else 0
 
 
+def cmd_lecture(args):
+    """Write the lecture path (slideshow metadata, speaker notes) into the lessons, or check it is current."""
+    from logitlab import lecture
+
+    changed = lecture.update_lessons(check=args.check)
+    for path in changed:
+        verb = "lecture metadata is out of date; run `python -m logitlab lecture`" if args.check else "written"
+        print(f"{path.relative_to(course.ROOT)}: {verb}", file=sys.stderr)
+    return 1 if args.check and changed else 0
+
+
+def cmd_slides(args):
+    """Static reveal.js slides of every lesson (or the ones given) into OUT, with the stored pictures."""
+    from logitlab import lecture
+
+    paths = [Path(p) for p in args.paths] or [lesson.notebook for lesson in course.lessons()]
+    for path in paths:
+        print(lecture.build_slides(path, Path(args.out)), file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args):
     """Time every explorer's slider moves in a fresh kernel, beside a new-figure-per-move baseline."""
     from logitlab import bench
 
-    return bench.run_in_kernel()
+    return bench.run_in_kernel(size=args.size)
 
 
 def main(argv=None):
@@ -86,8 +107,17 @@ def main(argv=None):
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
     run.set_defaults(func=cmd_notebooks)
     sub.add_parser("check", help="fail if navigation or notebook JSON is stale").set_defaults(func=cmd_check)
-    sub.add_parser("bench", help="time every explorer's slider moves (prints a table and a bench: line)").set_defaults(
-        func=cmd_bench)
+    talk = sub.add_parser("lecture", help="write slideshow metadata and speaker notes into the lessons")
+    talk.add_argument("--check", action="store_true", help="write nothing; fail if a lesson's lecture path is stale")
+    talk.set_defaults(func=cmd_lecture)
+    slides = sub.add_parser("slides", help="static reveal.js HTML slides of the lessons (nbconvert --to slides)")
+    slides.add_argument("paths", nargs="*", help="lessons to convert (default: every lesson)")
+    slides.add_argument("--out", default=str(course.ROOT / "slides"), help="folder for the HTML (default: slides/)")
+    slides.set_defaults(func=cmd_slides)
+    bench = sub.add_parser("bench", help="time every explorer's slider moves (prints a table and a bench: line)")
+    bench.add_argument("--size", default="normal", choices=["normal", "projector"],
+                       help="draw the explorers at this size (see logitlab.blitting.SIZES)")
+    bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -131,12 +131,16 @@ def full_redraw_times(values):
     return time_moves(explorer.controls["z0"], values)
 
 
-def report(out=sys.stdout, steps=STEPS):
-    """Run every explorer and the baseline; print the table and the `bench:` line.
+def report(out=sys.stdout, steps=STEPS, size="normal"):
+    """Run every explorer (drawn at `size`, see `logitlab.blitting.set_size`) and the baseline; print the
+    table and the `bench:` line.
 
     In the `bench:` line, median_ms and worst= are the slowest explorer's median; p95_ms is the
     highest p95 of any explorer (the goals are 16 ms and 33 ms for every explorer).
     """
+    from logitlab.blitting import set_size
+
+    style = set_size(size)
     rows = []
     for name, explorer, control, values in cases(steps):
         time_moves(explorer.controls[control], values[:10])  # warm caches
@@ -153,14 +157,18 @@ def report(out=sys.stdout, steps=STEPS):
           file=out)
     print("** full redraw: the softmax explorer's own figure drawn whole on every move instead of blitted", file=out)
     print("cpu ms: the kernel's median CPU time per move (a busy machine inflates the wall-clock columns)", file=out)
+    print(f"size: {size} (two-panel pictures {round(style.width * style.dpi)} x {round(style.height * style.dpi)} "
+          "pixels)", file=out)
     explorers = rows[:-2]
     worst = max(explorers, key=lambda r: r[1])
     print(f"bench: median_ms={worst[1]:.1f} p95_ms={max(r[2] for r in explorers):.1f} worst={worst[0]} "
-          f"baseline_median_ms={rows[-1][1]:.1f}", file=out, flush=True)
+          f"cpu_median_ms={max(r[3] for r in explorers):.1f} baseline_median_ms={rows[-1][1]:.1f} size={size}",
+          file=out, flush=True)
 
 
-def run_in_kernel(timeout=600):
-    """Start a fresh Python kernel, run `report()` there (so widget messages really go out), relay its output."""
+def run_in_kernel(timeout=600, size="normal"):
+    """Start a fresh Python kernel, run `report(size=size)` there (so widget messages really go out); relay
+    its output."""
     from jupyter_client.manager import KernelManager
 
     # Local sockets: the kernel warns about unencrypted TCP, and the benchmark needs no network.
@@ -180,7 +188,7 @@ def run_in_kernel(timeout=600):
             sys.stderr.write("\n".join(content["traceback"]) + "\n")
 
     try:
-        client.execute_interactive("import logitlab.bench\nlogitlab.bench.report()", timeout=timeout,
+        client.execute_interactive(f"import logitlab.bench\nlogitlab.bench.report(size={size!r})", timeout=timeout,
                                    output_hook=relay)
     finally:
         client.stop_channels()

@@ -9,9 +9,12 @@ for the life of an explorer. Labels that change are `CachedText`: a string drawn
 as a bitmap, because drawing text is most of a move's cost (`make bench`).
 
 Sizes live in one place, `STYLE`: figure inches, dots per inch and font sizes. A bigger
-`STYLE.dpi` draws every explorer larger, text included.
+`STYLE.dpi` draws every explorer larger, text included. `set_size("projector")` switches every
+explorer made afterwards to the lecture-hall sizes in `SIZES` (`set_size("normal")` switches back);
+a kernel started with the environment variable LOGITLAB_SIZE=projector (`make lecture`) starts there.
 """
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +23,8 @@ from matplotlib.text import Text
 
 from logitlab.png import encode_png
 
-__all__ = ["BlittedFigure", "Bars", "CachedText", "Curve", "STYLE", "Style", "CLASS_COLOURS", "readout", "text"]
+__all__ = ["BlittedFigure", "Bars", "CachedText", "Curve", "STYLE", "SIZES", "Style", "CLASS_COLOURS", "readout",
+           "set_size", "text"]
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, GREY = (
@@ -35,7 +39,9 @@ class Style:
     width: float = 7.2  # inches, for a two-panel explorer
     height: float = 3.0
     dpi: int = 100  # pixels per inch: the picture is width * dpi pixels wide
-    font_size: float = 10  # values on bars, readouts and notes
+    font_size: float = 10  # values on bars, readouts, notes and axis labels
+    controls_font_px: int = 0  # sliders' text in the browser (0: JupyterLab's own size)
+    slider_px: int = 440  # a slider's width in the browser
 
     @property
     def small(self):
@@ -52,6 +58,25 @@ class Style:
 
 
 STYLE = Style()
+# The picture at "projector" is 1080 x 486 pixels with 13-point text (about 24 pixels high):
+# it fits a 1280 x 720 slide beside its sliders and is read from the back of a lecture hall.
+SIZES = {
+    "normal": Style(),
+    "projector": Style(width=8.0, height=3.6, dpi=135, font_size=13, controls_font_px=20, slider_px=560),
+}
+
+
+def set_size(name):
+    """Draw every explorer made from now on at size `name` ("normal" or "projector"); returns the Style."""
+    if name not in SIZES:
+        raise ValueError(f"size {name!r} is not one of {', '.join(SIZES)}")
+    for field, value in vars(SIZES[name]).items():
+        setattr(STYLE, field, value)
+    return STYLE
+
+
+if os.environ.get("LOGITLAB_SIZE"):  # one switch for every notebook of a lecture
+    set_size(os.environ["LOGITLAB_SIZE"])
 
 
 class BlittedFigure:
@@ -92,6 +117,9 @@ class BlittedFigure:
     def freeze_layout(self):
         """Lay the figure out now and keep that layout: later moves must not shift the axes."""
         if not self._laid_out:
+            for ax in self.axes:  # axis labels follow STYLE too (matplotlib's default is 10 points)
+                ax.xaxis.label.set_fontsize(STYLE.font_size)
+                ax.yaxis.label.set_fontsize(STYLE.font_size)
             self.figure.canvas.draw()
             self.figure.set_layout_engine("none")
             self._laid_out = True

@@ -189,7 +189,9 @@ def normalized(nb):
         nb["metadata"]["nbgrader"] = meta["nbgrader"]
     nb["nbformat"], nb["nbformat_minor"] = 4, 5
     for cell in nb["cells"]:
-        cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in KEPT_CELL_METADATA}
+        notes = "lecture-notes" in cell.get("metadata", {}).get("tags", [])  # speaker notes stay collapsed
+        kept = KEPT_CELL_METADATA | ({"jupyter"} if notes else set())
+        cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in kept}
         if isinstance(cell.get("source"), list):
             cell["source"] = "".join(cell["source"])
         if not cell.get("attachments"):

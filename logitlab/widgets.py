@@ -29,6 +29,7 @@ from logitlab.blitting import (
     BlittedFigure,
     Curve,
     readout,
+    set_size,
 )
 from logitlab.explorer_numbers import (
     LOGIT_RANGE,
@@ -60,6 +61,7 @@ __all__ = [
     "logit_numbers",
     "score_explorer",
     "score_numbers",
+    "set_size",
     "softmax_explorer",
     "softmax_numbers",
     "stability_explorer",
@@ -80,7 +82,7 @@ def _slider(description, value, low, high, step=0.1, fmt=".2f", tooltip=""):
         raise ValueError(f"{description} is {value:g}: expected a value from {low:g} to {high:g} (the slider's range)")
     return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
                                readout_format=fmt, continuous_update=True, tooltip=tooltip or description,
-                               style={"description_width": "initial"}, layout={"width": "440px"})
+                               style={"description_width": "initial"}, layout={"width": f"{STYLE.slider_px}px"})
 
 
 class Explorer:
@@ -106,6 +108,8 @@ class Explorer:
                                                          "height": "auto"})
         self._numbers_html = widgets.HTML()
         intro = [widgets.HTML(f"<b>{help_text}</b>")] if help_text else []
+        if STYLE.controls_font_px:  # projector size: bigger slider text, read from the back of the room
+            intro.insert(0, widgets.HTML(_controls_css(STYLE.controls_font_px)))
         # Sliders with the numbers beside them, the picture right below: all in view while a slider moves.
         sliders = widgets.VBox(intro + list(self.controls.values()), layout={"margin": "0 24px 0 0"})
         top = widgets.HBox([sliders, self._numbers_html], layout={"flex_flow": "row wrap", "align_items": "center"})
@@ -179,6 +183,14 @@ class Explorer:
         bundle["text/plain"] = self.summary()
         bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
         return bundle
+
+
+def _controls_css(px):
+    """A style sheet for the explorers drawn at a size with larger control text (see `set_size`)."""
+    scope = ".logitlab-explorer"
+    return (f"<style>{scope} .widget-label, {scope} .widget-readout, {scope} .widget-dropdown select, "
+            f"{scope} .widget-toggle-button, {scope} .logitlab-numbers {{font-size: {px}px; line-height: 1.3;}} "
+            f"{scope} .widget-slider, {scope} .widget-hslider {{height: {round(px * 1.8)}px;}}</style>")
 
 
 def _table(rows):
@@ -393,7 +405,8 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
 
     controls = {"scale": widgets.FloatLogSlider(value=1.0, base=10, min=0, max=3, step=0.01,
                                                 description="logit scale", readout_format=".3g",
-                                                style={"description_width": "initial"}, layout={"width": "440px"}),
+                                                style={"description_width": "initial"},
+                                                layout={"width": f"{STYLE.slider_px}px"}),
                 "dtype": widgets.ToggleButtons(options=list(STABILITY_DTYPES), value="float32", description="dtype",
                                                style={"button_width": "70px", "description_width": "initial"})}
     return Explorer(
@@ -540,9 +553,11 @@ def training_explorer(run, point=0):
         bars.update(n["probs"], marked=n["prediction"], note=f"epoch {n['epoch']}{trained}{truth}")
 
     controls = {"epoch": widgets.IntSlider(value=0, min=0, max=len(run.logits) - 1, description="epoch",
-                                           style={"description_width": "initial"}, layout={"width": "440px"}),
+                                           style={"description_width": "initial"},
+                                           layout={"width": f"{STYLE.slider_px}px"}),
                 "point": widgets.IntSlider(value=point, min=0, max=len(points) - 1, description="ringed point",
-                                           style={"description_width": "initial"}, layout={"width": "440px"})}
+                                           style={"description_width": "initial"},
+                                           layout={"width": f"{STYLE.slider_px}px"})}
     return Explorer(
         "training explorer", controls, lambda epoch, point: training_numbers(run, epoch, point), picture, draw,
         lambda n: (f"{len(run.logits) - 1} epochs recorded; epoch {n['epoch']}, point {n['point']}: "

@@ -1,5 +1,6 @@
 """`make lab` serves JupyterLab on loopback, opened at lesson 00."""
 
+import json
 import os
 import re
 import signal
@@ -28,7 +29,8 @@ def test_make_lab_serves_lesson_zero(tmp_path):
     port = free_port()
     log = tmp_path / "lab.log"
     # BROWSER=true: the server asks to open a browser tab, and `true` quietly accepts.
-    env = dict(os.environ, BROWSER="true")
+    # A settings folder of its own: a developer's own JupyterLab settings must not hide the course defaults.
+    env = dict(os.environ, BROWSER="true", JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"))
     with open(log, "w") as out:
         proc = subprocess.Popen(["make", "-s", "lab", f"PORT={port}"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
@@ -52,6 +54,13 @@ def test_make_lab_serves_lesson_zero(tmp_path):
         api = f"http://127.0.0.1:{port}/api/contents/notebooks/00-start-here.ipynb?token={token}&content=0"
         with urllib.request.urlopen(api, timeout=10) as response:
             assert response.status == 200 and b"00-start-here.ipynb" in response.read()
+        # Nothing pops up mid-lecture: the news prompt and the update check are off by default.
+        settings = f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+        with urllib.request.urlopen(settings, timeout=10) as response:
+            found = json.loads(response.read())
+        # Course defaults arrive as the schema's defaults; a fresh user has set nothing over them.
+        defaults = {key: value.get("default") for key, value in found["schema"]["properties"].items()}
+        assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

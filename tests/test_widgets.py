@@ -250,7 +250,33 @@ def test_bench_report_ends_with_the_bench_line():
     lines = out.getvalue().splitlines()
     assert [line.split()[0] for line in lines[1:9]] == [
         "logit", "score", "softmax", "cross_entropy", "stability", "fused_op", "double_softmax", "training"]
-    assert re.fullmatch(r"bench: median_ms=\d+\.\d p95_ms=\d+\.\d worst=[a-z_]+ baseline_median_ms=\d+\.\d", lines[-1])
+    assert re.fullmatch(r"bench: median_ms=\d+\.\d p95_ms=\d+\.\d worst=[a-z_]+ cpu_median_ms=\d+\.\d "
+                        r"baseline_median_ms=\d+\.\d size=normal", lines[-1])
+
+
+def test_projector_size_draws_every_explorer_larger_with_bigger_text():
+    from PIL import Image
+
+    from logitlab import blitting, widgets
+
+    try:
+        normal = widgets.softmax_explorer()
+        style = widgets.set_size("projector")
+        big = widgets.softmax_explorer()
+        assert style is blitting.STYLE and style.font_size > blitting.SIZES["normal"].font_size
+        small_px, big_px = Image.open(io.BytesIO(normal.png)).size, Image.open(io.BytesIO(big.png)).size
+        assert big_px[0] >= 1.4 * small_px[0] and big_px[1] >= 1.4 * small_px[1], (small_px, big_px)
+        ax = big.picture.axes[1]
+        assert ax.yaxis.label.get_fontsize() == style.font_size  # axis labels follow the size too
+        assert "font-size: 20px" in big.widget.children[0].children[0].children[0].value  # the sliders' text
+        assert big.controls["z0"].layout.width == f"{style.slider_px}px"
+        big.set(z0=-3.0)  # still a live explorer
+        assert big.numbers["argmax"] == 1
+        with pytest.raises(ValueError, match="not one of normal, projector"):
+            widgets.set_size("huge")
+    finally:
+        widgets.set_size("normal")
+    assert blitting.STYLE == blitting.SIZES["normal"]
 
 
 # ---------------------------------------------------------------- blitting draws what a full redraw draws
@@ -318,6 +344,18 @@ def test_a_blit_that_forgets_the_background_fails_the_comparison(monkeypatch):
     monkeypatch.setattr(FigureCanvasAgg, "restore_region", lambda self, *args, **kwargs: None)
     exp.set(z0=-4.0)  # the z0 bar drops from 2 to -4 and the old bar stays in the picture
     assert differing_pixels(exp.png, full_redraw(exp)) > 50 * TOLERANCE_PIXELS
+
+
+def test_encode_png_round_trips_rgb_and_rgba():
+    from logitlab.png import encode_png
+
+    rgba = np.random.default_rng(0).integers(0, 256, (5, 7, 4), dtype=np.uint8)
+    for pixels in (rgba, rgba[:, :, :3], np.ascontiguousarray(rgba[:, :, :3])):
+        decoded = np.asarray(Image.open(io.BytesIO(encode_png(pixels))))
+        assert decoded.shape == pixels.shape and (decoded == pixels).all()
+    assert encode_png(rgba) == encode_png(rgba.copy()), "a reused buffer gives the same bytes"
+    with pytest.raises(ValueError, match="expected uint8 RGB or RGBA"):
+        encode_png(rgba.astype(float))
 
 
 def test_one_style_setting_draws_a_larger_picture(monkeypatch):

@@ -1,0 +1,254 @@
+"""Lecture mode: the slideshow path through each lesson, its timings and the speaker notes.
+
+A lesson read top to bottom is the learner's; the same notebook projected with RISE (`jupyterlab_rise`,
+live reveal.js slides) or `make slides` is the lecture. Jupyter's cell metadata `slideshow.slide_type`
+decides what the lecture shows: "slide" starts a slide, "subslide" a slide below it, "fragment" appears
+on the next key press, "-" continues the slide, "skip" is left out and "notes" goes to the speaker view.
+
+The types follow from the lesson's own headings (`slide_types`), so a lesson edited later keeps a
+sensible path; `PLANS` adds what a rule cannot know: the sections a 45-50 minute lecture skips (kept
+in the notebook, marked skip), the minutes per section, and for every explorer the question to ask
+the room before moving the slider, what the room usually predicts, and the answer. Speaker notes are
+cells tagged `lecture-notes` with their input collapsed, so a learner alone scrolls past a closed bar.
+
+`python -m logitlab slides --write` writes the metadata and notes into the lessons (the only way they
+are written); `python -m logitlab slides --check` fails when a lesson's metadata is out of date.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from logitlab import course
+
+NOTES_TAG = "lecture-notes"
+HEADING = re.compile(r"^(#{1,6}) ")
+EXPLORER_CALL = re.compile(r"^ll\.widgets\.\w+_explorer\(", re.M)
+
+
+@dataclass(frozen=True)
+class ExplorerNote:
+    """Speaker notes for one explorer slide: predict, then reveal."""
+
+    ask: str  # the "Try this" as a question to the room, before the slider moves
+    predicted: str  # what the room usually says
+    answer: str  # what the slider shows, and the one sentence to say about it
+
+
+@dataclass(frozen=True)
+class LessonPlan:
+    """What a lecture does with one lesson. Cells are named by their stable notebook cell id."""
+
+    lecture: str  # which lecture of the course this lesson belongs to
+    minutes: dict  # heading cell id -> minutes for that section (sections not listed are skipped or 0)
+    skip_sections: tuple = ()  # heading cell ids whose whole section the lecture leaves out
+    skip_cells: tuple = ()  # single cells the lecture leaves out (long tables, printouts)
+    notes: dict = field(default_factory=dict)  # explorer code cell id -> ExplorerNote
+
+
+PLANS = {
+    "00": LessonPlan(
+        lecture="Lecture 1 (00 + 01 + 02)",
+        minutes={"839c3261": 2, "2c186dbe": 4},  # the Summary is about the course's files: skipped
+        skip_sections=("dcaa8b6c", "2f3ee376", "355a42ef", "f5e1ca12", "279a3267", "f663ac2c"),
+        skip_cells=("eaf5bf35", "40e2f69d", "6e617a49"),
+        notes={"first-slider-explorer": ExplorerNote(
+            ask="Bird has the biggest score. If I drag cat's score z0 above bird's, does cat get all the "
+                "probability, or just the most?",
+            predicted="Many say cat jumps to (nearly) 100 %, or that the bars swap exactly.",
+            answer="Cat becomes the winner, but dog and bird keep some probability: the bars always add up "
+                   "to 1 and only reach 0 or 1 in the limit. A score is not a probability; softmax makes one "
+                   "(lesson 03).")},
+    ),
+    "01": LessonPlan(
+        lecture="Lecture 1 (00 + 01 + 02)",
+        minutes={"57103533": 1, "d0dab764": 4, "152bb1d6": 4, "bc9e4628": 1, "67d3d4da": 3, "42716e8a": 2,
+                 "51607582": 4, "2cb0c323": 1, "96cb34e0": 1},
+        skip_sections=("4b1362c9", "72eecd65"),
+        skip_cells=("dfaed50d", "9f6f19a3", "a74ae423"),
+        notes={"24f56619": ExplorerNote(
+            ask="p = 0.8 gives a positive logit. What happens to the logit when p drops below 0.5, and what "
+                "when p heads for 0.999? And sigmoid(2) + sigmoid(-2): what do they add up to?",
+            predicted="Most expect the logit to stop at some maximum near p = 1, like a probability does; few "
+                      "know the sigmoid pair without computing.",
+            answer="Below 0.5 the logit is negative; towards 1 it grows without bound (log-odds have no "
+                   "ceiling). sigmoid(2) + sigmoid(-2) = 1, for every z: the symmetry sigma(-z) = 1 - sigma(z).")},
+    ),
+    "02": LessonPlan(
+        lecture="Lecture 1 (00 + 01 + 02)",
+        minutes={"cff7e09a": 1, "33db752e": 3, "3f08dfa7": 3, "1bee35b8": 5, "fd44c805": 2, "413a1105": 2,
+                 "b18ea17f": 5, "6c1415ac": 1},
+        skip_sections=("d4599d4d", "0d25afc1", "961ba39a"),
+        skip_cells=("180a781a",),
+        notes={"15fcb6fe": ExplorerNote(
+            ask="Neutral wins now. If I raise only positive's bias b2, when does the prediction switch, and "
+                "what happens to negative's probability on the way?",
+            predicted="Usually: 'when b2 makes positive's probability pass 0.5', and 'negative does not change, "
+                      "only its own score moved'.",
+            answer="It switches the moment positive's logit passes neutral's (the arg max of the logits), "
+                   "whatever the probabilities are; and negative's probability falls too, because softmax "
+                   "shares one total of 1 among all classes.")},
+    ),
+    "03": LessonPlan(
+        lecture="Lecture 2 (03 + 04)",
+        minutes={"10a5c0da": 1, "52249530": 3, "e7488695": 3, "19fd96aa": 2, "fc1ed428": 1, "ed0639a9": 2,
+                 "08cdb07d": 2, "f096a359": 3, "997390fa": 5, "ce509c9f": 1},
+        skip_sections=("03893dda", "71b7cc19", "4f094f28", "59d24c80"),  # 71b7cc19: the TF 1 detour
+        skip_cells=("9be4bd90", "de2de5a6"),
+        notes={"bcb05f57": ExplorerNote(
+            ask="If I add 5 to every logit with the shift slider, do the probabilities go up, down, or stay? "
+                "And what does temperature 0.1 do, and temperature 5?",
+            predicted="Most expect the probabilities to rise with the shift (bigger scores, more confidence); "
+                      "the temperature is usually guessed right once the shift is seen.",
+            answer="Nothing moves: softmax only sees differences between logits. Low temperature sharpens it "
+                   "into an arg max (one bar near 1); high temperature evens the bars out towards 1/3.")},
+    ),
+    "04": LessonPlan(
+        lecture="Lecture 2 (03 + 04)",
+        minutes={"db97bee7": 1, "5ff5753b": 3, "cfa7f0b9": 3, "860176ba": 2, "3de138d5": 4, "8ca2160d": 3,
+                 "34690478": 3, "c25b309a": 2, "6a497100": 5, "f8736c08": 1},
+        skip_sections=("b087ac02", "992feedf", "1b3c747d"),
+        # the optimiser and weight-decay part of E4 (a long table and a detour): learners read it alone
+        skip_cells=("e1f8ab0a", "7ff8b059", "0dc44fd9", "c13d2632", "533d3753", "e1e57249"),
+        notes={"685ff749": ExplorerNote(
+            ask="The model gives the true class 0.7. As that falls to 0.5, 0.1, 0.01, does the loss grow "
+                "steadily, or faster and faster? And with label smoothing on, is q[true] = 1 still the best?",
+            predicted="Most picture a straight line (loss = 1 - q); with smoothing, most still say 1 is best.",
+            answer="Faster and faster: -log q is log 2 at 0.5, log 3 at 1/3, and runs off as q goes to 0, so a "
+                   "confident wrong answer costs most. With smoothing the minimum sits a little below 1: "
+                   "over-confidence is now punished.")},
+    ),
+}
+
+
+def heading_level(cell):
+    """1 for '# ', 2 for '## ', ... of a markdown cell's first line; 0 for anything else."""
+    if cell["cell_type"] != "markdown":
+        return 0
+    match = HEADING.match(course.cell_source(cell))
+    return len(match.group(1)) if match else 0
+
+
+def is_explorer(cell):
+    return cell["cell_type"] == "code" and bool(EXPLORER_CALL.search(course.cell_source(cell)))
+
+
+def has_picture(cell):
+    return any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
+
+
+def lesson_cells(nb):
+    """The notebook's cells without the generated speaker-notes cells."""
+    return [c for c in nb["cells"] if NOTES_TAG not in c.get("metadata", {}).get("tags", [])]
+
+
+def skipped_ids(cells, plan):
+    """Cell ids the lecture leaves out: whole sections under the listed headings, and single cells."""
+    skipped, level = set(plan.skip_cells), 0
+    for cell in cells:
+        this = heading_level(cell)
+        if this and level and this <= level:
+            level = 0  # the skipped section ended
+        if cell.get("id") in plan.skip_sections:
+            level = this or 7
+        if level or course.NAV_TAG in cell["metadata"].get("tags", []) \
+                or course.MAP_TAG in cell["metadata"].get("tags", []):
+            skipped.add(cell.get("id"))
+    return skipped
+
+
+def slide_type(cell, skipped):
+    """The slideshow type of one lesson cell (see the module docstring)."""
+    if cell.get("id") in skipped:
+        return "skip"
+    level = heading_level(cell)
+    if level in (1, 2):
+        return "slide"
+    if level >= 3:
+        return "subslide"
+    if is_explorer(cell) or (cell["cell_type"] == "code" and has_picture(cell)):
+        return "subslide"  # an explorer or a plot gets the whole screen
+    if cell["cell_type"] == "code":
+        return "fragment"  # predict, then reveal: the code and its output come on the next key press
+    return "-"
+
+
+def notes_cell(cell_id, text):
+    return {"cell_type": "markdown", "id": cell_id,
+            "metadata": {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "notes"},
+                         "tags": [NOTES_TAG]},
+            "source": text}
+
+
+def timing_text(cells, plan):
+    """The per-section minutes of this lesson's lecture path, for the speaker view of the title slide."""
+    lines = [f"**Speaker notes · {plan.lecture}.** Minutes per section ({sum(plan.minutes.values())} in all; "
+             "sections marked skip stay in the notebook for learners):", ""]
+    for cell in cells:
+        if cell.get("id") in plan.minutes:
+            title = course.cell_source(cell).splitlines()[0].lstrip("# ").strip()
+            lines.append(f"- {title}: {plan.minutes[cell['id']]} min")
+    return "\n".join(lines)
+
+
+def explorer_text(note):
+    return (f"**Speaker notes: predict, then move the slider.**\n\n"
+            f"- **Ask the room:** {note.ask}\n- **Usually predicted:** {note.predicted}\n"
+            f"- **Answer:** {note.answer}")
+
+
+def with_lecture(nb, plan):
+    """The notebook with slideshow metadata on every cell and the speaker-notes cells (re)generated."""
+    cells = lesson_cells(nb)
+    ids = {c.get("id") for c in cells}
+    named = set(plan.minutes) | set(plan.skip_sections) | set(plan.skip_cells) | set(plan.notes)
+    missing = sorted(named - ids)
+    if missing:
+        raise ValueError(f"the lecture plan names cells the lesson does not have: {', '.join(missing)}")
+    skipped = skipped_ids(cells, plan)
+    out = []
+    for index, cell in enumerate(cells):
+        cell.setdefault("metadata", {})["slideshow"] = {"slide_type": slide_type(cell, skipped)}
+        out.append(cell)
+        if index == 0:
+            out.append(notes_cell(f"{NOTES_TAG}-timing", timing_text(cells, plan)))
+        if cell.get("id") in plan.notes:
+            out.append(notes_cell(f"{NOTES_TAG}-{cell['id']}", explorer_text(plan.notes[cell["id"]])))
+    nb["cells"] = out
+    return nb
+
+
+def update_lessons(root=course.ROOT, check=False):
+    """Write slideshow metadata and notes into every lesson that has a plan; return the files that changed."""
+    changed = []
+    for lesson in course.lessons(root):
+        plan = PLANS.get(lesson.number)
+        if plan is None:
+            continue  # lessons 05-08: to do once their text has settled
+        before = lesson.notebook.read_text(encoding="utf-8")
+        after = course.dumps(course.normalized(with_lecture(json.loads(before), plan)))
+        if after != before:
+            changed.append(Path(lesson.notebook))
+            if not check:
+                lesson.notebook.write_text(after, encoding="utf-8")
+    return changed
+
+
+def build_slides(notebook, out):
+    """Static reveal.js HTML of one lesson with its stored outputs (pictures included); returns the file.
+
+    `nbconvert --to slides` follows the same slideshow metadata as RISE; reveal.js itself is loaded from
+    a CDN when the file is opened, so the handout needs a network connection to run as slides.
+    """
+    from nbconvert import SlidesExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.SlidesExporter.reveal_scroll = True
+    exporter = SlidesExporter(config=config)
+    body, _ = exporter.from_filename(str(notebook))
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / (Path(notebook).stem + ".slides.html")
+    target.write_text(body, encoding="utf-8")
+    return target
