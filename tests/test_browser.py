@@ -140,8 +140,9 @@ ARM = """
 }
 """
 CHANGED = """
-(index) => window.__move.loaded !== null && window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index]
-    .querySelector('.logitlab-numbers').innerText !== window.__move.before.text
+(index) => window.__move.loaded !== null
+    && window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index]
+         .querySelector('.logitlab-numbers').innerText !== window.__move.before.text
 """
 RESULT = """
 (index) => {
@@ -157,7 +158,8 @@ RESULT = """
 
 def show_explorer(page, index):
     """Scroll an explorer to the middle of the notebook view and give it a moment to paint."""
-    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[i].scrollIntoView({block: 'center'})", index)
+    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[i]"
+                  ".scrollIntoView({block: 'center'})", index)
     page.wait_for_timeout(200)
 
 
@@ -182,7 +184,8 @@ def record_latency(stem, samples):
     (folder / f"{stem}.json").write_text(json.dumps(samples))
     per_lesson = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
     everything = [ms for values in per_lesson.values() for ms in values]
-    lines = ["key press on a slider -> its new picture loaded, in JupyterLab in headless Chromium; moves 100 ms apart; ms",
+    lines = ["key press on a slider -> its new picture loaded, in JupyterLab in headless Chromium; "
+             "moves 100 ms apart; ms",
              f"{'lesson':<28} {'moves':>5} {'median':>7} {'max':>7}"]
     for name, values in per_lesson.items():
         lines.append(f"{name:<28} {len(values):>5} {statistics.median(values):>7.1f} {max(values):>7.1f}")
@@ -232,7 +235,8 @@ def test_lesson_runs_and_its_sliders_redraw(lab, browser, lesson):
                     f"{lesson.stem}: explorer {index}'s picture did not change after {key}")
                 assert result["after"]["src"] != result["before"]["src"], f"{lesson.stem}: picture unchanged"
                 assert result["after"]["text"] != result["before"]["text"], (
-                    f"{lesson.stem}: explorer {index}'s numbers did not change after {key}: {result['after']['text']!r}")
+                    f"{lesson.stem}: explorer {index}'s numbers did not change after {key}: "
+                    f"{result['after']['text']!r}")
                 samples.append(result["ms"])
         record_latency(lesson.stem, samples)
 
