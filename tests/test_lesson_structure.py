@@ -64,12 +64,17 @@ def test_one_setup_cell_holds_every_import_logitlab_first(lesson):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.stem)
-def test_lesson_closes_with_summary_then_navigation(lesson):
+def test_lesson_closes_with_summary_then_chinese_summary_then_navigation(lesson):
     cells = cells_of(lesson)
     assert course.NAV_TAG in cells[-1]["metadata"].get("tags", []), "ends with the generated navigation cell"
     summaries = [c for c in cells if course.cell_source(c).startswith("## Summary")]
-    assert summaries == [cells[-2]], "one '## Summary' cell, right before the navigation"
-    assert 3 <= len(bullets(course.cell_source(cells[-2]))) <= 5, "the summary has 3-5 bullets"
+    assert summaries == [cells[-3]], "one '## Summary' cell, then the Chinese summary, then the navigation"
+    assert 3 <= len(bullets(course.cell_source(cells[-3]))) <= 5, "the summary has 3-5 bullets"
+    chinese = [c for c in cells if course.cell_source(c).startswith("## 中文小结")]
+    assert chinese == [cells[-2]], "one '## 中文小结' cell, right before the navigation"
+    chinese_bullets = bullets(course.cell_source(cells[-2]))
+    assert 3 <= len(chinese_bullets) <= 5, "the Chinese summary has 3-5 bullets"
+    assert all(re.search(r"[\u4e00-\u9fff]", line) for line in chinese_bullets), "every bullet is written in Chinese"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.stem)
