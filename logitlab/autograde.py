@@ -71,8 +71,9 @@ def tree_rss(proc):
     return total, procs
 
 
-def kill_tree(procs):
-    """SIGKILL every process in `procs` (psutil Process objects) that still runs."""
+def kill_tree(procs, wait=2.0):
+    """SIGKILL every process in `procs` (psutil Process objects) that still runs, and wait up to `wait` s for each
+    to be gone or a zombie (a kill is delivered asynchronously: right after it a process may still show as running)."""
     import psutil
 
     for p in procs:
@@ -80,6 +81,15 @@ def kill_tree(procs):
             p.kill()
         except psutil.Error:
             pass
+    deadline = time.monotonic() + wait
+    for p in procs:
+        while time.monotonic() < deadline:
+            try:
+                if p.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.Error:
+                break
+            time.sleep(0.01)
 
 
 def run_child(job, scratch, hidden, use_sandbox, memory_mb, budget):

@@ -122,7 +122,8 @@ for target in ["/tmp/escape-{token}.txt", "{submissions}/escape-{token}.txt", "{
     except OSError as err:
         print("write refused:", type(err).__name__)
 seen = glob.glob("/tmp/**/*.ipynb", recursive=True) + glob.glob("{submissions}/**/*.ipynb", recursive=True)
-print("notebooks seen:", sorted(seen))
+# The course's own lessons and exercises are public and shown read-only (also when the course lives under /tmp).
+print("notebooks seen:", sorted(p for p in seen if not p.startswith("{ROOT}/")))
 print("solutions seen:", glob.glob("{ROOT}/solutions/*.ipynb"))
 print("gradebooks seen:", glob.glob("/tmp/logitlab-grade-*/**/gradebook.db", recursive=True))
 print("grader's home secret seen:", os.path.exists("{secret}"))'''
