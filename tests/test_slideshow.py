@@ -12,13 +12,19 @@ an app built on JupyterLab 4.3, which cannot load JupyterLab 4.6.6's ipywidgets 
 explorer shows its picture but its sliders are not live. Teach the slider moments from the notebook view.
 """
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 
-from conftest import ROOT, serve_lab
+from conftest import ROOT, chromium_path, require
 from logitlab import course, lecture
-from test_browser import RUN_ALL, problems_in
+from test_browser import CHROMIUM_FLAGS, RUN_ALL, free_port, problems_in
 
 pytestmark = pytest.mark.browser
 
@@ -61,9 +67,52 @@ def lecture_lab(tmp_path_factory):
     served = home / "course"
     shutil.copytree(ROOT, served, ignore=shutil.ignore_patterns(".venv", ".git", "artifacts", "__pycache__", "slides",
                                                                 ".ipynb_checkpoints", "grading-out"))
-    with serve_lab(home, served, TOKEN, JUPYTER_CONFIG_PATH=str(served / "jupyter-config"),
-                   LOGITLAB_SIZE="projector") as base:
+    port = free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_PATH=str(served / "jupyter-config"), LOGITLAB_SIZE="projector",
+               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), BROWSER="true")
+    log = open(home / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={TOKEN}", "--LabApp.expose_app_in_browser=True",
+         f"--ServerApp.root_dir={served}", "--allow-root"],
+        cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
+            time.sleep(0.5)
         yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = chromium_path()
+    require(path, "Chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def open_and_run(context, base, lesson):
@@ -115,9 +164,9 @@ SLIDE_EXPLORER = "document.querySelector('.reveal .slides section.present sectio
 
 
 @pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
-def test_projector_size_explorer_is_live_and_gets_its_own_slide(lecture_lab, browser, lesson):
+def test_projector_size_explorer_is_live_and_gets_its_own_slide(lecture_lab, chromium, lesson):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
     page = slides = None
     try:
         page = open_and_run(context, lecture_lab, lesson)
@@ -151,9 +200,9 @@ def test_projector_size_explorer_is_live_and_gets_its_own_slide(lecture_lab, bro
 
 @pytest.mark.xfail(strict=True, reason="jupyterlab_rise 0.43.1's slideshow app (JupyterLab 4.3) cannot load the "
                    "ipywidgets manager of JupyterLab 4.6.6: explorers show their picture, not live sliders")
-def test_slider_is_live_inside_the_rise_slideshow(lecture_lab, browser):
+def test_slider_is_live_inside_the_rise_slideshow(lecture_lab, chromium):
     lesson = PLANNED[3]
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
     try:
         page = open_and_run(context, lecture_lab, lesson)
         slides = start_slideshow_at_explorer(context, page, lesson)
