@@ -11,8 +11,9 @@ in the notebook, marked skip), the minutes per section, and for every explorer t
 the room before moving the slider, what the room usually predicts, and the answer. Speaker notes are
 cells tagged `lecture-notes` with their input collapsed, so a learner alone scrolls past a closed bar.
 
-`python -m logitlab slides --write` writes the metadata and notes into the lessons (the only way they
-are written); `python -m logitlab slides --check` fails when a lesson's metadata is out of date.
+`python -m logitlab lecture` writes the metadata and notes into the lessons (the only way they are
+written); `python -m logitlab lecture --check`, part of `make check`, fails when a lesson's lecture path
+is out of date. `python -m logitlab slides` (`make slides`) turns the lessons into static reveal.js handouts.
 """
 
 import json
@@ -23,7 +24,8 @@ from pathlib import Path
 from logitlab import course
 
 NOTES_TAG = "lecture-notes"
-HEADING = re.compile(r"^(#{1,6}) ")
+HEADING = re.compile(r"^(#{1,6}) +(.*)")
+FENCE = re.compile(r"^\s*(```|~~~)")
 EXPLORER_CALL = re.compile(r"^ll\.widgets\.\w+_explorer\(", re.M)
 
 
@@ -119,15 +121,99 @@ PLANS = {
                    "confident wrong answer costs most. With smoothing the minimum sits a little below 1: "
                    "over-confidence is now punished.")},
     ),
+    "05": LessonPlan(
+        lecture="Lecture 3 (05)",
+        minutes={"aaf1fb52": 2, "a74dedb8": 10, "d2611949": 5, "311f447e": 7, "f255ac04": 5, "8a120235": 7,
+                 "1aea6c39": 8, "c38c5c7e": 2},
+        skip_sections=("033dde9b", "8a491ec9"),
+        # the checks behind the float table (bit layout, bfloat16 bit patterns, NumPy's edge) and TF's flush to zero
+        skip_cells=("c05a13bf", "919c7b4b", "17d7af9e", "4745050e", "b91c36d2", "c0369769", "7fe03694", "60bacd30"),
+        notes={"23831938": ExplorerNote(
+            ask="float32, logits [1, 0, -1] times the scale, true class 2. As I drag the scale up from 1, where "
+                "does the naive loss break first, and into what: a huge number, inf, or nan?",
+            predicted="Most expect nothing to go wrong until exp overflows (a scale near 89), and then a nan; few "
+                      "expect an inf at about half that scale.",
+            answer="Underflow comes first: at the first step past 52 (52.5) class 2's probability, about "
+                   "e^(-2 scale), rounds to 0 and the naive loss is inf, while the stable loss reads 2 x scale "
+                   "(105); past 88.7 exp(scale) overflows and the naive probabilities turn into nan (89.1). float16 "
+                   "breaks at 8.71 already, float64 at 380; the stable loss stays finite in every type.")},
+    ),
+    "06": LessonPlan(
+        lecture="Lecture 4 (06)",
+        minutes={"3688ca76": 2, "0edbc5c1": 2, "680f7ff2": 3, "eacb45e3": 8, "6eefb719": 5, "ea17c81e": 6,
+                 "e04f45b4": 5, "58bfd226": 6, "c3a98271": 5, "c7695bfd": 5, "cfae3f4b": 2},
+        skip_sections=("e5cead16", "965dc81f"),
+        # asides (the axis argument, gradients into the labels, BinaryCrossentropy's averaging) and the TF 1
+        # detour through tf.compat.v1; the positional-argument trap stays: it is a silent bug in TF 2 today
+        skip_cells=("1bf3c1d3", "f5624b5f", "24ee939a", "4b1055e7", "52b19222", "a1af7fed", "b498a1df", "59e703ae",
+                    "a9e375db", "cd36243f", "8928e2a0"),
+        notes={"a4113a60": ExplorerNote(
+            ask="True class 1 has the largest logit and a gradient bar of -0.381. If I raise z1 to 6, and then "
+                "make the model confidently wrong (z0 = 6, z1 = -6), how big do the bars get? Is there a limit?",
+            predicted="Most expect the gradient to grow with the loss, without a limit: a huge loss, a huge push.",
+            answer="At z1 = 6 the loss is 0.0068 and the bars almost vanish (-0.007 for class 1): a right, confident "
+                   "instance stops pushing. At z0 = 6, z1 = -6 the loss is 12.0 but the bars are only +0.997, "
+                   "-1.000, +0.003: softmax - labels never leaves [-1, 1] and always sums to 0, so the fused op's "
+                   "gradient cannot overflow.")},
+    ),
+    "07": LessonPlan(
+        lecture="Lecture 5 (07)",
+        minutes={"c811b880": 2, "e9a2a5cd": 3, "12a3509e": 3, "6015de13": 4, "162a8641": 4, "d7c73a3d": 2,
+                 "bf401ed0": 6, "3a32b7ea": 3, "ecd073e8": 6, "cbb715da": 4, "e470d9b3": 2, "b27c3130": 8,
+                 "0d1cb530": 2},
+        skip_sections=("c3abad98", "b30fa933"),  # the setup holds the seeds: said aloud, not shown
+        skip_cells=("7bc95c97",),  # the mixed-precision model: an aside, the bullet above it says the rule
+        notes={"d00960b4": ExplorerNote(
+            ask="Ringed point 1 sits where the three clouds meet; its true class is 0. As I drag the epoch from "
+                "0 to 30, does its highest probability climb steadily towards 1, as the training loss falls?",
+            predicted="Most expect a steady climb to near certainty: training makes the model surer of every "
+                      "point.",
+            answer="No. It starts near 1/3 for each class, after one epoch it even leans to class 2 (0.463 against "
+                   "0.413), then wobbles, and after 30 epochs gives its true class only 0.671. Point 0, deep in "
+                   "class 0, ends at 0.978; point 2 (true class 2) ends on class 1, 0.517 against 0.483. Where "
+                   "classes overlap, hesitating is what minimises the loss; the sure regions are far from the data.")},
+    ),
+    "08": LessonPlan(
+        lecture="Lecture 6 (08)",
+        minutes={"37725287": 2, "dbf2ce85": 10, "6f915a1a": 8, "b7e10e28": 4, "eba4ccb0": 3, "53e5eeb3": 3,
+                 "d60b8066": 6, "48a7dbe9": 2, "fcc947df": 4, "9bd8d5fa": 3, "63719546": 2},
+        skip_sections=("54a0cbf0",),
+        # only the setup's imports: its E3 data stays on the title slide; pitfall 5's optimiser run stays too,
+        # because the cell that opens pitfall 6 starts by reading its result
+        skip_cells=("e8b6d63a", "5f841aab"),
+        notes={"ce297d6c": ExplorerNote(
+            ask="I switch on 'apply softmax twice' and drag the true logit z1 up to 6: does the loss go to 0, as "
+                "with softmax once? And at z1 = -6, a confidently wrong model, how hard does the gradient push z1 "
+                "back up?",
+            predicted="Most expect the bug only to rescale things: the loss still heads for 0 and a wrong model "
+                      "still gets a strong push.",
+            answer="Twice, the loss stalls at 0.556 at z1 = 6 (once: 0.0068; the floor is 0.5514), and at z1 = -6 "
+                   "it is only 1.461 (once: 7.014) while the push on z1 is -0.001 instead of -0.999. The worse the "
+                   "model, the weaker the push: training crawls, with no error and no warning.")},
+    ),
 }
 
 
-def heading_level(cell):
-    """1 for '# ', 2 for '## ', ... of a markdown cell's first line; 0 for anything else."""
+def heading(cell):
+    """(level, text) of the first Markdown heading in a markdown cell, outside code blocks; (0, "") if none.
+
+    Some cells end one section and open the next (a closing paragraph, then "## The slider" on a later
+    line): the heading inside them starts a section of the lecture too, so that it gets a slide of its own.
+    """
     if cell["cell_type"] != "markdown":
-        return 0
-    match = HEADING.match(course.cell_source(cell))
-    return len(match.group(1)) if match else 0
+        return 0, ""
+    fenced = False
+    for line in course.cell_source(cell).splitlines():
+        if FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (match := HEADING.match(line)):
+            return len(match.group(1)), match.group(2).strip()
+    return 0, ""
+
+
+def heading_level(cell):
+    """1 for '# ', 2 for '## ', ... of a markdown cell's first heading (see `heading`); 0 for anything else."""
+    return heading(cell)[0]
 
 
 def is_explorer(cell):
@@ -187,7 +273,7 @@ def timing_text(cells, plan):
              "sections marked skip stay in the notebook for learners):", ""]
     for cell in cells:
         if cell.get("id") in plan.minutes:
-            title = course.cell_source(cell).splitlines()[0].lstrip("# ").strip()
+            title = heading(cell)[1]
             lines.append(f"- {title}: {plan.minutes[cell['id']]} min")
     return "\n".join(lines)
 
@@ -207,6 +293,13 @@ def with_lecture(nb, plan):
     if missing:
         raise ValueError(f"the lecture plan names cells the lesson does not have: {', '.join(missing)}")
     skipped = skipped_ids(cells, plan)
+    explorers = {c.get("id") for c in cells if is_explorer(c)}
+    wrong = [f"explorer {i} has no speaker notes" for i in sorted(explorers - set(plan.notes))]
+    wrong += [f"explorer {i} is marked skip" for i in sorted(explorers & skipped)]
+    wrong += [f"{c.get('id')} has minutes but is no heading the lecture shows" for c in cells
+              if c.get("id") in plan.minutes and (c.get("id") in skipped or not heading_level(c))]
+    if wrong:
+        raise ValueError(f"the lecture plan does not fit the lesson: {'; '.join(wrong)}")
     out = []
     for index, cell in enumerate(cells):
         cell.setdefault("metadata", {})["slideshow"] = {"slide_type": slide_type(cell, skipped)}
@@ -225,7 +318,7 @@ def update_lessons(root=course.ROOT, check=False):
     for lesson in course.lessons(root):
         plan = PLANS.get(lesson.number)
         if plan is None:
-            continue  # lessons 05-08: to do once their text has settled
+            raise ValueError(f"lesson {lesson.stem} has no lecture plan: add one to PLANS in logitlab/lecture.py")
         before = lesson.notebook.read_text(encoding="utf-8")
         after = course.dumps(course.normalized(with_lecture(json.loads(before), plan)))
         if after != before:
