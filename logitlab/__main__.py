@@ -6,16 +6,27 @@ from pathlib import Path
 
 from logitlab import course
 
+LECTURE_FIX = "python -m logitlab lecture"
+
+
+def report(paths, stale, fix, check=True):
+    """One line per file: "written", or with `check` what is `stale` and the command that `fix`es it.
+
+    The shape every generated part of the course shares: write it, or (--check, `make check`) write
+    nothing and list what is out of date. Returns the exit status: 1 when a check found anything.
+    """
+    for path in paths:
+        path = Path(path).resolve()
+        shown = path.relative_to(course.ROOT) if path.is_relative_to(course.ROOT) else path
+        print(f"{shown}: {f'{stale}; run `{fix}`' if check else 'written'}", file=sys.stderr)
+    return 1 if check and paths else 0
+
 
 def cmd_exercises(args):
     """Generate exercises/ from solutions/ with nbgrader (or, with --check, fail if out of date)."""
     from logitlab import exercises
 
-    changed = exercises.generate_exercises(check=args.check)
-    for path in changed:
-        verb = "is out of date; run `make exercises`" if args.check else "written"
-        print(f"{path.relative_to(course.ROOT)}: {verb}", file=sys.stderr)
-    return 1 if args.check and changed else 0
+    return report(exercises.generate_exercises(check=args.check), "is out of date", "make exercises", args.check)
 
 
 def cmd_grade(args):
@@ -43,30 +54,21 @@ def cmd_notebooks(args):
 
 
 def cmd_check(args):
-    """Fail if navigation, any notebook's JSON or any generated exercise is out of date."""
-    from logitlab import exercises
+    """Fail if navigation, any notebook's JSON, any generated exercise or any lesson's lecture path is out of date."""
+    from logitlab import exercises, lecture
 
-    stale = course.update_navigation(check=True)
-    messy = course.unnormalized(course.notebook_paths())
-    outdated = exercises.generate_exercises(check=True)
-    for path in stale:
-        print(f"{path}: navigation is out of date; run `make notebooks`", file=sys.stderr)
-    for path in messy:
-        print(f"{path}: not normalized; run `make notebooks`", file=sys.stderr)
-    for path in outdated:
-        print(f"{path}: out of date; run `make exercises`", file=sys.stderr)
-    return 1 if stale or messy or outdated else 0
+    statuses = [report(course.update_navigation(check=True), "navigation is out of date", "make notebooks"),
+                report(course.unnormalized(course.notebook_paths()), "not normalized", "make notebooks"),
+                report(exercises.generate_exercises(check=True), "out of date", "make exercises"),
+                report(lecture.update_lessons(check=True), "lecture metadata is out of date", LECTURE_FIX)]
+    return max(statuses)
 
 
 def cmd_lecture(args):
     """Write the lecture path (slideshow metadata, speaker notes) into the lessons, or check it is current."""
     from logitlab import lecture
 
-    changed = lecture.update_lessons(check=args.check)
-    for path in changed:
-        verb = "lecture metadata is out of date; run `python -m logitlab lecture`" if args.check else "written"
-        print(f"{path.relative_to(course.ROOT)}: {verb}", file=sys.stderr)
-    return 1 if args.check and changed else 0
+    return report(lecture.update_lessons(check=args.check), "lecture metadata is out of date", LECTURE_FIX, args.check)
 
 
 def cmd_slides(args):
@@ -106,7 +108,8 @@ def main(argv=None):
     run.add_argument("paths", nargs="*", help="notebooks to execute (default: notebooks/ and solutions/)")
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
     run.set_defaults(func=cmd_notebooks)
-    sub.add_parser("check", help="fail if navigation or notebook JSON is stale").set_defaults(func=cmd_check)
+    sub.add_parser("check", help="fail if navigation, notebook JSON, exercises or lecture paths are stale") \
+        .set_defaults(func=cmd_check)
     talk = sub.add_parser("lecture", help="write slideshow metadata and speaker notes into the lessons")
     talk.add_argument("--check", action="store_true", help="write nothing; fail if a lesson's lecture path is stale")
     talk.set_defaults(func=cmd_lecture)
