@@ -1,18 +1,21 @@
-"""Lecture mode: the slideshow path through lessons 00-04, its speaker notes, and `make slides`."""
+"""Lecture mode: the slideshow path through every lesson, its speaker notes, `make check` and `make slides`."""
 
 import base64
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
-from logitlab import course, lecture
+from logitlab import course, explorer_numbers, lecture
 
-PLANNED = [lesson for lesson in course.lessons() if lesson.number in lecture.PLANS]
+PLANNED = course.lessons()
 TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 
 
@@ -20,8 +23,36 @@ def cells_of(lesson):
     return course.read_notebook(lesson.notebook)["cells"]
 
 
-def test_lessons_00_to_04_have_a_plan():
-    assert [lesson.number for lesson in PLANNED] == ["00", "01", "02", "03", "04"]
+def test_every_lesson_has_a_plan():
+    assert [lesson.number for lesson in PLANNED] == sorted(lecture.PLANS)
+    assert len(PLANNED) == 9
+
+
+def test_a_lesson_without_a_plan_fails_the_lecture_command(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(PLANNED[0].notebook, tmp_path / "notebooks" / "00-start-here.ipynb")
+    shutil.copy(PLANNED[0].notebook, tmp_path / "notebooks" / "09-new-lesson.ipynb")
+    with pytest.raises(ValueError, match="09-new-lesson has no lecture plan"):
+        lecture.update_lessons(root=tmp_path, check=True)
+
+
+def test_make_check_fails_on_a_stale_lecture_path(tmp_path):
+    """`python -m logitlab check` (what `make check` runs), on a copy of the course with one slide type edited."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in tracked.splitlines():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    notebook = tmp_path / PLANNED[5].notebook.relative_to(ROOT)
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    explorer = next(c for c in nb["cells"] if lecture.is_explorer(c))
+    explorer["metadata"]["slideshow"]["slide_type"] = "-"
+    notebook.write_text(course.dumps(nb), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    result = subprocess.run([sys.executable, "-m", "logitlab", "check"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (f"{notebook.relative_to(tmp_path)}: lecture metadata is out of date; "
+                                     "run `python -m logitlab lecture`")
 
 
 def test_lecture_metadata_is_current():
@@ -92,19 +123,86 @@ def test_a_plan_naming_a_missing_cell_fails_loudly():
         lecture.with_lecture(nb, lecture.LessonPlan(lecture="L", minutes={"gone": 1}))
 
 
-def test_make_slides_builds_a_lesson_with_its_explorer_picture(tmp_path):
-    lesson = next(lesson for lesson in PLANNED if lesson.number == "03")
-    result = subprocess.run([sys.executable, "-m", "logitlab", "slides", str(lesson.notebook), "--out", str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+@pytest.fixture(scope="module")
+def handouts(tmp_path_factory):
+    """`make slides` into a scratch folder: one real nbconvert run over every lesson."""
+    out = tmp_path_factory.mktemp("slides")
+    result = subprocess.run([sys.executable, "-m", "logitlab", "slides", "--out", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    html = (tmp_path / f"{lesson.stem}.slides.html").read_text(encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
+def test_make_slides_builds_every_lesson_with_its_explorer_picture(handouts, lesson):
+    html = (handouts / f"{lesson.stem}.slides.html").read_text(encoding="utf-8")
     explorer = next(c for c in cells_of(lesson) if lecture.is_explorer(c))
     picture = next(out["data"]["image/png"] for out in explorer["outputs"] if "image/png" in out.get("data", {}))
     picture = "".join(picture).replace("\n", "")
     assert base64.b64decode(picture)[:4] == b"\x89PNG"
     assert picture in html, "the explorer's stored picture is on a slide"
     assert "Reveal.initialize" in html and '<aside class="notes">' in html and "Ask the room" in html
-    assert "From TensorFlow 1 to TensorFlow 2" not in html, "the TF 1 detour is marked skip"
+    assert "中文小结" not in html, "the Chinese summary is marked skip"
+    if lesson.number == "03":
+        assert "From TensorFlow 1 to TensorFlow 2" not in html, "the TF 1 detour is marked skip"
+
+
+def slider_steps():
+    """The values the stability explorer's logit-scale slider takes: 10 ** (0, 0.01, ..., 3)."""
+    return [10 ** (k / 100) for k in range(301)]
+
+
+def first_step(dtype, broken):
+    """The first slider value at which `broken(numbers)` holds, for lesson 05's logits [1, 0, -1], true class 2."""
+    return next(s for s in slider_steps() if broken(explorer_numbers.stability_numbers([1, 0, -1], 2, s, dtype)))
+
+
+def note_answer(number):
+    (note,) = lecture.PLANS[number].notes.values()
+    return note.ask + " " + note.answer
+
+
+def test_lesson_05_notes_say_where_the_slider_breaks():
+    text = note_answer("05")
+    dtypes = explorer_numbers.STABILITY_DTYPES
+    inf_at = {dtype: first_step(dtype, lambda n: np.isinf(n["naive_loss"])) for dtype in dtypes}
+    nan_at = first_step("float32", lambda n: np.isnan(n["naive_probs"]).any())
+    stable = explorer_numbers.stability_numbers([1, 0, -1], 2, inf_at["float32"], "float32")["stable_loss"]
+    shown = [f"{inf_at['float32']:.3g}", f"{stable:.0f}", f"{nan_at:.3g}", f"{inf_at['float16']:.3g}",
+             f"{inf_at['float64']:.3g}"]
+    assert all(number in text for number in shown), (shown, text)
+    assert all(np.isfinite(explorer_numbers.stability_numbers([1, 0, -1], 2, 1000, dtype)["stable_loss"])
+               for dtype in explorer_numbers.STABILITY_DTYPES)
+
+
+def test_lesson_06_notes_say_what_the_gradient_bars_show():
+    text = note_answer("06")
+    start = explorer_numbers.fused_op_numbers([0.5, 1.5, 0.1], 1)
+    sure = explorer_numbers.fused_op_numbers([0.5, 6.0, 0.1], 1)
+    wrong = explorer_numbers.fused_op_numbers([6.0, -6.0, 0.1], 1)
+    shown = [f"{start['grad'][1]:.3f}", f"{sure['loss']:.4f}", f"{sure['grad'][1]:.3f}", f"{wrong['loss']:.1f}",
+             *(f"{g:+.3f}" for g in wrong["grad"])]
+    assert all(number in text for number in shown), (shown, text)
+
+
+def test_lesson_08_notes_say_what_a_double_softmax_does():
+    text = note_answer("08")
+    numbers = explorer_numbers.double_softmax_numbers
+    high_twice, high_once = numbers([0.5, 6.0, 0.1], 1, True), numbers([0.5, 6.0, 0.1], 1, False)
+    low_twice, low_once = numbers([0.5, -6.0, 0.1], 1, True), numbers([0.5, -6.0, 0.1], 1, False)
+    floor = -np.log(np.e / (np.e + 2))  # probabilities [0, 1, 0] seen as logits
+    shown = [f"{high_twice['loss']:.3f}", f"{high_once['loss']:.4f}", f"{floor:.4f}", f"{low_twice['loss']:.3f}",
+             f"{low_once['loss']:.3f}", f"{low_twice['grad'][1]:.3f}", f"{low_once['grad'][1]:.3f}"]
+    assert all(number in text for number in shown), (shown, text)
+
+
+def test_lesson_07_notes_quote_only_numbers_the_lesson_prints():
+    """The training run is the lesson's own: every number in the note stands in a stored output nbval checks."""
+    lesson = next(lesson for lesson in PLANNED if lesson.number == "07")
+    printed = " ".join(course.cell_source({"source": out.get("text", "")}) for cell in cells_of(lesson)
+                       if cell["cell_type"] == "code" and cell.get("execution_count") for out in cell["outputs"])
+    quoted = re.findall(r"\d+\.\d+", note_answer("07"))
+    assert len(quoted) >= 5 and all(number in printed for number in quoted), (quoted, printed[:500])
 
 
 def test_binder_postbuild_installs_the_course_and_its_jupyterlab_defaults(tmp_path):
