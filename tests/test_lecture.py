@@ -217,3 +217,13 @@ def test_binder_postbuild_installs_the_course_and_its_jupyterlab_defaults(tmp_pa
     shown = subprocess.run([sys.executable, "-c", "import logitlab, pathlib; print(pathlib.Path(logitlab.__file__))"],
                            capture_output=True, text=True, timeout=60)
     assert Path(shown.stdout.strip()).parent == ROOT / "logitlab", "logitlab is installed from this repository"
+
+
+def test_teaching_guide_rows_match_the_plans():
+    """docs/teaching-guide.md has one row per lesson with its lecture number and its planned minutes."""
+    guide = (ROOT / "docs" / "teaching-guide.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| (\d\d) [^|]+\| (\d+) \|", guide, re.M)
+    lectures = sorted({plan.lecture for plan in lecture.PLANS.values()}, key=lambda name: int(name.split()[1]))
+    planned = [(str(lectures.index(plan.lecture) + 1), number, str(sum(plan.minutes.values())))
+               for number, plan in sorted(lecture.PLANS.items())]
+    assert rows == planned
