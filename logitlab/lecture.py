@@ -5,7 +5,7 @@ live reveal.js slides) or `make slides` is the lecture. Jupyter's cell metadata 
 decides what the lecture shows: "slide" starts a slide, "subslide" a slide below it, "fragment" appears
 on the next key press, "-" continues the slide, "skip" is left out and "notes" goes to the speaker view.
 
-The types follow from the lesson's own headings (`slide_types`), so a lesson edited later keeps a
+The types follow from the lesson's own headings (`slide_type`), so a lesson edited later keeps a
 sensible path; `PLANS` adds what a rule cannot know: the sections a 45-50 minute lecture skips (kept
 in the notebook, marked skip), the minutes per section, and for every explorer the question to ask
 the room before moving the slider, what the room usually predicts, and the answer. Speaker notes are
@@ -217,10 +217,12 @@ def heading_level(cell):
 
 
 def is_explorer(cell):
+    """True for a code cell that calls one of the `ll.widgets.*_explorer` functions."""
     return cell["cell_type"] == "code" and bool(EXPLORER_CALL.search(course.cell_source(cell)))
 
 
 def has_picture(cell):
+    """True for a cell with a stored PNG output (a plot, or an explorer's picture)."""
     return any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
 
 
@@ -261,6 +263,7 @@ def slide_type(cell, skipped):
 
 
 def notes_cell(cell_id, text):
+    """A generated speaker-notes cell: slide type "notes", tagged, its source collapsed for learners."""
     return {"cell_type": "markdown", "id": cell_id,
             "metadata": {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "notes"},
                          "tags": [NOTES_TAG]},
@@ -279,6 +282,7 @@ def timing_text(cells, plan):
 
 
 def explorer_text(note):
+    """The speaker notes of one explorer slide, from its `ExplorerNote`."""
     return (f"**Speaker notes: predict, then move the slider.**\n\n"
             f"- **Ask the room:** {note.ask}\n- **Usually predicted:** {note.predicted}\n"
             f"- **Answer:** {note.answer}")
