@@ -189,7 +189,8 @@ PLANS = {
                       "still gets a strong push.",
             answer="Twice, the loss stalls at 0.556 at z1 = 6 (once: 0.0068; the floor is 0.5514), and at z1 = -6 "
                    "it is only 1.461 (once: 7.014) while the push on z1 is -0.001 instead of -0.999. The worse the "
-                   "model, the weaker the push: training crawls, with no error and no warning.")},
+                   "model, the weaker the push: training crawls, and unless Keras can see the first softmax (the next "
+                   "section) nothing warns.")},
     ),
 }
 
