@@ -123,7 +123,7 @@ PLANS = {
     ),
     "05": LessonPlan(
         lecture="Lecture 3 (05)",
-        minutes={"aaf1fb52": 2, "a74dedb8": 10, "d2611949": 5, "311f447e": 7, "f255ac04": 5, "8a120235": 7,
+        minutes={"aaf1fb52": 2, "a74dedb8": 10, "d2611949": 5, "311f447e": 7, "f255ac04": 5, "ee07d15b": 7,
                  "1aea6c39": 8, "c38c5c7e": 2},
         skip_sections=("033dde9b", "8a491ec9"),
         # the checks behind the float table (bit layout, bfloat16 bit patterns, NumPy's edge) and TF's flush to zero
@@ -141,7 +141,7 @@ PLANS = {
     "06": LessonPlan(
         lecture="Lecture 4 (06)",
         minutes={"3688ca76": 2, "0edbc5c1": 2, "680f7ff2": 3, "eacb45e3": 8, "6eefb719": 5, "ea17c81e": 6,
-                 "e04f45b4": 5, "58bfd226": 6, "c3a98271": 5, "c7695bfd": 5, "cfae3f4b": 2},
+                 "e04f45b4": 5, "58bfd226": 6, "5565f8c4": 5, "c7695bfd": 5, "cfae3f4b": 2},
         skip_sections=("e5cead16", "965dc81f"),
         # asides (the axis argument, gradients into the labels, BinaryCrossentropy's averaging) and the TF 1
         # detour through tf.compat.v1; the positional-argument trap stays: it is a silent bug in TF 2 today
@@ -159,7 +159,7 @@ PLANS = {
     "07": LessonPlan(
         lecture="Lecture 5 (07)",
         minutes={"c811b880": 2, "e9a2a5cd": 3, "12a3509e": 3, "6015de13": 4, "162a8641": 4, "d7c73a3d": 2,
-                 "bf401ed0": 6, "3a32b7ea": 3, "ecd073e8": 6, "cbb715da": 4, "e470d9b3": 2, "b27c3130": 8,
+                 "7d66596e": 6, "3a32b7ea": 3, "8dd80980": 6, "cbb715da": 4, "a52bb0b8": 2, "b27c3130": 8,
                  "0d1cb530": 2},
         skip_sections=("c3abad98", "b30fa933"),  # the setup holds the seeds: said aloud, not shown
         skip_cells=("7bc95c97",),  # the mixed-precision model: an aside, the bullet above it says the rule
@@ -175,8 +175,8 @@ PLANS = {
     ),
     "08": LessonPlan(
         lecture="Lecture 6 (08)",
-        minutes={"37725287": 2, "dbf2ce85": 10, "6f915a1a": 8, "b7e10e28": 4, "eba4ccb0": 3, "53e5eeb3": 3,
-                 "d60b8066": 6, "48a7dbe9": 2, "fcc947df": 4, "9bd8d5fa": 3, "63719546": 2},
+        minutes={"37725287": 2, "dbf2ce85": 10, "6f915a1a": 8, "b7e10e28": 4, "3661098c": 3, "554a9336": 3,
+                 "1ae53e01": 6, "30bc768e": 2, "fcc947df": 4, "9bd8d5fa": 2, "6fb16bb1": 1, "63719546": 2},
         skip_sections=("54a0cbf0",),
         # only the setup's imports: its E3 data stays on the title slide; pitfall 5's optimiser run stays too,
         # because the cell that opens pitfall 6 starts by reading its result
@@ -196,24 +196,32 @@ PLANS = {
 
 
 def heading(cell):
-    """(level, text) of the first Markdown heading in a markdown cell, outside code blocks; (0, "") if none.
+    """(level, text) of a markdown cell whose first line is a Markdown heading; (0, "") for any other cell.
 
-    Some cells end one section and open the next (a closing paragraph, then "## The slider" on a later
-    line): the heading inside them starts a section of the lecture too, so that it gets a slide of its own.
+    Every section opens its own cell (`headings_inside` finds the exceptions, and a test forbids them), so
+    the first line is enough: each heading starts a slide.
     """
     if cell["cell_type"] != "markdown":
         return 0, ""
-    fenced = False
-    for line in course.cell_source(cell).splitlines():
+    match = HEADING.match(course.cell_source(cell))
+    return (len(match.group(1)), match.group(2).strip()) if match else (0, "")
+
+
+def headings_inside(cell):
+    """Markdown headings below a cell's first line, outside code blocks: sections that would get no slide."""
+    if cell["cell_type"] != "markdown":
+        return []
+    fenced, found = False, []
+    for index, line in enumerate(course.cell_source(cell).splitlines()):
         if FENCE.match(line):
             fenced = not fenced
-        elif not fenced and (match := HEADING.match(line)):
-            return len(match.group(1)), match.group(2).strip()
-    return 0, ""
+        elif not fenced and index > 0 and HEADING.match(line):
+            found.append(line)
+    return found
 
 
 def heading_level(cell):
-    """1 for '# ', 2 for '## ', ... of a markdown cell's first heading (see `heading`); 0 for anything else."""
+    """1 for '# ', 2 for '## ', ... of a markdown cell that opens with a heading; 0 for any other cell."""
     return heading(cell)[0]
 
 

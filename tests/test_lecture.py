@@ -78,6 +78,19 @@ def test_every_cell_has_a_slide_type_and_every_explorer_a_slide_and_notes(lesson
 
 
 @pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
+def test_every_section_opens_its_own_cell_so_it_gets_a_slide(lesson):
+    """A heading below a cell's first line would start no slide: the slide would open mid-section."""
+    inside = {c.get("id"): lecture.headings_inside(c) for c in cells_of(lesson)}
+    assert not {cell: found for cell, found in inside.items() if found}, "split these cells at the heading"
+
+
+def test_a_heading_inside_a_cell_is_found_but_not_one_in_a_code_block():
+    cell = {"cell_type": "markdown", "source": "Closing words.\n\n```python\n# a comment\n```\n## Next section"}
+    assert lecture.headings_inside(cell) == ["## Next section"]
+    assert lecture.heading(cell) == (0, "")
+
+
+@pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
 def test_a_learner_reads_the_same_lesson(lesson):
     """Notes are the only added cells, collapsed; nothing is deleted, only marked skip."""
     cells = cells_of(lesson)
