@@ -243,6 +243,18 @@ DOUBLE_SOFTMAX = ("this is the loss of softmax(logits): the loss got probabiliti
 STABLE_LOG = ("log(softmax(logits)) underflows: the probability of a class 1000 below the top is 0, and log(0) = -inf. "
               "Compute log_softmax directly: logits - max - log(sum(exp(logits - max))).")
 Y_HAT = np.array([[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]])  # lesson 04's example logits
+
+
+def _per_row_loss_mistakes(loss, formula):
+    """The mistakes both cross-entropy tasks look for first: the batch reduced to one number, the sign flipped
+    (`formula` says what the loss is), softmax applied to the logits before the loss."""
+    return [
+        Mistake(lambda labels, z: np.mean(loss(labels, z)),
+                "you returned one number for the whole batch: return one loss per row (reduce with a mean later)."),
+        Mistake(lambda labels, z: -loss(labels, z), f"the losses are negative: sign error. {formula}"),
+        Mistake(lambda labels, z: loss(labels, numerics.softmax(z)), DOUBLE_SOFTMAX),
+    ]
+
 LABELS = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
 register(Task(
@@ -255,11 +267,7 @@ register(Task(
         Case((np.eye(4)[[2]], np.zeros((1, 4))), hidden=True, expected=np.array([np.log(4.0)])),
     ],
     mistakes=[
-        Mistake(lambda y, z: np.mean(numerics.cross_entropy(y, z)),
-                "you returned one number for the whole batch: return one loss per row (reduce with a mean later)."),
-        Mistake(lambda y, z: -numerics.cross_entropy(y, z),
-                "the losses are negative: sign error. Cross-entropy is -sum(labels * log(probs))."),
-        Mistake(lambda y, z: numerics.cross_entropy(y, numerics.softmax(z)), DOUBLE_SOFTMAX),
+        *_per_row_loss_mistakes(numerics.cross_entropy, "Cross-entropy is -sum(labels * log(probs))."),
         Mistake(lambda y, z: -(np.asarray(y) * numerics.softmax(z)).sum(axis=-1),
                 "you used the probabilities without their log: cross-entropy is -sum(labels * log(softmax(logits)))."),
         Mistake(lambda y, z: -(np.asarray(y) * np.log(np.asarray(z))).sum(axis=-1),
@@ -290,11 +298,7 @@ register(Task(
              about="[1, 3], logits with 3 classes"),
     ],
     mistakes=[
-        Mistake(lambda ids, z: np.mean(numerics.sparse_cross_entropy(ids, z)),
-                "you returned one number for the whole batch: return one loss per row."),
-        Mistake(lambda ids, z: -numerics.sparse_cross_entropy(ids, z),
-                "the losses are negative: sign error, the loss is -log_softmax(logits)[label_id]."),
-        Mistake(lambda ids, z: numerics.sparse_cross_entropy(ids, numerics.softmax(z)), DOUBLE_SOFTMAX),
+        *_per_row_loss_mistakes(numerics.sparse_cross_entropy, "The loss is -log_softmax(logits)[label_id]."),
         Mistake(lambda ids, z: -numerics.log_softmax(z)[:, np.asarray(ids)],
                 "you picked columns label_ids for every row: pick one entry per row, "
                 "logp[np.arange(len(label_ids)), label_ids]."),

@@ -1,6 +1,17 @@
-"""The pip pins and environment.yml must list the same packages at the same versions."""
+"""The pip pins and environment.yml must list the same packages at the same versions, and the Binder files
+(environment.yml, postBuild) must do what repo2docker needs; `.ci/binder_check.py` is the full check with PyPI."""
 
+import importlib.util
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from jupyter_core.paths import ENV_CONFIG_PATH
+from jupyter_server.services.config.manager import ConfigManager
 
 from conftest import ROOT
 
@@ -45,3 +56,81 @@ def test_one_set_of_pins_for_every_python_except_keras():
     by_python = [line.split("==")[0] for line in (ROOT / "requirements.txt").read_text().splitlines()
                  if "python_version" in line and not line.lstrip().startswith("#")]
     assert by_python == ["keras", "keras"], f"pins that differ by Python version: {by_python}"
+
+
+def binder_check():
+    """`.ci/binder_check.py` as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("binder_check", ROOT / ".ci" / "binder_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_environment_yml_is_conda_forge_python_and_pip_then_the_pins():
+    """What repo2docker's `mamba env update` reads, parsed as YAML; the Binder check installs the same pip list."""
+    text = (ROOT / "environment.yml").read_text()
+    env = yaml.safe_load(text)
+    assert env["channels"] == ["conda-forge"]
+    conda, pip = [d for d in env["dependencies"] if isinstance(d, str)], [d for d in env["dependencies"]
+                                                                          if isinstance(d, dict)]
+    assert conda == ["python=3.11", "pip"], "only Python and pip from conda-forge: everything else is a PyPI pin"
+    assert len(pip) == 1 and all("==" in line for line in pip[0]["pip"]), pip
+    assert binder_check().pip_section(text) == pip[0]["pip"]
+
+
+def test_postbuild_installs_the_course_and_puts_its_defaults_where_jupyterlab_reads_them(tmp_path):
+    """postBuild as repo2docker runs it (`./postBuild` from the repository, NB_PYTHON_PREFIX set), without the
+    network: a stand-in `pip` first on PATH records what it is asked (the real install is .ci/binder_check.py's)."""
+    bin_dir, asked, prefix = tmp_path / "bin", tmp_path / "pip-asked", tmp_path / "prefix"
+    bin_dir.mkdir()
+    (bin_dir / "pip").write_text(f'#!/bin/sh\necho "$PWD" "$@" > "{asked}"\n')
+    (bin_dir / "pip").chmod(0o755)
+    env = dict(os.environ, NB_PYTHON_PREFIX=str(prefix), PATH=f"{bin_dir}:{os.environ['PATH']}")
+    result = subprocess.run(["./postBuild"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert asked.read_text().split() == [str(ROOT), "install", "--no-deps", "-e", "."]
+    # JupyterLab reads labconfig/default_setting_overrides.json from every Jupyter config folder
+    # (jupyterlab_server.settings_utils), and <sys.prefix>/etc/jupyter is one: NB_PYTHON_PREFIX is the image's prefix.
+    assert ENV_CONFIG_PATH == [str(Path(sys.prefix, "etc", "jupyter"))]
+    # The same reader as JupyterLab's, pointed at that one folder.
+    read = ConfigManager(config_dir_name="labconfig", read_config_path=[str(prefix / "etc" / "jupyter" / "labconfig")])
+    overrides = read.get("default_setting_overrides")
+    shipped = json.loads((ROOT / "jupyter-config" / "labconfig" / "default_setting_overrides.json").read_text())
+    assert overrides == shipped and overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
+TCP_WARNING = "Kernel is running over TCP without encryption"
+RUN_TWICE = """
+import nbclient, nbformat, sys
+from logitlab import course
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+nbformat.write(nb, sys.argv[1])
+problem, _ = course.execute_notebook(sys.argv[1])
+assert problem is None, problem
+sys.stderr.write("--- now with jupyter_client's default settings\\n")
+sys.stderr.flush()
+nbclient.NotebookClient(nb, kernel_name="python3").execute()
+"""
+
+
+def test_make_notebooks_kernels_start_without_the_unencrypted_tcp_warning(tmp_path):
+    """ipykernel 7.3 prints a warning on the terminal when its TCP sockets are not encrypted; the course's kernels
+    get CurveZMQ keys (course.kernel_config). A kernel started the default way shows the warning is still there."""
+    result = subprocess.run([sys.executable, "-c", RUN_TWICE, str(tmp_path / "tiny.ipynb")], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    course_run, default_run = result.stderr.split("--- now with jupyter_client's default settings")
+    assert TCP_WARNING not in course_run, course_run
+    assert TCP_WARNING in default_run, "the pinned ipykernel no longer warns: course.kernel_config may be obsolete"
+    stored = json.loads((tmp_path / "tiny.ipynb").read_text())
+    assert "".join(stored["cells"][0]["outputs"][0]["text"]) == "42\n"
+
+
+def test_make_lab_gives_jupyterlabs_kernels_encrypted_sockets_too():
+    """`make lab` puts jupyter-config/ on JUPYTER_CONFIG_PATH; the server's kernel manager class takes its setting."""
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+    from traitlets.config.loader import JSONFileConfigLoader
+
+    config = JSONFileConfigLoader("jupyter_server_config.json", path=str(ROOT / "jupyter-config")).load_config()
+    assert ServerKernelManager(config=config).transport_encryption == "auto"
+    assert ServerKernelManager().transport_encryption == "disabled", "jupyter_client's default changed"

@@ -9,50 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
-from logitlab import course, numerics
+from logitlab import numerics
+from notebook_outputs import NUMBER, all_code, all_markdown, all_output, lines_starting, numbers
 
 tf = pytest.importorskip("tensorflow")  # pinned in requirements.txt; the reference for every number
 
-NOTEBOOK = ROOT / "notebooks" / "07-training-with-logits.ipynb"
-NUMBER = re.compile(r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)")
 LOGITS_200 = [[200.0, 0.0, -200.0]]
-
-
-def cells():
-    return course.read_notebook(NOTEBOOK)["cells"]
-
-
-def output_text(cell):
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream" and out.get("name") == "stdout":
-            parts.append("".join(out["text"]))
-        parts.append("".join(out.get("data", {}).get("text/plain", "")))
-    return "".join(parts)
-
-
-def all_output():
-    return "\n".join(output_text(c) for c in cells() if c["cell_type"] == "code")
-
-
-def all_code():
-    return "\n".join(course.cell_source(c) for c in cells() if c["cell_type"] == "code")
-
-
-def all_markdown():
-    return "\n".join(course.cell_source(c) for c in cells() if c["cell_type"] == "markdown")
-
-
-def lines_starting(text, prefix):
-    found = [line.strip() for line in text.splitlines() if line.strip().startswith(prefix)]
-    assert found, f"no output line starts with {prefix!r}"
-    return found
-
-
-def numbers(line):
-    """The numbers printed on a line after its first colon, as floats."""
-    return [float(x) for x in NUMBER.findall(line.split(":", 1)[-1])]
 
 
 def softmax_model_with_logits_200():
@@ -84,13 +46,13 @@ def test_keras_uses_the_logits_behind_its_own_softmax_and_clips_any_other_probab
 
 
 def test_lesson_07_prints_the_measured_losses():
-    text = all_output()
+    text = all_output("07")
     assert numbers(lines_starting(text, "model.evaluate:")[0]) == [400.0]
     eager = lines_starting(text, "loss of the model's output, eager:")[0]
     assert numbers(eager) == [400.0] and eager.endswith("has _keras_logits: True")
     assert numbers(lines_starting(text, "loss of an eager tf.nn.softmax:")[0]) == [16.118]
     assert numbers(lines_starting(text, "loss of the same probs as NumPy:")[0]) == [16.118, 1e-7, 16.118]
-    prose = all_markdown()
+    prose = all_markdown("07")
     assert "_get_logits" in prose and "_keras_logits" in prose and "the exact loss is 400" in prose
 
 
@@ -134,11 +96,11 @@ def test_mixed_precision_keeps_a_float32_last_layer_and_loss():
     assert model(x).dtype == tf.float32
     assert model.loss.dtype == "float32"
     assert type(model.optimizer).__name__ == "LossScaleOptimizer"
-    text = all_output()
+    text = all_output("07")
     assert "hidden layer: mixed_float16 -> outputs float16 | weights float32" in text
     assert "logits layer: float32 -> outputs float32" in text
     assert "the loss computes in float32 | optimizer: LossScaleOptimizer" in text
-    assert 'tf.keras.config.set_dtype_policy("float32")' in all_code(), "the lesson restores the default policy"
+    assert 'tf.keras.config.set_dtype_policy("float32")' in all_code("07"), "the lesson restores the default policy"
 
 
 # ---------------------------------------------------------------- loss at initialisation, log counts
@@ -152,11 +114,11 @@ def test_equal_logits_cost_log_k_whatever_the_class(classes):
 
 
 def test_lesson_07_checks_the_loss_before_training_against_log_3():
-    shown = numbers(lines_starting(all_output(), "loss before training:")[0])
+    shown = numbers(lines_starting(all_output("07"), "loss before training:")[0])
     loss, log_k = shown[0], shown[-1]
     assert log_k == round(math.log(3), 3)
     assert abs(loss - log_k) < 0.05, "a fresh model of the lesson's shape starts near log 3"
-    text = all_output()
+    text = all_output("07")
     counts = np.array([70, 20, 10])
     shown = numbers(lines_starting(text, "softmax(log counts):")[0])
     assert shown == list((counts / counts.sum()).round(3)) * 2
@@ -165,7 +127,7 @@ def test_lesson_07_checks_the_loss_before_training_against_log_3():
 
 
 def test_lesson_07_training_stays_the_lessons_recipe():
-    code = all_code()
+    code = all_code("07")
     assert "tf.keras.layers.Dense(3),  # no activation: logits" in code
     assert "SparseCategoricalCrossentropy(from_logits=True)" in code
     assert "set_random_seed(0)" in code and "enable_op_determinism()" in code and "verbose=0" in code
@@ -174,7 +136,7 @@ def test_lesson_07_training_stays_the_lessons_recipe():
     assert "features[~held_out]" in code and "features[held_out]" in code
     assert "dataset = tf.data.Dataset.from_tensor_slices((x_train, label_ids_train))" in code
     assert "model.fit(dataset," in code
-    assert "per class [50, 50, 50] | held out: (450, 2) per class [150, 150, 150]" in all_output()
+    assert "per class [50, 50, 50] | held out: (450, 2) per class [150, 150, 150]" in all_output("07")
 
 
 # ---------------------------------------------------------------- the output bias and the class prior
@@ -196,7 +158,7 @@ def test_the_bias_gradient_is_mean_probs_minus_frequencies_and_sums_to_zero():
 
 
 def test_lesson_07_trained_bias_is_the_log_prior_up_to_a_constant():
-    text = all_output()
+    text = all_output("07")
     prior_line = lines_starting(text, "class frequencies (prior):")[0]
     prior, softmax_bias = numbers(prior_line)[:3], numbers(prior_line.split("softmax(bias):")[1])
     assert sum(prior) == pytest.approx(1.0, abs=2e-3) and prior[0] > prior[1] > prior[2]
@@ -209,14 +171,14 @@ def test_lesson_07_trained_bias_is_the_log_prior_up_to_a_constant():
 
 
 def test_lesson_07_log_prior_bias_starts_the_loss_near_the_entropy_of_the_prior():
-    text = all_output()
+    text = all_output("07")
     default = numbers(lines_starting(text, "output bias 0 (the default)")[0])[-1]
     log_prior = numbers(lines_starting(text, "output bias log prior")[0])[-1]
     log_3, entropy = map(float, re.fullmatch(r"log 3 = (\S+) \| entropy of the prior = (\S+)",
                                              lines_starting(text, "log 3 =")[0]).groups())
     assert log_3 == round(math.log(3), 3)
     assert abs(default - log_3) < 0.1 and abs(log_prior - entropy) < 0.03 and log_prior < default - 0.2
-    assert "Constant(np.log(prior))" in all_code()
+    assert "Constant(np.log(prior))" in all_code("07")
 
 
 # ---------------------------------------------------------------- calibration
@@ -236,7 +198,7 @@ def calibration_report(text, temperature_label):
 
 
 def test_lesson_07_fits_a_temperature_on_held_out_data_and_it_calibrates():
-    text = all_output()
+    text = all_output("07")
     temperature = numbers(lines_starting(text, "temperature fitted on the held-out data:")[0])[-1]
     assert temperature > 1.1, "the lesson says the model was overconfident"
     nll_before, ece_before, rows_before = calibration_report(text, "1")
@@ -250,7 +212,7 @@ def test_lesson_07_fits_a_temperature_on_held_out_data_and_it_calibrates():
     assert before == after
     trained_on_training = numbers(lines_starting(text, "the same search on the training data:")[0])[-1]
     assert abs(trained_on_training - 1) < 0.15 < temperature - 1, "on the training data T looks about right"
-    code = all_code()
+    code = all_code("07")
     assert "nll(held_logits, label_ids_held, t) for t in temperatures" in code
 
 
@@ -262,16 +224,12 @@ def test_temperature_keeps_the_argmax_and_the_rescaling_model_divides_by_it():
     base = tf.keras.Sequential([tf.keras.Input(shape=(5,)), tf.keras.layers.Identity()])
     calibrated = tf.keras.Sequential([base, tf.keras.layers.Rescaling(1 / 1.7), tf.keras.layers.Softmax()])
     np.testing.assert_allclose(calibrated(logits).numpy(), numerics.softmax(logits / 1.7), atol=1e-6)
-    assert "tf.keras.layers.Rescaling(1 / T), tf.keras.layers.Softmax()" in all_code()
+    assert "tf.keras.layers.Rescaling(1 / T), tf.keras.layers.Softmax()" in all_code("07")
 
 
 # ---------------------------------------------------------------- closing
 
 
-def test_lesson_07_has_a_chinese_summary_right_after_the_summary():
-    sources = [course.cell_source(c) for c in cells()]
-    summary = [i for i, s in enumerate(sources) if s.startswith("## Summary")]
-    assert len(summary) == 1 and sources[summary[0] + 1].startswith("## 中文小结")
-    bullets = [line for line in sources[summary[0] + 1].splitlines() if line.startswith("- ")]
-    assert 3 <= len(bullets) <= 5
-    assert "from_logits=False" in all_markdown() and "clips probabilities" in all_markdown()
+def test_lesson_07_says_that_keras_clips_other_probabilities():
+    """(Its Summary and 中文小结 are checked with every lesson's in tests/test_lesson_structure.py.)"""
+    assert "from_logits=False" in all_markdown("07") and "clips probabilities" in all_markdown("07")

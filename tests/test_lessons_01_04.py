@@ -1,4 +1,4 @@
-"""Lessons 01-04: their structure, and the syllabus's worked examples E1-E5 and E7 in their stored outputs.
+"""Lessons 00-04: what they teach, and the syllabus's worked examples E1-E5 and E7 in their stored outputs.
 
 The numbers are read from the outputs `make notebooks` stored, and TensorFlow computes each worked
 example again here: what a lesson printed must be what TensorFlow says, and what the syllabus says.
@@ -7,80 +7,22 @@ example again here: what a lesson printed must be what TensorFlow says, and what
 import re
 
 import numpy as np
-import pytest
 
 import logitlab  # noqa: F401  (before TensorFlow: silent import, oneDNN off as in the lessons)
 import tensorflow as tf
 from conftest import ROOT
 from logitlab import course
+from notebook_outputs import all_code, all_markdown, all_output, line_starting, notebook, output_text
 
-LESSONS = {
-    "01": "01-math-logit",
-    "02": "02-logits-as-scores",
-    "03": "03-softmax",
-    "04": "04-cross-entropy",
-}
-EXPLORERS = {
-    "01": "logit_explorer",
-    "02": "score_explorer",
-    "03": "softmax_explorer",
-    "04": "cross_entropy_explorer",
-}
 Y_HAT = [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]
 Y_TRUE = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
 
 
-def notebook(number):
-    stem = "00-start-here" if number == "00" else LESSONS[number]
-    return course.read_notebook(ROOT / "notebooks" / f"{stem}.ipynb")
-
-
-def cell_text_outputs(cell):
-    """What a reader sees printed under a code cell: stdout and text/plain results."""
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream" and out.get("name") == "stdout":
-            parts.append(course.cell_source({"source": out["text"]}))
-        elif "text/plain" in out.get("data", {}):
-            parts.append(course.cell_source({"source": out["data"]["text/plain"]}))
-    return "".join(parts)
-
-
-def printed(number):
-    """Everything lesson `number` printed, in order."""
-    return "\n".join(cell_text_outputs(c) for c in notebook(number)["cells"] if c["cell_type"] == "code")
-
-
-def line_with(text, start):
-    lines = [line for line in text.splitlines() if line.startswith(start)]
-    assert lines, f"no printed line starts with {start!r}"
-    return lines[0]
-
-
-# ---------------------------------------------------------------- structure
-
-
-
-
-
-
-
-
-@pytest.mark.parametrize("number", sorted(LESSONS))
-def test_lesson_shows_its_explorer_with_a_suggestion(number):
-    cells = notebook(number)["cells"]
-    name = EXPLORERS[number]
-    shown = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
-             and f"ll.widgets.{name}(" in course.cell_source(c).splitlines()[-1]]
-    assert shown, f"lesson {number} never displays ll.widgets.{name}"
-    cell = cells[shown[0]]
-    pictures = [out for out in cell["outputs"] if "image/png" in out.get("data", {})]
-    assert pictures, "the stored output keeps the explorer's picture"
-    assert "**Try this:**" in course.cell_source(cells[shown[0] - 1]), "say what to try just before the explorer"
+# ---------------------------------------------------------------- lessons 01 and 02
 
 
 def test_lesson_01_needs_no_tensorflow():
-    code = "\n".join(course.cell_source(c) for c in notebook("01")["cells"] if c["cell_type"] == "code")
+    code = all_code("01")
     assert "tensorflow" not in code and "tf." not in code
 
 
@@ -88,12 +30,12 @@ def test_lesson_02_builds_the_syllabus_model():
     text = "\n".join(course.cell_source(c) for c in notebook("02")["cells"])
     assert "tf.keras.Input(shape=(784,))" in text
     assert 'tf.keras.layers.Dense(128, activation="relu")' in text and "tf.keras.layers.Dense(10)" in text
-    out = printed("02")
+    out = all_output("02")
     assert "dense_1  units=10   activation=linear" in out
     logits_block = out.split("logits, shape (3, 10)\n", 1)[1].split("smallest logit", 1)[0]
     logits = np.array([float(x) for x in re.findall(r"-?\d+\.\d*", logits_block)])
     assert logits.size == 30 and logits.min() < 0, "the raw outputs shown include negative numbers"
-    row_sums = [float(x) for x in re.findall(r"-?\d+\.\d*", line_with(out, "row sums       :"))]
+    row_sums = [float(x) for x in re.findall(r"-?\d+\.\d*", line_starting(out, "row sums       :"))]
     assert len(row_sums) == 3 and not np.allclose(row_sums, 1.0, atol=0.05), "logit rows do not sum to 1"
 
 
@@ -102,7 +44,7 @@ def test_lesson_02_two_class_softmax_is_the_sigmoid_of_the_difference():
     softmax_p1 = tf.nn.softmax(pairs)[:, 1].numpy()
     sigmoid_gap = tf.math.sigmoid(pairs[:, 1] - pairs[:, 0]).numpy()
     np.testing.assert_allclose(softmax_p1, sigmoid_gap, rtol=1e-12)
-    out = printed("02")
+    out = all_output("02")
     assert f"softmax(z)[1]     : {np.round(softmax_p1, 6)}" in out
     assert f"sigmoid(z1 - z0)  : {np.round(sigmoid_gap, 6)}" in out
     assert f"TensorFlow softmax(z)[1]   : {np.round(softmax_p1, 6)}" in out
@@ -116,8 +58,8 @@ def test_e1_softmax_prints_the_float64_digits_in_numpy_and_tensorflow():
     np.testing.assert_allclose(reference, [[0.16838508, 0.205666, 0.25120102, 0.37474789]], atol=5e-9)
     expected = str(reference)
     assert expected == "[[0.16838508 0.205666   0.25120102 0.37474789]]"
-    assert printed("03").count(expected) >= 2, "E1 is printed by the NumPy version and by the TensorFlow version"
-    text = "\n".join(course.cell_source(c) for c in notebook("03")["cells"] if c["cell_type"] == "markdown")
+    assert all_output("03").count(expected) >= 2, "E1 is printed by the NumPy version and by the TensorFlow version"
+    text = all_markdown("03")
     for migration in ("tf.Session()", "sess.run(tf.nn.softmax", "tf.math.log", "tf.compat.v1"):
         assert migration in text, f"the TF 1 -> TF 2 note mentions {migration}"
 
@@ -126,14 +68,14 @@ def test_e2_table_of_class_probabilities_and_argmax():
     reference = tf.nn.softmax(tf.constant(Y_HAT, dtype=tf.float64)).numpy()
     np.testing.assert_allclose(reference, [[0.227863, 0.61939586, 0.15274114],
                                            [0.49674623, 0.20196195, 0.30129182]], atol=5e-9)
-    out = printed("03")
+    out = all_output("03")
     assert "Pr(class k) per training instance" in out
     for i, row in enumerate(reference):
-        line = line_with(out, f"instance {i + 1} ")
+        line = line_starting(out, f"instance {i + 1} ")
         assert [f"{p:.8f}" for p in row] == re.findall(r"\d\.\d{8}", line)
         assert f"class {int(row.argmax()) + 1} (id {int(row.argmax())} in code)" in line
-    assert "class 2 (id 1 in code)" in line_with(out, "instance 1 ")
-    assert "class 1 (id 0 in code)" in line_with(out, "instance 2 ")
+    assert "class 2 (id 1 in code)" in line_starting(out, "instance 1 ")
+    assert "class 1 (id 0 in code)" in line_starting(out, "instance 2 ")
 
 
 def test_e3_cross_entropy_per_instance_manual_and_fused():
@@ -141,7 +83,7 @@ def test_e3_cross_entropy_per_instance_manual_and_fused():
     manual = -tf.reduce_sum(Y_TRUE * tf.math.log(tf.nn.softmax(tf.constant(Y_HAT, dtype=tf.float64))), axis=1)
     np.testing.assert_allclose(fused.numpy(), [0.4790107, 1.19967598], atol=5e-9)
     np.testing.assert_allclose(manual.numpy(), fused.numpy(), rtol=1e-12)
-    out = printed("04")
+    out = all_output("04")
     losses, mean = str(fused.numpy()), f"{float(tf.reduce_mean(fused)):.5f}"
     assert mean == "0.83934"
     assert f"{losses}\nmean loss: {mean}" in out, "the NumPy version prints E3 and its mean"
@@ -157,7 +99,7 @@ def test_e4_sum_and_mean_reduction():
     loss = tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     total, mean = f"{float(tf.reduce_sum(loss)):.4f}", f"{float(tf.reduce_mean(loss)):.4f}"
     assert total == "1.2228"
-    out = printed("04")
+    out = all_output("04")
     assert str(probs[:1])[1:-1] in out, "the softmax row E4 gives is printed"
     assert f"sum  reduction: manual {total}   fused {total}" in out
     assert f"mean reduction: manual {mean}   fused {mean}" in out
@@ -168,16 +110,16 @@ def test_e5_shapes():
     softmax_shape = tf.nn.softmax(logits).shape.as_list()
     loss_shape = tf.nn.softmax_cross_entropy_with_logits(labels=tf.one_hot([3, 0], 5), logits=logits).shape.as_list()
     assert (softmax_shape, loss_shape) == ([2, 5], [2])
-    out = printed("04")
+    out = all_output("04")
     assert f"logits  shape: [2, 5]\nsoftmax shape: {softmax_shape}\nloss    shape: {loss_shape}" in out
 
 
 def test_e7_math_logit_sign_and_round_trip():
-    out = printed("01")
-    assert line_with(out, "logit(0.5) =") == f"logit(0.5) = {float(tf.math.log(0.5 / (1 - 0.5)))}"
+    out = all_output("01")
+    assert line_starting(out, "logit(0.5) =") == f"logit(0.5) = {float(tf.math.log(0.5 / (1 - 0.5)))}"
     for p in [0.01, 0.3, 0.49, 0.51, 0.7, 0.99]:
         z = float(tf.math.log(tf.constant(p, tf.float64) / (1 - p)))
-        line = line_with(out, f"logit({p:<4}) =")
+        line = line_starting(out, f"logit({p:<4}) =")
         assert f"= {z:+.4f}" in line
         assert ("negative  <=>  p < 0.5" if p < 0.5 else "positive  <=>  p > 0.5") in line
     zs = tf.constant([-4.0, -1.0, 0.0, 1.0, 4.0], tf.float64)
@@ -194,14 +136,10 @@ def test_e7_math_logit_sign_and_round_trip():
 # ---------------------------------------------------------------- claims added for issue 10
 
 
-def markdown(number):
-    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
-
-
 def test_lesson_00_environment_check_prints_a_verdict_per_component():
-    out = printed("00")
+    out = all_output("00")
     for name in ("Python", "TensorFlow", "Keras", "NumPy", "matplotlib", "ipywidgets", "JupyterLab"):
-        line = line_with(out, f"{name} ")
+        line = line_starting(out, f"{name} ")
         # version then ✓: the nbval sanitize rule relies on it
         assert re.search(r"\d+\.\d+\.\d+\S* +✓", line), name
     rule = (ROOT / "tests" / "sanitize.cfg").read_text()
@@ -222,7 +160,7 @@ def test_environment_check_reports_a_mismatch(tmp_path):
 
 
 def test_lesson_00_glossary_terms_and_the_odds_caveat():
-    text = markdown("00")
+    text = all_markdown("00")
     glossary = text.split("## Glossary", 1)[1]
     for english, chinese in [("temperature", "温度"), ("label smoothing", "标签平滑"),
                              ("overflow / underflow", "上溢 / 下溢"), ("gradient", "梯度"), ("batch", "批次"),
@@ -230,7 +168,7 @@ def test_lesson_00_glossary_terms_and_the_odds_caveat():
                              ("log-sum-exp", "对数求和指数"), ("calibration", "校准"),
                              ("negative log-likelihood", "负对数似然"), ("prior", "先验")]:
         assert re.search(rf"^\| {re.escape(english)}[^|]*\| [^|]*{re.escape(chinese)}", glossary, re.M), english
-    odds_row = line_with(glossary, "| odds |")
+    odds_row = line_starting(glossary, "| odds |")
     assert "几率" in odds_row and "赔率" not in odds_row, "odds is 几率, not 赔率 (a payout)"
     assert "everyday Chinese" in glossary and "概率" in glossary, "the caveat: 几率 often means probability"
 
@@ -241,16 +179,16 @@ def test_lessons_00_04_navigation_links_the_glossary():
         target = "(#Glossary)" if lesson.number == "00" else "(00-start-here.ipynb#Glossary)"
         assert f"[Glossary · 术语表]{target}" in nav, f"{lesson.stem} does not link the glossary"
     # JupyterLab's anchor #Glossary is the heading's text: the heading must be exactly "## Glossary".
-    assert "\n## Glossary\n" in "\n" + markdown("00") + "\n"
+    assert "\n## Glossary\n" in "\n" + all_markdown("00") + "\n"
 
 
 def test_lesson_01_bookmaker_odds_are_odds_against():
-    out = printed("01")
+    out = all_output("01")
     p_win = 1 / (3 + 1)
     assert p_win == 0.25
     assert f"bookmaker's 3 to 1 (against): p = {p_win}, odds in favour = {p_win / (1 - p_win):.3f}" in out
     assert f"3 to 1 in favour            : p = {1 - p_win}, odds in favour = {(1 - p_win) / p_win:.3f}" in out
-    assert "odds **against**" in markdown("01")
+    assert "odds **against**" in all_markdown("01")
 
 
 def test_lesson_01_sigmoid_and_logit_share_one_square_axes_with_the_diagonal():
@@ -264,7 +202,7 @@ def test_lesson_01_sigmoid_and_logit_share_one_square_axes_with_the_diagonal():
     s = float(tf.math.sigmoid(tf.constant(z0, tf.float64)))
     back = float(tf.math.log(s / (1 - s)))
     mirrored = f"({z0}, {s:.4f}) on the sigmoid  <->  ({s:.4f}, {back:.4f}) on the logit"
-    assert mirrored in cell_text_outputs(cells[figure])
+    assert mirrored in output_text(cells[figure])
 
 
 def test_lesson_02_sentiment_classes_in_the_explorers_order():
@@ -273,16 +211,16 @@ def test_lesson_02_sentiment_classes_in_the_explorers_order():
     from logitlab import widgets
 
     order = list(inspect.signature(widgets.score_explorer).parameters["class_names"].default)
-    code = "\n".join(course.cell_source(c) for c in notebook("02")["cells"] if c["cell_type"] == "code")
+    code = all_code("02")
     assert f"sentiments = {order!r}".replace("'", '"') in code
-    out = printed("02")
+    out = all_output("02")
     for k, name in enumerate(order):
-        assert line_with(out, f"class {k} {name}")
-    assert "positive" == order[2] and "`b2`, the bias of *positive*" in markdown("02")
+        assert line_starting(out, f"class {k} {name}")
+    assert "positive" == order[2] and "`b2`, the bias of *positive*" in all_markdown("02")
 
 
 def test_lesson_03_soft_arg_max_and_log_sum_exp():
-    out = printed("03")
+    out = all_output("03")
     logits = tf.constant([2.0, 1.0, 0.1], tf.float64)
     for scale in [1, 2, 5, 10]:
         lse = float(tf.reduce_logsumexp(scale * logits)) / scale
@@ -291,13 +229,13 @@ def test_lesson_03_soft_arg_max_and_log_sum_exp():
     tie = tf.nn.softmax(10 * tf.constant([2.0, 2.0, 0.1], tf.float64)).numpy()
     assert f"a tie, softmax(10 * [2.0, 2.0, 0.1]) = {np.round(tie, 4)}" in out
     np.testing.assert_allclose(tie[:2], [0.5, 0.5])
-    text = markdown("03")
+    text = all_markdown("03")
     thread = "What are logits? What is the difference between softmax and softmax_cross_entropy_with_logits?"
     assert text.count(thread) == 1 and "same Stack Overflow thread" in text, "E1 and E2 credit their source"
 
 
 def test_lesson_04_cross_entropy_is_the_negative_log_likelihood():
-    out = printed("04")
+    out = all_output("04")
     probs = tf.nn.softmax(tf.constant(Y_HAT, tf.float64)).numpy()
     q_true = probs[[0, 1], [1, 2]]
     fused = tf.nn.softmax_cross_entropy_with_logits(labels=Y_TRUE, logits=tf.constant(Y_HAT, tf.float64)).numpy()
@@ -332,7 +270,7 @@ def _train(optimizer, reduce, penalty=0.0, steps=1):
 
 
 def test_lesson_04_sum_vs_mean_sgd_scales_adam_does_not_regularisation_does():
-    out = printed("04")
+    out = all_output("04")
     for name, make, expected in [("SGD(0.1)", lambda: tf.keras.optimizers.SGD(learning_rate=0.1), 8.0),
                                  ("Adam(0.01)", lambda: tf.keras.optimizers.Adam(learning_rate=0.01), 1.0)]:
         w_mean, w_start = _train(make(), tf.reduce_mean)
@@ -355,7 +293,7 @@ def test_lesson_04_sum_vs_mean_sgd_scales_adam_does_not_regularisation_does():
 
 
 def test_lesson_04_e5_names_the_threads_wrong_shape_and_the_positional_trap():
-    out = printed("04")
+    out = all_output("04")
     shape = tf.nn.softmax_cross_entropy_with_logits(labels=tf.one_hot([3, 0], 5), logits=tf.zeros([2, 5])).shape
     assert shape.as_list() == [2]
     assert f"the thread's answer says [2, 1]; TensorFlow returns {shape.as_list()}" in out
@@ -363,11 +301,11 @@ def test_lesson_04_e5_names_the_threads_wrong_shape_and_the_positional_trap():
     swapped = tf.nn.softmax_cross_entropy_with_logits(tf.constant(Y_HAT, tf.float64), tf.constant(Y_TRUE, tf.float64))
     np.testing.assert_allclose(swapped.numpy(), [1.7580338, 6.3675127], atol=1e-6)
     assert f"by position: {swapped.numpy()}" in out
-    assert "【TensorFlow】tf.nn.softmax_cross_entropy_with_logits的用法" in markdown("04"), "E4 credits its source"
+    assert "【TensorFlow】tf.nn.softmax_cross_entropy_with_logits的用法" in all_markdown("04"), "E4 credits its source"
 
 
 def test_lesson_04_explorer_prose_numbers():
-    text = markdown("04")
+    text = all_markdown("04")
     assert f"$\\log 2 \\approx {np.log(2):.3f}$" in text and f"$\\log 3 \\approx {np.log(3):.3f}$" in text
     # With label smoothing 0.1 over 3 classes the loss is lowest where q[true] equals the smoothed label.
     eps, k = 0.1, 3

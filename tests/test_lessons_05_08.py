@@ -1,5 +1,5 @@
-"""Lessons 05-08 as stored: their structure, the syllabus's worked examples E3-E6 in their outputs,
-and the claims they make, recomputed here with TensorFlow."""
+"""Lessons 05-08 as stored: the syllabus's worked examples E3-E6 in their outputs, and the claims they make,
+recomputed here with TensorFlow (their structure is tests/test_lesson_structure.py's)."""
 
 import math
 import re
@@ -10,75 +10,14 @@ import pytest
 
 from conftest import ROOT
 from logitlab import course
+from notebook_outputs import (NUMBER, all_code, all_markdown, all_output, cells_of, line_starting, notebook,
+                              numbers)
 
 tf = pytest.importorskip("tensorflow")  # pinned in requirements.txt; the reference for every number
 
-LESSONS = {
-    "05": ("05-numerical-stability", "stability_explorer"),
-    "06": ("06-fused-ops", "fused_op_explorer"),
-    "07": ("07-training-with-logits", "training_explorer"),
-    "08": ("08-pitfalls", "double_softmax_explorer"),
-}
-NUMBER = re.compile(r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)")
 E3_LOSSES = [0.4790107, 1.19967598]
 Y_HAT = np.array([[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]])
 Y_TRUE = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-
-
-def notebook(number):
-    return course.read_notebook(ROOT / "notebooks" / f"{LESSONS[number][0]}.ipynb")
-
-
-def code_cells(nb):
-    return [c for c in nb["cells"] if c["cell_type"] == "code"]
-
-
-def output_text(cell):
-    """What a cell showed as text: its stdout and the text/plain of its results."""
-    parts = []
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream" and out.get("name") == "stdout":
-            parts.append("".join(out["text"]))
-        parts.append("".join(out.get("data", {}).get("text/plain", "")))
-    return "".join(parts)
-
-
-def all_output(number):
-    return "\n".join(output_text(c) for c in code_cells(notebook(number)))
-
-
-def all_code(number):
-    return "\n".join(course.cell_source(c) for c in code_cells(notebook(number)))
-
-
-def line_starting(text, prefix):
-    lines = [line for line in text.splitlines() if line.lstrip().startswith(prefix)]
-    assert lines, f"no output line starts with {prefix!r}"
-    return lines[0]
-
-
-def numbers(line):
-    """The numbers printed on a line (nan and inf included), as floats."""
-    return [float(x) for x in NUMBER.findall(line.split(":", 1)[-1])]
-
-
-# ---------------------------------------------------------------- structure
-
-
-
-
-@pytest.mark.parametrize("number", sorted(LESSONS))
-def test_lesson_displays_its_explorer_with_a_suggestion(number):
-    nb = notebook(number)
-    name = LESSONS[number][1]
-    cells = [c for c in code_cells(nb) if f"ll.widgets.{name}(" in course.cell_source(c)]
-    assert len(cells) == 1, f"lesson {number} shows ll.widgets.{name}"
-    data = [o["data"] for o in cells[0]["outputs"] if "data" in o]
-    assert data and "image/png" in data[0], "the stored explorer keeps a picture for notebook viewers"
-    summary = "".join(data[0]["text/plain"])
-    assert summary.startswith(name.replace("_explorer", "").replace("_", "-") + " explorer"), summary
-    intro = nb["cells"][nb["cells"].index(cells[0]) - 1]
-    assert "**Try this:**" in course.cell_source(intro)
 
 
 # ---------------------------------------------------------------- lesson 05
@@ -122,10 +61,6 @@ def test_lesson_05_checks_the_gradient_against_gradient_tape():
     shown = [numbers(line) for line in text.split("GradientTape:\n", 1)[1].splitlines()[:2]]
     np.testing.assert_allclose(shown, grad, atol=1e-6)
     assert "tf.GradientTape" in all_code("05")
-
-
-def all_markdown(number):
-    return "\n".join(course.cell_source(c) for c in notebook(number)["cells"] if c["cell_type"] == "markdown")
 
 
 def _exp_edges(dtype):
@@ -205,16 +140,6 @@ def test_lesson_05_does_not_call_float16_exact():
     logits = np.array([1.0, 0.0, -1.0], dtype=np.float16)  # the lesson's log_softmax, computed in float16
     top = logits.max()
     assert round(-float((logits - (top + np.log(np.exp(logits - top).sum())))[2]), 3) == 2.406
-
-
-def test_lessons_have_a_chinese_summary_after_the_summary():
-    for number in ("05", "06", "08"):
-        cells = [course.cell_source(c) for c in notebook(number)["cells"]]
-        summary = [i for i, s in enumerate(cells) if s.startswith("## Summary")]
-        assert len(summary) == 1
-        assert cells[summary[0] + 1].startswith("## 中文小结"), f"lesson {number}: 中文小结 right after the Summary"
-        bullets = [line for line in cells[summary[0] + 1].splitlines() if line.startswith("- ")]
-        assert 3 <= len(bullets) <= 5 and all(re.search(r"[\u4e00-\u9fff]", b) for b in bullets)
 
 
 # ---------------------------------------------------------------- lesson 06
@@ -443,11 +368,11 @@ def test_keras_softmax_with_from_logits_false_is_right_and_stable():
 
 def test_lesson_08_functional_model_error_and_fixes_hold_in_keras_3():
     nb = notebook("08")
-    errors = [o for c in code_cells(nb) for o in c["outputs"] if o["output_type"] == "error"]
+    errors = [o for c in cells_of(nb, "code") for o in c["outputs"] if o["output_type"] == "error"]
     assert len(errors) == 1 and errors[0]["ename"] == "ValueError"
     assert errors[0]["evalue"].startswith("A KerasTensor cannot be used as input to a TensorFlow function.")
     assert len(errors[0]["traceback"]) == 1, "the stored error is the message only (%xmode Minimal)"
-    cell = next(c for c in code_cells(nb) if any(o["output_type"] == "error" for o in c["outputs"]))
+    cell = next(c for c in cells_of(nb, "code") if any(o["output_type"] == "error" for o in c["outputs"]))
     assert "raises-exception" in cell["metadata"]["tags"]
     inputs = tf.keras.Input(shape=(3,))
     with pytest.raises(ValueError, match="A KerasTensor cannot be used as input to a TensorFlow function"):
