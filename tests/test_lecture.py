@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,20 +215,6 @@ def test_lesson_07_notes_quote_only_numbers_the_lesson_prints():
                        if cell["cell_type"] == "code" and cell.get("execution_count") for out in cell["outputs"])
     quoted = re.findall(r"\d+\.\d+", note_answer("07"))
     assert len(quoted) >= 5 and all(number in printed for number in quoted), (quoted, printed[:500])
-
-
-def test_binder_postbuild_installs_the_course_and_its_jupyterlab_defaults(tmp_path):
-    """What repo2docker runs after environment.yml, here into this test's environment and a scratch prefix."""
-    env = dict(os.environ, NB_PYTHON_PREFIX=str(tmp_path), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    result = subprocess.run(["bash", str(ROOT / "postBuild")], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    copied = tmp_path / "etc" / "jupyter" / "labconfig" / "default_setting_overrides.json"
-    settings = json.loads(copied.read_text())
-    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
-    shown = subprocess.run([sys.executable, "-c", "import logitlab, pathlib; print(pathlib.Path(logitlab.__file__))"],
-                           capture_output=True, text=True, timeout=60)
-    assert Path(shown.stdout.strip()).parent == ROOT / "logitlab", "logitlab is installed from this repository"
 
 
 def test_teaching_guide_rows_match_the_plans():
