@@ -47,7 +47,11 @@ CURRENT = """
   const live = slide && slide.querySelector('.logitlab-picture');
   const img = live || (slide && slide.querySelector('.jp-RenderedImage img'));
   const explorer = slide && /ll\\.widgets\\.\\w+_explorer\\(/.test(slide.innerText);
-  return {explorer: !!explorer, live: !!live, width: img ? img.getBoundingClientRect().width : 0,
+  const box = img ? img.getBoundingClientRect() : {width: 0, height: 0, bottom: 0};
+  // The picture as drawn: it keeps its proportions inside its box (object-fit: contain) when it has to shrink.
+  const width = img && img.naturalHeight ? Math.min(box.width, box.height * img.naturalWidth / img.naturalHeight)
+                                         : box.width;
+  return {explorer: !!explorer, live: !!live, width, bottom: box.bottom, screen: window.innerHeight,
           news: [...document.querySelectorAll('.jp-toast-message, .Toastify__toast')].map(t => t.innerText)};
 }
 """
@@ -145,6 +149,9 @@ def test_projector_size_explorer_is_live_in_the_notebook_and_on_its_own_slide(le
         page.wait_for_timeout(300)
         width = page.evaluate(f"() => {LAB_EXPLORER}.querySelector('.logitlab-picture').naturalWidth")
         assert width == 1080, f"{lesson.stem}: the picture is {width} px wide; projector size draws 1080"
+        tall, room = page.evaluate(f"() => [{LAB_EXPLORER}.getBoundingClientRect().height, "
+                                   "window.jupyterapp.shell.currentWidget.content.node.getBoundingClientRect().height]")
+        assert tall <= room, f"{lesson.stem}: the explorer is {tall:.0f} px tall, the notebook shows {room:.0f} px"
         before, after = move_slider(page, LAB_EXPLORER)
         assert after["text"] != before["text"]
         page.wait_for_timeout(300)
@@ -155,6 +162,7 @@ def test_projector_size_explorer_is_live_in_the_notebook_and_on_its_own_slide(le
         assert shown["explorer"], f"{lesson.stem}: stepping down did not reach the explorer's slide: {shown}"
         assert shown["live"], f"{lesson.stem}: the explorer on the slide is its stored picture, not a live widget"
         assert shown["width"] >= 900, f"{lesson.stem}: the picture is {shown['width']:.0f} px wide on a 1280 px slide"
+        assert shown["bottom"] <= shown["screen"], f"{lesson.stem}: the picture runs below the slide: {shown}"
         assert not any("news" in text.lower() for text in shown["news"]), shown["news"]
         slides.screenshot(path=str(SHOTS / f"{lesson.stem}-slide.png"))
 
