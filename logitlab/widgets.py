@@ -103,16 +103,17 @@ class Explorer:
         self.blit = True
         self._compute, self._draw, self._summary, self._table = compute, draw, summary, table
         self._holding = False
-        # Shown at its own size: sharp, never stretched.
+        # Shown at its own size at most (sharp, never stretched), smaller only to fit the screen (_layout_css).
         self.image = widgets.Image(format="png", layout={"width": f"{picture.width_px}px", "max_width": "100%",
                                                          "height": "auto"})
         self._numbers_html = widgets.HTML()
         intro = [widgets.HTML(f"<b>{help_text}</b>")] if help_text else []
-        if STYLE.controls_font_px:  # projector size: bigger slider text, read from the back of the room
-            intro.insert(0, widgets.HTML(_controls_css(STYLE.controls_font_px)))
+        # A style sheet only: hidden, so it takes no line of its own.
+        intro.insert(0, widgets.HTML(_layout_css() + _controls_css(STYLE.controls_font_px), layout={"display": "none"}))
         # Sliders with the numbers beside them, the picture right below: all in view while a slider moves.
         sliders = widgets.VBox(intro + list(self.controls.values()), layout={"margin": "0 24px 0 0"})
-        top = widgets.HBox([sliders, self._numbers_html], layout={"flex_flow": "row wrap", "align_items": "center"})
+        top = widgets.HBox([sliders, self._numbers_html], layout={"flex_flow": "row wrap", "align_items": "center",
+                                                                   "flex": "0 0 auto"})
         self.widget = widgets.VBox([top, self.image])
         self.widget.add_class("logitlab-explorer")
         self.image.add_class("logitlab-picture")
@@ -185,8 +186,24 @@ class Explorer:
         return bundle
 
 
+def _layout_css():
+    """A style sheet that keeps a whole explorer on the screen: controls above, the picture below them.
+
+    The explorer is at most as tall as what is left of the window (JupyterLab's menu, tab, toolbar and status
+    bars take about 150 px; on a RISE slide only the cell's input line is above it), and the picture, the one
+    part that can shrink, gives up height first and keeps its proportions. So at 1280 x 720 the sliders and
+    the whole picture are in view together, and on a larger screen the picture is shown at its own size.
+    """
+    scope = ".logitlab-explorer"
+    return (f"<style>{scope} {{max-height: calc(100vh - 150px);}} .reveal {scope} {{max-height: calc(100vh - 70px);}} "
+            f"{scope} .logitlab-picture {{flex: 0 1 auto; min-height: 120px; object-fit: contain; "
+            f"object-position: left top;}}</style>")
+
+
 def _controls_css(px):
-    """A style sheet for the explorers drawn at a size with larger control text (see `set_size`)."""
+    """A style sheet for the explorers drawn at a size with larger control text (see `set_size`); "" for 0."""
+    if not px:
+        return ""
     scope = ".logitlab-explorer"
     return (f"<style>{scope} .widget-label, {scope} .widget-readout, {scope} .widget-dropdown select, "
             f"{scope} .widget-toggle-button, {scope} .logitlab-numbers {{font-size: {px}px; line-height: 1.3;}} "
@@ -408,7 +425,7 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
                                                 style={"description_width": "initial"},
                                                 layout={"width": f"{STYLE.slider_px}px"}),
                 "dtype": widgets.ToggleButtons(options=list(STABILITY_DTYPES), value="float32", description="dtype",
-                                               style={"button_width": "70px", "description_width": "initial"})}
+                                               style={"button_width": "auto", "description_width": "initial"})}
     return Explorer(
         "stability explorer", controls, lambda **v: stability_numbers(logits, label_id, **v), picture, draw,
         lambda n: (f"scale={n['scale']:.3g}, {n['dtype']}: naive loss {n['naive_loss']:.4g}, "
@@ -487,7 +504,7 @@ def double_softmax_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
     controls = {**_logit_sliders(logits, names),
                 "double": widgets.ToggleButton(value=False, description="apply softmax twice",
                                                tooltip="feed softmax output to a from_logits loss", icon="bug",
-                                               layout={"width": "220px"})}
+                                               layout={"width": "max-content"})}
     return Explorer(
         "double-softmax explorer", controls, compute, picture, draw,
         lambda n: (f"logits {_fmt(n['logits'], 2)}, softmax {'twice' if n['double'] else 'once'} -> "

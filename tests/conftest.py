@@ -1,7 +1,19 @@
-"""Shared test fixtures. Under CI=true a skipped test fails the run: green must mean everything ran."""
+"""Shared test fixtures. Under CI=true a skipped test fails the run: green must mean everything ran.
 
+The browser tests (test_browser.py, test_slideshow.py) share one harness: `serve_lab` runs JupyterLab on a
+copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
+"""
+
+import contextlib
+import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,6 +34,90 @@ def require(condition, what):
 def chromium_path():
     """The system Chromium the browser tests drive, or None."""
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Left out of the copy JupyterLab serves: big, generated, or private to this checkout.
+NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_checkpoints", "grading-out")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless system Chromium driven by Playwright (its own browser download does not work here).
+
+    Module scope, on purpose: between two calls Playwright's sync API leaves its asyncio loop marked as running
+    in this thread (playwright/_impl/_greenlets.py, wait_for_future), so while it is alive a second
+    sync_playwright() fails ("Playwright Sync API inside the asyncio loop") and asyncio code of other tests on the
+    same worker (nbval's and nbclient's kernel clients) finds a running loop that is not theirs. Closed at the end
+    of each browser module, it is never alive outside one, whichever modules pytest-xdist puts on a worker.
+    """
+    path = chromium_path()
+    require(path, "Chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_lab(home, token, settings=None, **env):
+    """JupyterLab on 127.0.0.1 serving a copy of the repository (so autosave never writes into the lessons).
+
+    `home` holds the copy (home/course), the user settings (`settings`: {"plugin/file.jupyterlab-settings":
+    values}), workspaces, runtime files and the server log; `env` adds environment variables, where "{course}"
+    stands for the copy's path. Yields the base URL; on exit stops the server and every kernel it started.
+    """
+    served = home / "course"
+    shutil.copytree(ROOT, served, ignore=shutil.ignore_patterns(*NOT_SERVED))
+    for name, values in (settings or {}).items():
+        plugin, file = name.rsplit("/", 1)
+        (home / "settings" / plugin).mkdir(parents=True, exist_ok=True)
+        (home / "settings" / plugin / file).write_text(json.dumps(values))
+    port = free_port()
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               BROWSER="true", **{key: value.format(course=served) for key, value in env.items()})
+    log = open(home / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
+         f"--ServerApp.root_dir={served}", "--allow-root"],
+        cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"JupyterLab did not start on port {port}:\n{(home / 'lab.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,32 +1,22 @@
 """Every lesson in JupyterLab in headless Chromium: run all cells, no errors, and the sliders work.
 
-One JupyterLab server and one browser per test session (so per pytest-xdist worker), serving a
+One JupyterLab server and one browser for the module (tests/conftest.py: serve_lab, browser), serving a
 copy of the repository so that JupyterLab's autosave can never write hand-run outputs into the
 lessons. Screenshots go to artifacts/screenshots/, slider latency to artifacts/browser-latency.txt.
 """
 
 import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, chromium_path, require
+from conftest import ROOT, serve_lab
 from logitlab import course
 
 pytestmark = pytest.mark.browser
 
 TOKEN = "logitlab-browser-test"
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # JupyterLab user settings for a quiet, predictable test page.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
@@ -36,70 +26,11 @@ LAB_SETTINGS = {
 LATENCY_MOVES = 8
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 serving a copy of the repository; yields its base URL."""
-    home = tmp_path_factory.mktemp("lab")
-    served = home / "course"
-    shutil.copytree(ROOT, served, ignore=shutil.ignore_patterns(".venv", ".git", "artifacts", "__pycache__",
-                                                                ".ipynb_checkpoints", "grading-out"))
-    for name, values in LAB_SETTINGS.items():
-        plugin, file = name.rsplit("/", 1)
-        (home / "settings" / plugin).mkdir(parents=True, exist_ok=True)
-        (home / "settings" / plugin / file).write_text(json.dumps(values))
-    port = free_port()
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               BROWSER="true")
-    log = open(home / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", "--LabApp.expose_app_in_browser=True",
-         f"--ServerApp.root_dir={served}", "--allow-root"],
-        cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"JupyterLab did not start on port {port}:\n{(home / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.5)
+    with serve_lab(tmp_path_factory.mktemp("lab"), TOKEN, LAB_SETTINGS) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Headless system Chromium driven by Playwright (its own browser download does not work here)."""
-    path = chromium_path()
-    require(path, "Chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 # Runs in the page: wait until the notebook's kernel is ready, run every cell, report each cell's outputs.

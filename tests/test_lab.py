@@ -4,20 +4,13 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
-from conftest import ROOT
+from conftest import ROOT, free_port
 
 LESSON_ZERO = "/lab/tree/notebooks/00-start-here.ipynb"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
