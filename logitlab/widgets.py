@@ -525,12 +525,13 @@ def training_explorer(run, point=0):
     ax = picture.axes[0]
     points = np.asarray(run.points)
     ids = run.label_ids if run.label_ids is not None else np.full(len(points), -1)
+    scatters = []
     for k in sorted(set(int(i) for i in ids)):
         mine = ids == k
-        picture.moving(ax.scatter(points[mine, 0], points[mine, 1], s=45,
-                                  marker=MARKERS[k % len(MARKERS)] if k >= 0 else "o",
-                                  color=CLASS_COLOURS[k % len(CLASS_COLOURS)] if k >= 0 else GREY, edgecolor="black",
-                                  linewidth=0.8, zorder=3, label=names[k] if k >= 0 else "points"))
+        scatters.append(ax.scatter(points[mine, 0], points[mine, 1], s=45,
+                                   marker=MARKERS[k % len(MARKERS)] if k >= 0 else "o",
+                                   color=CLASS_COLOURS[k % len(CLASS_COLOURS)] if k >= 0 else GREY, edgecolor="black",
+                                   linewidth=0.8, zorder=3, label=names[k] if k >= 0 else "points"))
     ring = picture.moving(ax.plot([], [], "o", markersize=16, markerfacecolor="none", markeredgecolor="black",
                                   markeredgewidth=2.5, zorder=4)[0])
     ax.set_xlim(extent[0], extent[1])
@@ -542,7 +543,8 @@ def training_explorer(run, point=0):
               fontsize=STYLE.small, frameon=False, handletextpad=0.2, borderaxespad=0.1)
     bars = Bars(picture, picture.axes[1], names, (0, 1.3), ylabel="probability", title="the ringed point")
     show_regions = picture.picture_under(ax)  # after everything else: it fixes the layout
-    picture.moving([spine for spine in ax.spines.values() if spine.get_visible()])  # drawn over the regions
+    # Drawn over the regions, and never changing: one bitmap pasted each move.
+    picture.still_layer(ax, scatters + [spine for spine in ax.spines.values() if spine.get_visible()])
 
     def draw(n):
         show_regions(images[n["epoch"]])
