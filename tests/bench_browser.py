@@ -234,7 +234,8 @@ def print_trace(trace, moves, top=30):
     kinds = ["UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize", "Commit", "FunctionCall", "EventDispatch",
              "TimerFire", "FireAnimationFrame", "V8.GC_MC_INCREMENTAL", "MinorGC", "MajorGC", "V8.GCScavenger",
              "Decode Image", "ImageDecodeTask", "HitTest", "ParseHTML", "ProxyMain::BeginMainFrame", "XHRLoad",
-             "ResourceReceivedData", "v8.compile", "v8.run", "ScheduleStyleRecalculation", "IntersectionObserverController::computeIntersections",
+             "ResourceReceivedData", "v8.compile", "v8.run", "ScheduleStyleRecalculation",
+             "IntersectionObserverController::computeIntersections",
              "ResizeObserverController::DeliverObservations", "PaintImage", "ImageDecode", "Decode LazyPixelRef",
              "RasterTask", "DisplayScheduler::DrawAndSwap", "GpuImageDecodeCache::DecodeImage"]
     for kind in kinds:
@@ -369,6 +370,10 @@ def main():
             summary[step] = {"median": statistics.median(values), "p95": values[int(0.95 * (len(values) - 1))],
                              "n": len(values)}
             print(f"  {step:<14} {summary[step]['median']:7.1f} {summary[step]['p95']:7.1f}   (n={len(values)})")
+    gaps = sorted(r["loaded"] - r["picture_msg"] for r in rows if r.get("picture_msg") is not None)
+    summary["picture_msg_to_loaded"] = {"median": statistics.median(gaps), "p95": gaps[int(0.95 * (len(gaps) - 1))]}
+    print(f"  picture message -> img loaded: median {statistics.median(gaps):.1f}, "
+          f"p95 {summary['picture_msg_to_loaded']['p95']:.1f}")
     print(f"  messages per move: sent {statistics.median(r['messages_sent'] for r in rows)}, "
           f"received {statistics.median(r['messages_received'] for r in rows)}; "
           f"picture {statistics.median(r['picture_kb'] for r in rows if r['picture_kb']):.0f} KB")

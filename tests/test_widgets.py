@@ -1,6 +1,7 @@
 """The explorers without a browser: drive their controls from Python and check the numbers they show
 against logitlab's reference numerics and TensorFlow."""
 
+import base64
 import io
 import subprocess
 import sys
@@ -225,7 +226,9 @@ def test_a_slider_move_redraws_the_same_figure_in_place(make, control, value):
     figure, image, before, numbers = exp.picture.figure, exp.image, bytes(exp.image.value), dict(exp.numbers)
     exp.controls[control].value = value
     assert exp.picture.figure is figure and exp.image is image
-    assert bytes(exp.image.value) != before and bytes(exp.image.value).startswith(b"\x89PNG")
+    assert bytes(exp.image.value) != before and exp.image.format == "url"
+    assert bytes(exp.image.value) == b"data:image/png;base64," + base64.b64encode(exp.png)
+    assert exp.png.startswith(b"\x89PNG")
     assert exp.numbers != numbers
     bundle = exp._repr_mimebundle_()
     assert {"text/plain", "image/png", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
