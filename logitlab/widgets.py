@@ -103,9 +103,10 @@ class Explorer:
         self.blit = True
         self._compute, self._draw, self._summary, self._table = compute, draw, summary, table
         self._holding = False
-        # Shown at its own size: sharp, never stretched. The PNG goes out as a data: URL (format "url"): for a
-        # PNG in bytes, ipywidgets makes a blob: URL, which Chromium loads through its browser process (4-7 ms
-        # to the img's load event on a quiet machine, more on a busy one); a data: URL loads in the page (~1 ms).
+        # Shown at its own size: sharp, never stretched. The PNG goes out as a data: URL (format "url"): of PNG
+        # bytes ipywidgets makes a blob: URL, which Chromium loads through its browser process (update message
+        # to the img's load event: median 14-22 ms in JupyterLab here, 4-7 ms in a bare page); a data: URL
+        # loads in the page (5-8 ms in JupyterLab, under 1 ms bare; tests/bench_browser.py).
         self.image = widgets.Image(format="url", layout={"width": f"{picture.width_px}px", "max_width": "100%",
                                                          "height": "auto"})
         self._numbers_html = widgets.HTML()
