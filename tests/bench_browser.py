@@ -308,6 +308,7 @@ def main():
     parser.add_argument("--profile", action="store_true", help="print the renderer's JavaScript CPU profile")
     parser.add_argument("--trace", action="store_true", help="print where Chromium's threads spend their time")
     args = parser.parse_args()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     home = Path(tempfile.mkdtemp(prefix="bench-browser-"))
@@ -352,10 +353,15 @@ def main():
                 page.wait_for_timeout(args.spacing_ms)
                 page.evaluate(ARM)
                 page.keyboard.press("ArrowRight" if (move // 4) % 2 == 0 else "ArrowLeft")
-                if args.poll == "raf":
-                    page.wait_for_function(DONE, timeout=10000)
-                else:
-                    page.evaluate(DONE_PROMISE)
+                try:
+                    if args.poll == "raf":
+                        page.wait_for_function(DONE, timeout=10000)
+                    else:
+                        page.evaluate(DONE_PROMISE)
+                except PlaywrightTimeout:
+                    print(f"move {move}: no new picture and numbers within 10 s:",
+                          {k: v for k, v in page.evaluate(RESULT).items() if k not in ("log", "frames")})
+                    continue
                 if move >= 4:
                     moves.append(page.evaluate(RESULT))
             cpu_after, wall_after = cpu_by_process(proc.pid), time.monotonic()
