@@ -184,6 +184,63 @@ class BlittedFigure:
         return show
 
 
+    def still_layer(self, ax, artists):
+        """Draw `artists`, which never change but lie over a moving one (lesson 07's points over its decision
+        regions), as one bitmap rendered once: drawing the three point collections took ~5 ms a move at
+        projector size, pasting them takes a fraction of that. A full redraw draws them afresh."""
+        self.freeze_layout()
+        layer = _Layer(artists)
+        for artist in artists:
+            artist.set_animated(True)  # drawn by the layer only, never into the background
+        ax.add_artist(layer)
+        self.moving(layer)
+        return layer
+
+
+class _Layer(Artist):
+    """Still artists kept as one RGBA bitmap (see `BlittedFigure.still_layer`)."""
+
+    def __init__(self, artists):
+        super().__init__()
+        self.artists = sorted(artists, key=lambda a: a.get_zorder())
+        self.set_zorder(max(a.get_zorder() for a in artists))
+        self._bitmap = None
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        if not CachedText.enabled:  # a full redraw
+            for artist in self.artists:
+                artist.draw(renderer)
+        else:
+            if self._bitmap is None:
+                self._bitmap = _render_alone(renderer, self.artists)
+            image, x0, y0 = self._bitmap
+            if image is not None:
+                gc = renderer.new_gc()
+                renderer.draw_image(gc, x0, y0, image)
+                gc.restore()
+        self.stale = False
+
+
+def _render_alone(renderer, artists):
+    """`artists` drawn on a transparent canvas the size of `renderer`'s: the smallest box around their pixels
+    (rows bottom-up, as draw_image takes them) and its lower-left corner in pixels, or (None, 0, 0)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    width, height = int(renderer.width), int(renderer.height)
+    scratch = RendererAgg(width, height, renderer.dpi)
+    for artist in artists:
+        artist.draw(scratch)
+    pixels = np.asarray(scratch.buffer_rgba())
+    rows = np.flatnonzero(pixels[:, :, 3].any(axis=1))
+    cols = np.flatnonzero(pixels[:, :, 3].any(axis=0))
+    if rows.size == 0:
+        return None, 0, 0
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return pixels[top:bottom, left:right][::-1].copy(), int(left), int(height - bottom)
+
+
 class _Pasted(Artist):
     """RGBA pixels pasted at a pixel offset of the figure, as they are."""
 
