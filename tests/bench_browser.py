@@ -29,24 +29,19 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import chromium_path  # noqa: E402
+from conftest import CHROMIUM_FLAGS, chromium_path, serve_lab  # noqa: E402
 
 TOKEN = "logitlab-bench-browser"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                          "checkForUpdates": False},
@@ -163,35 +158,12 @@ def notebook(size, explorer):
     return nb
 
 
-def start_lab(home, served):
-    for name, values in LAB_SETTINGS.items():
-        plugin, file = name.rsplit("/", 1)
-        (home / "settings" / plugin).mkdir(parents=True, exist_ok=True)
-        (home / "settings" / plugin / file).write_text(json.dumps(values))
-    import socket
+def lab_server_pid():
+    """The pid of the JupyterLab server `serve_lab` started: a child of this process."""
+    import psutil
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               BROWSER="true")
-    log = open(home / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={TOKEN}", "--LabApp.expose_app_in_browser=True",
-         f"--ServerApp.root_dir={served}", "--allow-root"],
-        cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2):
-                return proc, base
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((home / "lab.log").read_text()[-3000:])
-            time.sleep(0.5)
+    return next(child.pid for child in psutil.Process().children()
+                if "jupyterlab" in " ".join(child.cmdline()))
 
 
 def cpu_by_process(lab_pid):
@@ -312,13 +284,11 @@ def main():
     from playwright.sync_api import sync_playwright
 
     home = Path(tempfile.mkdtemp(prefix="bench-browser-"))
-    served = home / "course"
-    served.mkdir()
-    nbformat.write(notebook(args.size, args.explorer), served / "bench.ipynb")
-    proc, base = start_lab(home, served)
     rows = []
     try:
-        with sync_playwright() as p:
+        with serve_lab(home, TOKEN, LAB_SETTINGS) as base, sync_playwright() as p:
+            nbformat.write(notebook(args.size, args.explorer), home / "course" / "bench.ipynb")
+            lab_pid = lab_server_pid()
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.add_init_script(FRAMES)
@@ -333,14 +303,14 @@ def main():
                           ".scrollIntoView({block: 'center'})")
             page.wait_for_timeout(500)
             page.evaluate(HOOK)
-            idle_before = cpu_by_process(proc.pid)
+            idle_before = cpu_by_process(lab_pid)
             page.wait_for_timeout(3000)
-            idle = {name: (ms - idle_before.get(name, 0.0)) * 1000 / 3 for name, ms in cpu_by_process(proc.pid).items()}
+            idle = {name: (ms - idle_before.get(name, 0.0)) * 1000 / 3 for name, ms in cpu_by_process(lab_pid).items()}
             moves = []
             cdp = None
             for move in range(args.moves + 4):  # the first 4 warm up
                 if move == 4:
-                    cpu_before, wall_before = cpu_by_process(proc.pid), time.monotonic()
+                    cpu_before, wall_before = cpu_by_process(lab_pid), time.monotonic()
                     if args.trace:
                         browser.start_tracing(page=page, categories=[
                             "devtools.timeline", "disabled-by-default-devtools.timeline", "blink", "cc", "gpu", "viz",
@@ -364,7 +334,7 @@ def main():
                     continue
                 if move >= 4:
                     moves.append(page.evaluate(RESULT))
-            cpu_after, wall_after = cpu_by_process(proc.pid), time.monotonic()
+            cpu_after, wall_after = cpu_by_process(lab_pid), time.monotonic()
             if args.trace:
                 print_trace(json.loads(browser.stop_tracing()), args.moves)
             if cdp is not None:
@@ -373,8 +343,6 @@ def main():
             browser.close()
         rows = [breakdown(m, kernel_times) for m in moves]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
         shutil.rmtree(home, ignore_errors=True)
     steps = ["sent", "kernel_start", "picture_made", "kernel_end", "picture_frame", "picture_msg", "loaded", "painted",
              "numbers"]
