@@ -40,6 +40,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM_FLAGS, chromium_path, serve_lab  # noqa: E402
+from test_browser import RUN_ALL  # noqa: E402  (runs every cell, waits for the kernel)
 
 TOKEN = "logitlab-bench-browser"
 LAB_SETTINGS = {
@@ -132,24 +133,10 @@ async () => {
   return reply.content.user_expressions.times.data['text/plain'];
 }
 """
-RUN_ALL = """
-async () => {
-  const app = window.jupyterapp;
-  const panel = app.shell.currentWidget;
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  await app.commands.execute('notebook:run-all-cells');
-  const start = Date.now();
-  while (!(panel.sessionContext.session.kernel.status === 'idle'
-           && panel.content.widgets.every(c => c.model.type !== 'code' || c.model.executionCount !== null))
-         && Date.now() - start < 120000) {
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
-"""
 
 
 def notebook(size, explorer):
+    """A notebook that times the kernel's widget handling, then shows one explorer at `size`."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(KERNEL_TIMING + "import json\nimport logitlab as ll\n"
                                           f"ll.widgets.set_size({size!r})"),
