@@ -108,6 +108,16 @@ def problems_in(cells):
     return found
 
 
+def open_and_run(page, base, token, lesson):
+    """Open the lesson in `page` in a workspace of its own, reset, run every cell; fail on any problem."""
+    page.goto(f"{base}/lab/workspaces/{lesson.stem}/tree/notebooks/{lesson.notebook.name}?reset&token={token}")
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
+    cells = page.evaluate(RUN_ALL)
+    assert not problems_in(cells), f"{lesson.stem}: " + "; ".join(problems_in(cells))
+
+
 def record_latency(stem, samples):
     """Store this lesson's slider latencies and rewrite the summary over every lesson measured so far."""
     folder = ARTIFACTS / "latency"
@@ -132,12 +142,7 @@ def test_lesson_runs_and_its_sliders_redraw(lab, browser, lesson):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         # A workspace of its own, reset: only this lesson is open (not the tabs an earlier test left).
-        page.goto(f"{lab}/lab/workspaces/{lesson.stem}/tree/notebooks/{lesson.notebook.name}?reset&token={TOKEN}")
-        page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                               "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
-        cells = page.evaluate(RUN_ALL)
-        assert not problems_in(cells), f"{lesson.stem}: " + "; ".join(problems_in(cells))
+        open_and_run(page, lab, TOKEN, lesson)
 
         # Attached, not necessarily visible: JupyterLab skips painting cells outside the viewport.
         page.wait_for_function("() => window.jupyterapp.shell.currentWidget.node"

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, serve_lab
 from logitlab import course, lecture
-from test_browser import RUN_ALL, problems_in
+from test_browser import open_and_run
 
 pytestmark = pytest.mark.browser
 
@@ -63,18 +63,6 @@ def lecture_lab(tmp_path_factory):
     with serve_lab(tmp_path_factory.mktemp("lecture"), TOKEN, JUPYTER_CONFIG_PATH="{course}/jupyter-config",
                    LOGITLAB_SIZE="projector") as base:
         yield base
-
-
-def open_and_run(context, base, lesson):
-    """The lesson in JupyterLab with every cell run; returns the page."""
-    page = context.new_page()
-    page.goto(f"{base}/lab/workspaces/{lesson.stem}/tree/notebooks/{lesson.notebook.name}?reset&token={TOKEN}")
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                           "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
-    cells = page.evaluate(RUN_ALL)
-    assert not problems_in(cells), f"{lesson.stem}: " + "; ".join(problems_in(cells))
-    return page
 
 
 def start_slideshow_at_explorer(context, page, lesson):
@@ -154,7 +142,8 @@ def test_projector_size_explorer_is_live_in_the_notebook_and_on_its_own_slide(le
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = slides = None
     try:
-        page = open_and_run(context, lecture_lab, lesson)
+        page = context.new_page()
+        open_and_run(page, lecture_lab, TOKEN, lesson)
         page.evaluate(f"() => {{ {LAB_EXPLORER}.scrollIntoView({{block: 'start'}}); }}")
         page.wait_for_timeout(300)
         width = page.evaluate(f"() => {LAB_EXPLORER}.querySelector('.logitlab-picture').naturalWidth")
