@@ -5,6 +5,7 @@ copy of the repository, `browser` is headless Chromium driven by Playwright's sy
 """
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -43,7 +44,7 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     """Headless system Chromium driven by Playwright (its own browser download does not work here).
 
     Module scope, on purpose: between two calls Playwright's sync API leaves its asyncio loop marked as running
@@ -56,12 +57,17 @@ def browser():
     require(path, "Chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    # One browser module at a time across pytest-xdist's workers (their base temp folders share a parent). When
+    # test_browser and test_slideshow ran at once (two JupyterLabs, two Chromiums, two kernels on two cores),
+    # slider moves went unanswered for over 10 s in 2 of 4 full runs on 2026-11-22.
+    with open(tmp_path_factory.getbasetemp().parent / "logitlab-browser.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()
 
 
 def free_port():
