@@ -40,14 +40,9 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM_FLAGS, chromium_path, serve_lab  # noqa: E402
-from test_browser import RUN_ALL  # noqa: E402  (runs every cell, waits for the kernel)
+from test_browser import LAB_SETTINGS, RUN_ALL  # noqa: E402  (runs every cell, waits for the kernel)
 
 TOKEN = "logitlab-bench-browser"
-LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                         "checkForUpdates": False},
-    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-}
 
 # The kernel side: when ipywidgets starts and ends handling each message from the browser.
 KERNEL_TIMING = """
@@ -273,7 +268,8 @@ def main():
     home = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     rows = []
     try:
-        with serve_lab(home, TOKEN, LAB_SETTINGS) as base, sync_playwright() as p:
+        with (serve_lab(home, TOKEN, LAB_SETTINGS, JUPYTER_CONFIG_PATH="{course}/jupyter-config") as base,
+              sync_playwright() as p):
             nbformat.write(notebook(args.size, args.explorer), home / "course" / "bench.ipynb")
             lab_pid = lab_server_pid()
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)

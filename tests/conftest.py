@@ -5,7 +5,6 @@ copy of the repository, `browser` is headless Chromium driven by Playwright's sy
 """
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -43,8 +42,30 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_checkpoints", "grading-out")
 
 
+# The modules that start JupyterLab and Chromium. `make test` runs them one after another on one pytest-xdist
+# worker: when test_browser and test_slideshow ran at once (two JupyterLabs, two Chromiums, two kernels on two
+# cores), slider moves went unanswered for over 10 s in 2 of 4 full runs on 2026-11-22. A file lock held by the
+# module-scoped `browser` fixture deadlocked instead: xdist holds back a worker's last test until it knows the
+# next one, so the lock outlived the module while the other worker waited on it.
+BROWSER_MODULES = ("test_browser.py", "test_slideshow.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under `--dist loadscope`, put every browser module in one work unit, so one worker runs them in turn."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            return "browser modules" if module.rsplit("/", 1)[-1] in BROWSER_MODULES else super()._split_scope(nodeid)
+
+    return BrowserModulesTogether(config, log)
+
+
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(request):
     """Headless system Chromium driven by Playwright (its own browser download does not work here).
 
     Module scope, on purpose: between two calls Playwright's sync API leaves its asyncio loop marked as running
@@ -57,17 +78,14 @@ def browser(tmp_path_factory):
     require(path, "Chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    # One browser module at a time across pytest-xdist's workers (their base temp folders share a parent). When
-    # test_browser and test_slideshow ran at once (two JupyterLabs, two Chromiums, two kernels on two cores),
-    # slider moves went unanswered for over 10 s in 2 of 4 full runs on 2026-11-22.
-    with open(tmp_path_factory.getbasetemp().parent / "logitlab-browser.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with sync_playwright() as p:
-            chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-            try:
-                yield chromium
-            finally:
-                chromium.close()
+    if Path(request.module.__file__).name not in BROWSER_MODULES:
+        pytest.fail(f"{request.module.__name__} uses the browser: add it to BROWSER_MODULES in tests/conftest.py")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def free_port():

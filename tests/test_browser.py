@@ -17,42 +17,46 @@ pytestmark = pytest.mark.browser
 
 TOKEN = "logitlab-browser-test"
 ARTIFACTS = ROOT / "artifacts"
-# JupyterLab user settings for a quiet, predictable test page.
-LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                         "checkForUpdates": False},
-    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-}
+# JupyterLab user settings on top of the course's (jupyter-config/): no autosave, so nothing writes to the
+# lessons while a test runs them.
+LAB_SETTINGS = {"@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False}}
 LATENCY_MOVES = 8
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 serving a copy of the repository; yields its base URL."""
-    with serve_lab(tmp_path_factory.mktemp("lab"), TOKEN, LAB_SETTINGS) as base:
+    """JupyterLab with the course's settings (as `make lab` starts it) serving a copy of the repository; yields its
+    base URL."""
+    with serve_lab(tmp_path_factory.mktemp("lab"), TOKEN, LAB_SETTINGS,
+                   JUPYTER_CONFIG_PATH="{course}/jupyter-config") as base:
         yield base
 
 
-# Runs in the page: wait until the notebook's kernel is ready, run every cell, report each cell's outputs.
+# Runs in the page: wait until the notebook's kernel is ready, run every cell, report each cell's outputs and
+# the kernel's status. Every wait ends by a deadline: a kernel that never answers (seen twice in 2026-11 runs,
+# with ipykernel 7.3) fails the test with the cells that did not run, instead of hanging the whole suite.
 RUN_ALL = """
 async () => {
   const app = window.jupyterapp;
   const panel = app.shell.currentWidget;
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  await app.commands.execute('notebook:run-all-cells');
-  const kernelIdle = () => panel.sessionContext.session && panel.sessionContext.session.kernel
-      && panel.sessionContext.session.kernel.status === 'idle';
+  const deadline = Date.now() + 180000;
+  const by_deadline = (promise) => Promise.race(
+      [promise, new Promise(r => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+  await by_deadline(panel.context.ready);
+  await by_deadline(panel.sessionContext.ready);
+  await by_deadline(app.commands.execute('notebook:run-all-cells'));
+  const kernel = () => panel.sessionContext.session && panel.sessionContext.session.kernel;
   const cells = () => panel.content.widgets.filter(c => c.model.type === 'code');
-  const start = Date.now();
-  while (!(kernelIdle() && cells().every(c => c.model.executionCount !== null)) && Date.now() - start < 120000) {
+  while (!(kernel() && kernel().status === 'idle' && cells().every(c => c.model.executionCount !== null))
+         && Date.now() < deadline) {
     await new Promise(r => setTimeout(r, 100));
   }
-  return cells().map(c => ({
-    tags: c.model.getMetadata('tags') || [],
-    executionCount: c.model.executionCount,
-    outputs: c.model.outputs.toJSON(),
-  }));
+  return {kernel: kernel() ? kernel().status : 'none',
+          cells: cells().map(c => ({
+            tags: c.model.getMetadata('tags') || [],
+            executionCount: c.model.executionCount,
+            outputs: c.model.outputs.toJSON(),
+          }))};
 }
 """
 
@@ -85,6 +89,15 @@ RESULT = """
           ms: move.loaded === null || move.pressed === null ? null : move.loaded - move.pressed};
 }
 """
+# Runs in the page: the ids of the kernel's subshells (threads besides the main shell that run messages).
+SUBSHELLS = """
+async () => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const reply = await Promise.race([kernel.requestListSubshell({}).done,
+                                    new Promise((_, fail) => setTimeout(() => fail('no reply in 10 s'), 10000))]);
+  return reply.content.subshell_id;
+}
+"""
 
 
 def show_explorer(page, index):
@@ -114,8 +127,18 @@ def open_and_run(page, base, token, lesson):
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                            "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
-    cells = page.evaluate(RUN_ALL)
-    assert not problems_in(cells), f"{lesson.stem}: " + "; ".join(problems_in(cells))
+    ran = page.evaluate(RUN_ALL)
+    problems = problems_in(ran["cells"])
+    assert not problems, f"{lesson.stem} (kernel {ran['kernel']}): " + "; ".join(problems)
+
+
+def shut_down_kernel(page):
+    """Free the lesson's kernel (TensorFlow lessons hold ~600 MB each); give up after 10 s, quietly."""
+    try:
+        page.evaluate("() => Promise.race([window.jupyterapp.shell.currentWidget.sessionContext.shutdown(), "
+                      "new Promise(r => setTimeout(r, 10000))])")
+    except Exception:
+        pass
 
 
 def record_latency(stem, samples):
@@ -175,6 +198,9 @@ def test_lesson_runs_and_its_sliders_redraw(lab, browser, lesson):
                     f"{result['after']['text']!r}")
                 samples.append(result["ms"])
         record_latency(lesson.stem, samples)
+        subshells = page.evaluate(SUBSHELLS)
+        assert subshells == [], (f"{lesson.stem}: the sliders' messages went to kernel subshells {subshells}; "
+                                 "the course's JupyterLab settings send them to the main shell (jupyter-config/)")
 
         (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
         show_explorer(page, 0)
@@ -184,8 +210,5 @@ def test_lesson_runs_and_its_sliders_redraw(lab, browser, lesson):
         page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{lesson.stem}-FAILED.png"))
         raise
     finally:
-        try:  # free the kernel (TensorFlow lessons hold ~600 MB each)
-            page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
-        except Exception:
-            pass
+        shut_down_kernel(page)
         page.close()

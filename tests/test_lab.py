@@ -54,6 +54,11 @@ def test_make_lab_serves_lesson_zero(tmp_path):
         # Course defaults arrive as the schema's defaults; a fresh user has set nothing over them.
         defaults = {key: value.get("default") for key, value in found["schema"]["properties"].items()}
         assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
+        # A slider's messages go to the kernel's main thread, not a subshell (jupyter-config/README.md says why).
+        settings = f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:kernels-settings?token={token}"
+        with urllib.request.urlopen(settings, timeout=10) as response:
+            found = json.loads(response.read())
+        assert found["schema"]["properties"]["commsOverSubshells"]["default"] == "disabled", found["schema"]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

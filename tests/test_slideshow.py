@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, serve_lab
 from logitlab import course, lecture
-from test_browser import open_and_run
+from test_browser import open_and_run, shut_down_kernel
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,8 @@ def lecture_lab(tmp_path_factory):
 
 def start_slideshow_at_explorer(context, page, lesson):
     """Save, start RISE on the explorer's heading, step down to the explorer's slide; returns the slides page."""
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.evaluate("() => Promise.race([window.jupyterapp.commands.execute('docmanager:save'), "
+                  "new Promise(r => setTimeout(r, 20000))])")
     found = page.evaluate(FIND_EXPLORER)
     assert found, f"{lesson.stem}: no explorer cell"
     page.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.content.activeCellIndex = {found['heading']}; }}")
@@ -179,8 +180,6 @@ def test_projector_size_explorer_is_live_in_the_notebook_and_on_its_own_slide(le
                 target.screenshot(path=str(SHOTS / f"{lesson.stem}-{name}-FAILED.png"))
         raise
     finally:
-        try:
-            page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
-        except Exception:
-            pass
+        if page is not None:
+            shut_down_kernel(page)
         context.close()
