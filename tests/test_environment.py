@@ -124,13 +124,3 @@ def test_make_notebooks_kernels_start_without_the_unencrypted_tcp_warning(tmp_pa
     assert TCP_WARNING in default_run, "the pinned ipykernel no longer warns: course.kernel_config may be obsolete"
     stored = json.loads((tmp_path / "tiny.ipynb").read_text())
     assert "".join(stored["cells"][0]["outputs"][0]["text"]) == "42\n"
-
-
-def test_make_lab_gives_jupyterlabs_kernels_encrypted_sockets_too():
-    """`make lab` puts jupyter-config/ on JUPYTER_CONFIG_PATH; the server's kernel manager class takes its setting."""
-    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
-    from traitlets.config.loader import JSONFileConfigLoader
-
-    config = JSONFileConfigLoader("jupyter_server_config.json", path=str(ROOT / "jupyter-config")).load_config()
-    assert ServerKernelManager(config=config).transport_encryption == "auto"
-    assert ServerKernelManager().transport_encryption == "disabled", "jupyter_client's default changed"
