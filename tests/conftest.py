@@ -43,10 +43,8 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 
 
 # The modules that start JupyterLab and Chromium. `make test` runs them one after another on one pytest-xdist
-# worker: when test_browser and test_slideshow ran at once (two JupyterLabs, two Chromiums, two kernels on two
-# cores), slider moves went unanswered for over 10 s in 2 of 4 full runs on 2026-11-22. A file lock held by the
-# module-scoped `browser` fixture deadlocked instead: xdist holds back a worker's last test until it knows the
-# next one, so the lock outlived the module while the other worker waited on it.
+# worker, never two JupyterLabs, two Chromiums and their kernels at once on two cores. (A file lock did the same
+# but held its worker idle while the other ran a browser module.)
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py")
 
 
