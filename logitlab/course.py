@@ -259,20 +259,6 @@ def noise(nb):
     return found
 
 
-def kernel_config():
-    """Kernel manager settings for the course's own kernels: encrypted local sockets.
-
-    ipykernel 7.3 warns on the terminal at every start that its TCP sockets are unencrypted. Its kernelspec declares
-    CurveZMQ support, so with transport_encryption "auto" jupyter_client hands it keys (a kernel that declares no
-    support gets plain TCP as before). Not IPC: its socket files live under the Jupyter runtime folder and fail
-    past the ~100-character limit on a socket path, where TCP works on every platform Jupyter runs on.
-    """
-    import zmq
-    from traitlets.config import Config
-
-    return Config({"KernelManager": {"transport_encryption": "auto" if zmq.has("curve") else "disabled"}})
-
-
 def execute_notebook(path, timeout=300):
     """Run a notebook top to bottom in a fresh kernel and store its normalized outputs.
 
@@ -290,7 +276,6 @@ def execute_notebook(path, timeout=300):
             cell.outputs, cell.execution_count = [], None
     client = nbclient.NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-        config=kernel_config(),
     )
     start = time.perf_counter()
     try:

@@ -97,30 +97,3 @@ def test_postbuild_installs_the_course_and_puts_its_defaults_where_jupyterlab_re
     overrides = read.get("default_setting_overrides")
     shipped = json.loads((ROOT / "jupyter-config" / "labconfig" / "default_setting_overrides.json").read_text())
     assert overrides == shipped and overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
-
-
-TCP_WARNING = "Kernel is running over TCP without encryption"
-RUN_TWICE = """
-import nbclient, nbformat, sys
-from logitlab import course
-nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
-nbformat.write(nb, sys.argv[1])
-problem, _ = course.execute_notebook(sys.argv[1])
-assert problem is None, problem
-sys.stderr.write("--- now with jupyter_client's default settings\\n")
-sys.stderr.flush()
-nbclient.NotebookClient(nb, kernel_name="python3").execute()
-"""
-
-
-def test_make_notebooks_kernels_start_without_the_unencrypted_tcp_warning(tmp_path):
-    """ipykernel 7.3 prints a warning on the terminal when its TCP sockets are not encrypted; the course's kernels
-    get CurveZMQ keys (course.kernel_config). A kernel started the default way shows the warning is still there."""
-    result = subprocess.run([sys.executable, "-c", RUN_TWICE, str(tmp_path / "tiny.ipynb")], capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    course_run, default_run = result.stderr.split("--- now with jupyter_client's default settings")
-    assert TCP_WARNING not in course_run, course_run
-    assert TCP_WARNING in default_run, "the pinned ipykernel no longer warns: course.kernel_config may be obsolete"
-    stored = json.loads((tmp_path / "tiny.ipynb").read_text())
-    assert "".join(stored["cells"][0]["outputs"][0]["text"]) == "42\n"
