@@ -268,8 +268,7 @@ def main():
     home = Path(tempfile.mkdtemp(prefix="bench-browser-"))
     rows = []
     try:
-        with (serve_lab(home, TOKEN, LAB_SETTINGS, JUPYTER_CONFIG_PATH="{course}/jupyter-config") as base,
-              sync_playwright() as p):
+        with serve_lab(home, TOKEN, LAB_SETTINGS) as base, sync_playwright() as p:
             nbformat.write(notebook(args.size, args.explorer), home / "course" / "bench.ipynb")
             lab_pid = lab_server_pid()
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)

@@ -95,11 +95,12 @@ def free_port():
 
 @contextlib.contextmanager
 def serve_lab(home, token, settings=None, **env):
-    """JupyterLab on 127.0.0.1 serving a copy of the repository (so autosave never writes into the lessons).
+    """JupyterLab on 127.0.0.1 serving a copy of the repository (so autosave never writes into the lessons), with
+    the course's JupyterLab settings (jupyter-config/ on JUPYTER_CONFIG_PATH, as `make lab` starts it).
 
     `home` holds the copy (home/course), the user settings (`settings`: {"plugin/file.jupyterlab-settings":
-    values}), workspaces, runtime files and the server log; `env` adds environment variables, where "{course}"
-    stands for the copy's path. Yields the base URL; on exit stops the server and every kernel it started.
+    values}), workspaces, runtime files and the server log; `env` adds environment variables. Yields the base
+    URL; on exit stops the server and every kernel it started.
     """
     served = home / "course"
     shutil.copytree(ROOT, served, ignore=shutil.ignore_patterns(*NOT_SERVED))
@@ -110,7 +111,7 @@ def serve_lab(home, token, settings=None, **env):
     port = free_port()
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               BROWSER="true", **{key: value.format(course=served) for key, value in env.items()})
+               JUPYTER_CONFIG_PATH=str(served / "jupyter-config"), BROWSER="true", **env)
     log = open(home / "lab.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",

@@ -27,8 +27,7 @@ LATENCY_MOVES = 8
 def lab(tmp_path_factory):
     """JupyterLab with the course's settings (as `make lab` starts it) serving a copy of the repository; yields its
     base URL."""
-    with serve_lab(tmp_path_factory.mktemp("lab"), TOKEN, LAB_SETTINGS,
-                   JUPYTER_CONFIG_PATH="{course}/jupyter-config") as base:
+    with serve_lab(tmp_path_factory.mktemp("lab"), TOKEN, LAB_SETTINGS) as base:
         yield base
 
 
@@ -89,6 +88,8 @@ RESULT = """
           ms: move.loaded === null || move.pressed === null ? null : move.loaded - move.pressed};
 }
 """
+
+
 def show_explorer(page, index):
     """Scroll an explorer to the middle of the notebook view and give it a moment to paint."""
     page.evaluate("(i) => window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[i]"

@@ -18,6 +18,17 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def setting_defaults(port, token, plugin):
+    """The default of each setting of a JupyterLab plugin, as the server at `port` serves it.
+
+    Course defaults arrive as the schema's defaults; a fresh user has set nothing over them.
+    """
+    url = f"http://127.0.0.1:{port}/lab/api/settings/{plugin}?token={token}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        found = json.loads(response.read())
+    return {key: value.get("default") for key, value in found["schema"]["properties"].items()}
+
+
 def test_make_lab_serves_lesson_zero(tmp_path):
     port = free_port()
     log = tmp_path / "lab.log"
@@ -48,17 +59,11 @@ def test_make_lab_serves_lesson_zero(tmp_path):
         with urllib.request.urlopen(api, timeout=10) as response:
             assert response.status == 200 and b"00-start-here.ipynb" in response.read()
         # Nothing pops up mid-lecture: the news prompt and the update check are off by default.
-        settings = f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
-        with urllib.request.urlopen(settings, timeout=10) as response:
-            found = json.loads(response.read())
-        # Course defaults arrive as the schema's defaults; a fresh user has set nothing over them.
-        defaults = {key: value.get("default") for key, value in found["schema"]["properties"].items()}
+        defaults = setting_defaults(port, token, "@jupyterlab/apputils-extension:notification")
         assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
         # A slider's messages go to the kernel's main thread, not a subshell (jupyter-config/README.md says why).
-        settings = f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:kernels-settings?token={token}"
-        with urllib.request.urlopen(settings, timeout=10) as response:
-            found = json.loads(response.read())
-        assert found["schema"]["properties"]["commsOverSubshells"]["default"] == "disabled", found["schema"]
+        defaults = setting_defaults(port, token, "@jupyterlab/apputils-extension:kernels-settings")
+        assert defaults["commsOverSubshells"] == "disabled", defaults
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

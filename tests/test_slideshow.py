@@ -60,8 +60,7 @@ CURRENT = """
 @pytest.fixture(scope="module")
 def lecture_lab(tmp_path_factory):
     """JupyterLab as `make lecture` starts it, serving a copy of the repository; yields its base URL."""
-    with serve_lab(tmp_path_factory.mktemp("lecture"), TOKEN, JUPYTER_CONFIG_PATH="{course}/jupyter-config",
-                   LOGITLAB_SIZE="projector") as base:
+    with serve_lab(tmp_path_factory.mktemp("lecture"), TOKEN, LOGITLAB_SIZE="projector") as base:
         yield base
 
 
