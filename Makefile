@@ -45,7 +45,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(ALLOW_ROOT)
 
-# The same JupyterLab for teaching: every explorer drawn at projector size (logitlab/blitting.py, SIZES).
+# The same JupyterLab for teaching: every explorer drawn at projector size (logitlab/explorers/blitting.py, SIZES).
 lecture: $(STAMP)
 	LOGITLAB_SIZE=projector $(MAKE) --no-print-directory lab
 

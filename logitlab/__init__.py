@@ -1,12 +1,34 @@
-"""Logits Lab's helper package: what is not the lesson (numerics, widgets, checks, grading, tooling).
+"""Logits Lab's helper package: what is not the lesson. Its folders say whom each part serves.
 
-One job per module: numerics.py (reference softmax, cross-entropy, ...), explorer_numbers.py (what
-each slider explorer shows, NumPy only), blitting.py (their matplotlib pictures), png.py (the PNG
-bytes sent per move), widgets.py (the explorers), training.py (recording a Keras run), checks.py
-(exercise feedback), grading.py (nbgrader), course.py (notebook tooling), bench.py (`make bench`).
+For the learner (`import logitlab as ll`):
+    numerics.py          the reference softmax, cross-entropy, logsumexp, ... (`ll.softmax`)
+    checks.py            the instant exercise checks (`ll.checks.check_softmax(softmax)`)
+    ll.widgets           the explorers (explorers/widgets.py), loaded on first use
+    training.py          recording a Keras run for lesson 07's explorer (`ll.training`)
+    environment.py       lesson 00's check of the installed versions (`import logitlab.environment`)
+explorers/             the slider explorers behind `ll.widgets`
+    numbers.py           what each explorer shows, NumPy only
+    blitting.py          their matplotlib pictures, redrawn in place
+    png.py               the PNG bytes sent per slider move
+    widgets.py           the explorers themselves: sliders, picture, numbers
+exercises/             the graded exercises: content and judging
+    format.py            a task's format: Task, Case, Mistake, and the failures a check raises
+    running.py           calling the learner's function on a case (where the learner's code runs)
+    judging.py           comparing returned data with the reference, naming the mistake
+    cells.py             reading which task a check cell checks (for the grader)
+    tasks/               every task, one module per exercise (ex03_softmax.py, ...)
+    generate.py          `make exercises`: exercises/ from solutions/ with nbgrader
+grading/               `python -m logitlab grade`: grading a class safely
+    classroom.py         the class: find submissions, run each student, write grades and feedback
+    autograde.py         one student's nbgrader autograde, with the sandboxed execution
+    sandbox.py           the sandbox, the probe in the kernel and the result format
+authoring/             course tooling for the people who write it
+    course.py            lessons, navigation, normalizing and executing notebooks
+    lecture.py           lecture plans, speaker notes, `make slides`
+    bench.py             `make bench`: how fast the explorers answer
 
-Import it before TensorFlow (`import logitlab as ll`): it quietens TensorFlow's start-up log
-and turns oneDNN off so that printed numbers are the same in every kernel.
+Import it before TensorFlow: it quietens TensorFlow's start-up log and turns oneDNN off so that
+printed numbers are the same in every kernel.
 """
 
 import os
@@ -33,13 +55,16 @@ from logitlab import checks  # noqa: E402  exercise feedback: ll.checks.check_so
 __version__ = "0.1.0"
 
 
+LAZY = {"widgets": "logitlab.explorers.widgets", "training": "logitlab.training"}
+
+
 def __getattr__(name):
     # `ll.widgets` and `ll.training` load on first use, so `import logitlab` stays light
     # (no matplotlib, ipywidgets or TensorFlow until a lesson asks for them).
-    if name in ("widgets", "training"):
+    if name in LAZY:
         import importlib
 
-        return importlib.import_module(f"logitlab.{name}")
+        return importlib.import_module(LAZY[name])
     raise AttributeError(f"module 'logitlab' has no attribute {name!r}")
 
 

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from logitlab import course
+from logitlab.authoring import course
 
 LECTURE_FIX = "python -m logitlab lecture"
 
@@ -24,14 +24,14 @@ def report(paths, stale, fix, check=True):
 
 def cmd_exercises(args):
     """Generate exercises/ from solutions/ with nbgrader (or, with --check, fail if out of date)."""
-    from logitlab import exercises
+    from logitlab.exercises import generate as exercises
 
     return report(exercises.generate_exercises(check=args.check), "is out of date", "make exercises", args.check)
 
 
 def cmd_grade(args):
     """Grade SUBMISSIONS/<student>/<NN-slug>.ipynb, each in a sandbox, into OUT/grades.csv and OUT/feedback/."""
-    from logitlab import grading
+    from logitlab.grading import classroom as grading
 
     try:
         grading.grade_class(args.submissions, args.out, timeout=args.timeout, workers=args.workers,
@@ -55,7 +55,8 @@ def cmd_notebooks(args):
 
 def cmd_check(args):
     """Fail if navigation, any notebook's JSON, any generated exercise or any lesson's lecture path is out of date."""
-    from logitlab import exercises, lecture
+    from logitlab.exercises import generate as exercises
+    from logitlab.authoring import lecture
 
     statuses = [report(course.update_navigation(check=True), "navigation is out of date", "make notebooks"),
                 report(course.unnormalized(course.notebook_paths()), "not normalized", "make notebooks"),
@@ -66,14 +67,14 @@ def cmd_check(args):
 
 def cmd_lecture(args):
     """Write the lecture path (slideshow metadata, speaker notes) into the lessons, or check it is current."""
-    from logitlab import lecture
+    from logitlab.authoring import lecture
 
     return report(lecture.update_lessons(check=args.check), "lecture metadata is out of date", LECTURE_FIX, args.check)
 
 
 def cmd_slides(args):
     """Static reveal.js slides of every lesson (or the ones given) into OUT, with the stored pictures."""
-    from logitlab import lecture
+    from logitlab.authoring import lecture
 
     paths = [Path(p) for p in args.paths] or [lesson.notebook for lesson in course.lessons()]
     for path in paths:
@@ -83,7 +84,7 @@ def cmd_slides(args):
 
 def cmd_bench(args):
     """Time every explorer's slider moves in a fresh kernel, beside a new-figure-per-move baseline."""
-    from logitlab import bench
+    from logitlab.authoring import bench
 
     return bench.run_in_kernel(size=args.size)
 

@@ -3,7 +3,7 @@
 import functools
 import re
 
-from logitlab import course
+from logitlab.authoring import course
 
 NUMBER = re.compile(r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|nan|inf)")
 

@@ -3,7 +3,7 @@
 import re
 
 from conftest import ROOT
-from logitlab import course
+from logitlab.authoring import course
 
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION(\n|$)", re.M)
 

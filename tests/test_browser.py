@@ -11,7 +11,7 @@ import statistics
 import pytest
 
 from conftest import ROOT, serve_lab
-from logitlab import course
+from logitlab.authoring import course
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from logitlab import course
+from logitlab.authoring import course
 
 LINK = re.compile(r"\]\(([^)#\s]+\.(?:ipynb|md))(?:#[^)]*)?\)")
 
@@ -117,8 +117,8 @@ def test_navigation_links_the_glossary():
 
 def test_package_modules_use_only_each_others_public_names():
     """A name starting with _ is the module's own business: what another module needs is promoted to public."""
-    modules = sorted(p.stem for p in (ROOT / "logitlab").glob("*.py") if not p.stem.startswith("__"))
-    reaching = re.compile(rf"\b(?:{'|'.join(modules)})\._(?!_)\w+|from logitlab\.\w+ import [^\n]*\b_(?!_)\w+")
-    found = [f"{path.name}: {match}" for path in sorted((ROOT / "logitlab").glob("*.py"))
-             for match in reaching.findall(path.read_text())]
+    paths = sorted((ROOT / "logitlab").rglob("*.py"))
+    modules = sorted({p.stem for p in paths if not p.stem.startswith("__")})
+    reaching = re.compile(rf"\b(?:{'|'.join(modules)})\._(?!_)\w+|from logitlab[\w.]* import [^\n]*\b_(?!_)\w+")
+    found = [f"{path.relative_to(ROOT)}: {match}" for path in paths for match in reaching.findall(path.read_text())]
     assert not found, f"private names used across modules: {found}"

@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from logitlab import checks, course, exercises
+from logitlab import checks
+from logitlab.exercises import judging, running, format as task_format
+from logitlab.exercises.cells import read_check_cell
+from logitlab.authoring import course
+from logitlab.exercises import generate as exercises
 from logitlab import numerics as ref
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -311,11 +315,11 @@ def check_cells(path):
 
 
 def test_every_check_cell_names_a_registered_task():
-    from logitlab.tasks import TASKS
+    from logitlab.exercises.tasks import TASKS
 
     for path in SOLUTIONS:
         for cell in check_cells(path):
-            key, function, hidden = checks.read_check_cell(course.cell_source(cell))
+            key, function, hidden = read_check_cell(course.cell_source(cell))
             assert key in TASKS and function.isidentifier()
             assert hidden == ("### BEGIN HIDDEN TESTS" in course.cell_source(cell)), (path.name, key)
             assert TASKS[key].selected(hidden), (path.name, key, hidden)
@@ -323,17 +327,17 @@ def test_every_check_cell_names_a_registered_task():
 
 def test_reading_check_cells():
     call = 'll.checks.check("softmax", my_softmax, hard=True)'
-    assert checks.read_check_cell(call) == ("softmax", "my_softmax", True)
-    assert checks.read_check_cell("ll.checks.check_keras_loss(make_sparse_loss, sparse=True)") == (
+    assert read_check_cell(call) == ("softmax", "my_softmax", True)
+    assert read_check_cell("ll.checks.check_keras_loss(make_sparse_loss, sparse=True)") == (
         "sparse_keras_loss", "make_sparse_loss", False)
     for bad in ("print('all good')", "ll.checks.check_softmax(softmax)\nprint(1)", "ll.checks.check_nothing(f)"):
         with pytest.raises(ValueError):
-            checks.read_check_cell(bad)
+            read_check_cell(bad)
 
 
 def test_reference_passes_every_fresh_case():
     """Cases drawn at grading time must be as passable as the fixed ones: the reference passes 30 draws."""
-    from logitlab.tasks import TASKS
+    from logitlab.exercises.tasks import TASKS
 
     drawn = 0
     for task in TASKS.values():
@@ -341,8 +345,8 @@ def test_reference_passes_every_fresh_case():
             continue
         for seed in range(30):
             for case in task.fresh(np.random.default_rng(seed)):
-                got = checks.run_case(task, task.reference, case)
-                checks.judge(task, case, got)
+                got = running.run_case(task, task.reference, case)
+                judging.judge(task, case, got)
                 drawn += 1
     assert drawn >= 30 * 2 * 10
 
@@ -366,16 +370,17 @@ def test_a_wrong_earlier_task_is_blamed_not_the_later_one():
 
 
 def test_choice_and_scalar_tasks_in_the_same_format():
-    pick = checks.Task(key="pick", function="which_loss", kind="value", passed=("", ""),
-                       cases=[checks.Case((), expected="B")],
-                       mistakes=[checks.Mistake(lambda: "A", "A applies softmax twice.")])
-    assert checks.judge(pick, pick.cases[0], "B") is None
+    pick = task_format.Task(key="pick", function="which_loss", kind="value", passed=("", ""),
+                       cases=[task_format.Case((), expected="B")],
+                       mistakes=[task_format.Mistake(lambda: "A", "A applies softmax twice.")])
+    assert judging.judge(pick, pick.cases[0], "B") is None
     wrong = r"which_loss\(\) returned 'A'; expected 'B'.\nA applies softmax twice"
     with pytest.raises(checks.CheckFailed, match=wrong):
-        checks.judge(pick, pick.cases[0], checks.run_case(pick, lambda: "A", pick.cases[0]))
-    loss_at_init = checks.Task(key="init", function="initial_loss", passed=("", ""), reference=lambda k: np.log(k),
-                               cases=[checks.Case((10,), rtol=1e-3)],
-                               mistakes=[checks.Mistake(lambda k: 1 / k, "that is the probability, not the loss.")])
-    assert checks.judge(loss_at_init, loss_at_init.cases[0], 2.3026) < 1e-3
+        judging.judge(pick, pick.cases[0], running.run_case(pick, lambda: "A", pick.cases[0]))
+    loss_at_init = task_format.Task(
+        key="init", function="initial_loss", passed=("", ""), reference=lambda k: np.log(k),
+        cases=[task_format.Case((10,), rtol=1e-3)],
+        mistakes=[task_format.Mistake(lambda k: 1 / k, "that is the probability, not the loss.")])
+    assert judging.judge(loss_at_init, loss_at_init.cases[0], 2.3026) < 1e-3
     with pytest.raises(checks.CheckFailed, match="not the loss"):
-        checks.judge(loss_at_init, loss_at_init.cases[0], 0.1)
+        judging.judge(loss_at_init, loss_at_init.cases[0], 0.1)

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from logitlab import checks
-from logitlab.tasks import TASKS, _mean_nll
+from logitlab.exercises import judging, running
+from logitlab.exercises.tasks import TASKS
+from logitlab.exercises.tasks.ex04_cross_entropy import _mean_nll
 
 TASK = TASKS["mean_nll"]
 
@@ -15,7 +17,7 @@ def test_reference_passes_visible_hidden_and_fresh_cases(capsys):
     assert capsys.readouterr().out.count("✓ mean_negative_log_likelihood") == 2
     for seed in range(10):
         for case in TASK.fresh(np.random.default_rng(seed)):
-            checks.judge(TASK, case, checks.run_case(TASK, _mean_nll, case))
+            judging.judge(TASK, case, running.run_case(TASK, _mean_nll, case))
 
 
 def test_mean_nll_is_the_mean_cross_entropy_of_the_lesson():
@@ -47,7 +49,7 @@ def test_each_named_mistake_is_named_on_some_case(index):
     named = []
     for case in TASK.cases:
         try:
-            checks.judge(TASK, case, checks.run_case(TASK, mistake.wrong, case))
+            judging.judge(TASK, case, running.run_case(TASK, mistake.wrong, case))
         except checks.CheckFailed as failed:
             named.append(mistake.message in str(failed))
     assert any(named), f"mistake never named: {mistake.message[:60]}"

@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 from logitlab import checks, numerics
-from logitlab.tasks import KERAS_LOSSES, TASKS
+from logitlab.exercises import judging, running
+from logitlab.exercises.cells import read_check_cell
+from logitlab.exercises.tasks import TASKS
+from logitlab.exercises.tasks.ex06_fused_ops import KERAS_LOSSES
 
 tf = pytest.importorskip("tensorflow")  # pinned in requirements.txt; the losses being picked are Keras's
 
@@ -35,7 +38,7 @@ def test_pick_loss_reference_passes_fixed_and_fresh_scenarios(capsys):
     families = set()
     for seed in range(40):
         for case in task.fresh(np.random.default_rng(seed)):
-            assert checks.judge(task, case, checks.run_case(task, task.reference, case)) is None
+            assert judging.judge(task, case, running.run_case(task, task.reference, case)) is None
             families.add((case.expected["loss"], case.expected["from_logits"]))
     assert len(families) == 6, "fresh scenarios cover every family with logits and with probabilities"
 
@@ -105,7 +108,7 @@ def test_double_softmax_floor_is_the_stall_the_exercise_quotes():
     task = TASKS["double_softmax_floor"]
     for seed in range(20):
         for case in task.fresh(np.random.default_rng(seed)):
-            checks.judge(task, case, checks.run_case(task, task.reference, case))
+            judging.judge(task, case, running.run_case(task, task.reference, case))
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -132,7 +135,7 @@ def test_batch_mean_loss_reference_and_tensorflow_pass():
         checks.check("batch_mean_loss", fn, hard=True)
         for seed in range(10):
             for case in task.fresh(np.random.default_rng(seed)):
-                checks.judge(task, case, checks.run_case(task, fn, case))
+                judging.judge(task, case, running.run_case(task, fn, case))
     assert round(task.reference(LABELS, Y_HAT), 5) == 0.83934
 
 
@@ -149,12 +152,12 @@ def test_batch_mean_loss_names_the_mistake(wrong, words, hard):
 
 def test_exercises_06_and_08_no_longer_share_a_task():
     from conftest import ROOT
-    from logitlab import course
+    from logitlab.authoring import course
 
     def keys(stem):
         nb = course.read_notebook(ROOT / "solutions" / f"{stem}.ipynb")
         cells = [course.cell_source(c) for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
-        return {checks.read_check_cell(s.replace("### BEGIN HIDDEN TESTS", "").replace("### END HIDDEN TESTS", ""))[0]
+        return {read_check_cell(s.replace("### BEGIN HIDDEN TESTS", "").replace("### END HIDDEN TESTS", ""))[0]
                 for s in cells}
 
     six, eight = keys("06-fused-ops"), keys("08-pitfalls")
@@ -174,7 +177,7 @@ def test_positional_call_prediction_matches_what_tensorflow_2_returns():
         y_hat, y_true = case.args
         np.testing.assert_allclose(task.reference(y_hat, y_true),
                                    tf.nn.softmax_cross_entropy_with_logits(y_hat, y_true).numpy(), rtol=1e-12)
-        checks.judge(task, case, checks.run_case(task, task.reference, case))
+        judging.judge(task, case, running.run_case(task, task.reference, case))
     np.testing.assert_allclose(task.reference(Y_HAT, LABELS), [1.7580339, 6.3675125], rtol=1e-6)
 
 

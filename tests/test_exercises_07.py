@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from logitlab import checks, numerics
-from logitlab.tasks import TASKS
+from logitlab.exercises import judging, running
+from logitlab.exercises.tasks import TASKS
 
 
 def feedback(key, fn, hard=False):
@@ -49,7 +50,7 @@ def test_fresh_cases_are_as_passable(key):
     task = TASKS[key]
     for seed in range(5):
         for case in task.fresh(np.random.default_rng(seed)):
-            checks.judge(task, case, checks.run_case(task, LEARNERS[key], case))
+            judging.judge(task, case, running.run_case(task, LEARNERS[key], case))
 
 
 def _loss(ids, b):

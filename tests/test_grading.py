@@ -17,7 +17,10 @@ import pytest
 
 import submissions as bank
 from conftest import ROOT, require
-from logitlab import autograde, checks, grading, sandbox
+from logitlab.exercises import running
+from logitlab.grading import autograde
+from logitlab.grading import classroom as grading
+from logitlab.grading import sandbox
 
 TIMEOUT = 60  # seconds per cell: plenty for a setup cell that imports TensorFlow on a busy machine
 
@@ -328,11 +331,11 @@ def test_a_malformed_report_is_rejected(changes, words):
 
 def test_verdicts_are_judged_by_the_grader():
     """The grader turns returned values into verdicts itself: right values pass, a forged verdict is a wrong value."""
-    from logitlab.tasks import TASKS
+    from logitlab.exercises.tasks import TASKS
 
     task = TASKS["softmax"]
     cases = task.selected(False)
-    right = [checks.to_data(task.reference(*case.args)) for case in cases]
+    right = [running.to_data(task.reference(*case.args)) for case in cases]
     assert autograde.verdict(task, cases, right, "softmax", set())["output_type"] == "stream"
     forged = [{"str": "✓ softmax"}, "pass"]
     assert autograde.verdict(task, cases, forged, "softmax", set())["ename"] == "CheckFailed"

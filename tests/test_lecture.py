@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from logitlab import course, explorer_numbers, lecture
+from logitlab.authoring import course
+from logitlab.explorers import numbers as explorer_numbers
+from logitlab.authoring import lecture
 
 PLANNED = course.lessons()
 TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from logitlab import course
+from logitlab.authoring import course
 
 LESSONS = course.lessons()
 IMPORT = re.compile(r"^\s*(import|from) \w", re.M)

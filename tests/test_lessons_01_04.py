@@ -11,7 +11,7 @@ import numpy as np
 import logitlab  # noqa: F401  (before TensorFlow: silent import, oneDNN off as in the lessons)
 import tensorflow as tf
 from conftest import ROOT
-from logitlab import course
+from logitlab.authoring import course
 from notebook_outputs import all_code, all_markdown, all_output, line_starting, notebook, output_text
 
 Y_HAT = [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]
@@ -208,7 +208,7 @@ def test_lesson_01_sigmoid_and_logit_share_one_square_axes_with_the_diagonal():
 def test_lesson_02_sentiment_classes_in_the_explorers_order():
     import inspect
 
-    from logitlab import widgets
+    from logitlab.explorers import widgets
 
     order = list(inspect.signature(widgets.score_explorer).parameters["class_names"].default)
     code = all_code("02")

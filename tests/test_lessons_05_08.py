@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from logitlab import course
+from logitlab.authoring import course
 from notebook_outputs import (NUMBER, all_code, all_markdown, all_output, cells_of, line_starting, notebook,
                               numbers)
 
@@ -114,7 +114,7 @@ def test_lesson_05_tensorflow_flushes_subnormals_on_cpu_as_the_lesson_says():
 
 
 def test_lesson_05_slider_hint_matches_where_the_explorer_breaks():
-    from logitlab.widgets import stability_numbers
+    from logitlab.explorers.widgets import stability_numbers
 
     text, prose = all_output("05"), all_markdown("05")
     hint = {"float16": "near 8.7", "float32": "Just past 52", "float64": "float64 near 373"}

@@ -16,7 +16,8 @@ the slides), so the slideshow test drags the handle, as an instructor does.
 import pytest
 
 from conftest import ROOT, serve_lab
-from logitlab import course, lecture
+from logitlab.authoring import course
+from logitlab.authoring import lecture
 from test_browser import open_and_run, shut_down_kernel
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import logitlab as ll
-from logitlab import widgets as w
+from logitlab.explorers import widgets as w
 
 tf = pytest.importorskip("tensorflow")  # pinned in requirements.txt; the reference for every number
 
@@ -20,7 +20,7 @@ def close(a, b, tol=1e-6):
     np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("module", ["logitlab", "logitlab.explorer_numbers"])
+@pytest.mark.parametrize("module", ["logitlab", "logitlab.explorers.numbers"])
 def test_import_stays_light(module):
     """`import logitlab` and the explorers' numbers load no matplotlib, widgets or TensorFlow."""
     heavy = ("matplotlib", "tensorflow", "ipywidgets", "keras")
@@ -180,7 +180,7 @@ def test_grid_around_covers_the_data():
 
 
 def bench_run():
-    from logitlab.bench import synthetic_run
+    from logitlab.authoring.bench import synthetic_run
 
     return synthetic_run(epochs=20)
 
@@ -246,7 +246,7 @@ def test_png_is_a_valid_image_of_the_figure():
 def test_bench_report_ends_with_the_bench_line():
     import re
 
-    from logitlab import bench
+    from logitlab.authoring import bench
 
     out = io.StringIO()
     bench.report(out=out, steps=6)
@@ -260,7 +260,8 @@ def test_bench_report_ends_with_the_bench_line():
 def test_projector_size_draws_every_explorer_larger_with_bigger_text():
     from PIL import Image
 
-    from logitlab import blitting, widgets
+    from logitlab.explorers import blitting
+    from logitlab.explorers import widgets
 
     try:
         normal = widgets.softmax_explorer()
@@ -353,8 +354,8 @@ def test_a_blit_that_forgets_the_background_fails_the_comparison(monkeypatch):
 def test_encode_png_round_trips_rgb_and_rgba(compressor, monkeypatch):
     import zlib
 
-    from logitlab import png
-    from logitlab.png import encode_png
+    from logitlab.explorers import png
+    from logitlab.explorers.png import encode_png
 
     if compressor == "standard zlib":  # what a machine without zlib-ng uses
         monkeypatch.setattr(png, "_compressor", zlib)
@@ -370,7 +371,7 @@ def test_encode_png_round_trips_rgb_and_rgba(compressor, monkeypatch):
 
 def test_one_style_setting_draws_a_larger_picture(monkeypatch):
     """STYLE holds every size: a projector-sized dpi scales the whole picture and blitting stays exact."""
-    from logitlab import blitting
+    from logitlab.explorers import blitting
 
     normal = pixels(w.softmax_explorer().png).shape
     monkeypatch.setattr(blitting.STYLE, "dpi", 150)

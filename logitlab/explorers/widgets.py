@@ -1,12 +1,12 @@
 """Slider explorers: move a logit and watch the probabilities move.
 
-Every explorer is a pure function (inputs -> the numbers to draw, in `logitlab/explorer_numbers.py`,
+Every explorer is a pure function (inputs -> the numbers to draw, in `logitlab/explorers/numbers.py`,
 testable without widgets) wrapped in an `Explorer`: `exp.controls` (name -> ipywidgets control),
 `exp.numbers` (what is shown now), `exp.set(**values)`. A cell ending with an explorer shows the
 live widget; the stored output keeps a PNG of the picture and a short text summary for notebook
 viewers.
 
-The picture is one off-screen matplotlib figure (`logitlab/blitting.py`): a slider move redraws
+The picture is one off-screen matplotlib figure (`logitlab/explorers/blitting.py`): a slider move redraws
 only the artists that change and sends the PNG to an image widget, so the figure is updated in
 place: no new figure, no `Output` widget, nothing for nbval to trip on.
 """
@@ -17,7 +17,7 @@ import contextlib
 import numpy as np
 
 from logitlab import numerics
-from logitlab.blitting import (
+from logitlab.explorers.blitting import (
     BLUE,
     CLASS_COLOURS,
     GREEN,
@@ -31,7 +31,7 @@ from logitlab.blitting import (
     readout,
     set_size,
 )
-from logitlab.explorer_numbers import (
+from logitlab.explorers.numbers import (
     LOGIT_RANGE,
     STABILITY_DTYPES,
     class_id,

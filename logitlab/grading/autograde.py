@@ -1,15 +1,15 @@
 """Autograding one student's notebooks: nbgrader's `autograde`, with the submission's code sandboxed.
 
-`python -m logitlab.autograde COURSE STUDENT NOTEBOOK...` runs in the grader's own (trusted)
+`python -m logitlab.grading.autograde COURSE STUDENT NOTEBOOK...` runs in the grader's own (trusted)
 process tree and never runs a submission's code itself. It is nbgrader's Autograde converter
 (check cells restored from the source, scores into the gradebook) and GenerateFeedback, with one
 step changed: nbgrader's `Execute` is replaced by `SandboxedExecute`, which
 
 1. sends the notebook and the grader's inputs (each check cell's cases, plus cases drawn from a
-   secret per-run seed) to `logitlab.sandbox` inside bubblewrap, bounded in CPU time per cell and
+   secret per-run seed) to `logitlab.grading.sandbox` inside bubblewrap, bounded in CPU time per cell and
    in memory;
 2. validates the report that comes back on a private pipe (`sandbox.decode_result`);
-3. judges the returned values here with `checks.judge` and writes each verdict into its check cell
+3. judges the returned values here with `judging.judge` and writes each verdict into its check cell
    as the cell's output: a tick line, or an error that nbgrader's SaveAutoGrades scores 0.
 """
 
@@ -27,7 +27,11 @@ import numpy as np
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
-from logitlab import checks, sandbox
+from logitlab.exercises import judging
+from logitlab.exercises.cells import read_check_cell
+from logitlab.exercises.format import CheckFailed
+from logitlab.exercises.tasks import TASKS
+from logitlab.grading import sandbox
 
 ASSIGNMENT = "logits-lab"
 COURSE_ID = "logits-lab"
@@ -103,7 +107,7 @@ def run_child(job, scratch, hidden, use_sandbox, memory_mb, budget):
     if use_sandbox:
         cmd, home = sandbox.command(job, scratch, hidden, write_end), "/tmp/home"
     else:
-        cmd, home = [sys.executable, "-m", "logitlab.sandbox", str(job), str(write_end)], scratch / ".home"
+        cmd, home = [sys.executable, "-m", "logitlab.grading.sandbox", str(job), str(write_end)], scratch / ".home"
         home.mkdir(exist_ok=True)
     log = open(Path(job).with_suffix(".log"), "wb")
     proc = subprocess.Popen(cmd, pass_fds=(write_end,), cwd=scratch, env=sandbox.private_env(home),
@@ -154,7 +158,7 @@ def check_cells(nb):
     for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade"):
-            found.append((index, *checks.read_check_cell(cell.source)))
+            found.append((index, *read_check_cell(cell.source)))
     return found
 
 
@@ -173,18 +177,18 @@ def failure_output(err):
 def verdict(task, cases, values, function, failed):
     """The output of one check cell: judge every value here, with the reference numerics."""
     if values is None or len(values) != len(cases):
-        return failure_output(checks.CheckFailed(
+        return failure_output(CheckFailed(
             f"the grader got no values back from {function} on its inputs: the call ran out of time, "
             "crashed the kernel, or its output imitated the grader's channel."))
     differences = []
     try:
         for case, got in zip(cases, values, strict=True):
-            differences.append(checks.judge(task, case, got, function))
-    except checks.CheckFailed as err:
+            differences.append(judging.judge(task, case, got, function))
+    except CheckFailed as err:
         return failure_output(err)
     passed = task.passed[1] if cases and cases[0].hidden else task.passed[0]
-    line = f"✓ {function}: {passed}{checks.closeness(differences)}"
-    blamed = sorted(checks.registry()[key].function for key in task.uses if key in failed)
+    line = f"✓ {function}: {passed}{judging.closeness(differences)}"
+    blamed = sorted(TASKS[key].function for key in task.uses if key in failed)
     if blamed:
         line += (f"\n  (judged with the reference {', '.join(blamed)}: "
                  "yours is wrong, and only its own task loses points)")
@@ -204,7 +208,7 @@ class SandboxedExecute(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         import nbformat
 
-        from logitlab.tasks import TASKS
+        from logitlab.exercises.tasks import TASKS
 
         student, stem = resources["nbgrader"]["student"], resources["nbgrader"]["notebook"]
         rng = np.random.default_rng([self.seed, zlib.crc32(student.encode()), zlib.crc32(stem.encode())])
@@ -239,7 +243,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         failed = set()
         for (index, task, function, cases), got in zip(planned, values, strict=True):
             if problem:
-                out = failure_output(checks.CheckFailed(f"not graded: {problem}."))
+                out = failure_output(CheckFailed(f"not graded: {problem}."))
             else:
                 out = verdict(task, cases, got, function, failed)
             if out["output_type"] == "error":

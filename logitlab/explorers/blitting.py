@@ -4,7 +4,7 @@ This is the recipe of matplotlib's guide "Faster rendering by using blitting"
 (https://matplotlib.org/stable/users/explain/animations/blitting.html): draw the figure once
 without the artists that change (they are marked `animated`), save that background, and for
 every slider move restore the background and draw only the changing artists on top. The
-result goes out as PNG bytes (`logitlab/png.py`) to an image widget, so one figure is reused
+result goes out as PNG bytes (`logitlab/explorers/png.py`) to an image widget, so one figure is reused
 for the life of an explorer. Labels that change are `CachedText`: a string drawn before is pasted
 as a bitmap, because drawing text is most of a move's cost (`make bench`).
 
@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.text import Text
 
-from logitlab.png import encode_png
+from logitlab.explorers.png import encode_png
 
 __all__ = ["BlittedFigure", "Bars", "CachedText", "Curve", "STYLE", "SIZES", "Style", "CLASS_COLOURS", "readout",
            "set_size", "text"]

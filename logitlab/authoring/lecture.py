@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from logitlab import course
+from logitlab.authoring import course
 
 NOTES_TAG = "lecture-notes"
 HEADING = re.compile(r"^(#{1,6}) +(.*)")
@@ -331,7 +331,8 @@ def update_lessons(root=course.ROOT, check=False):
     for lesson in course.lessons(root):
         plan = PLANS.get(lesson.number)
         if plan is None:
-            raise ValueError(f"lesson {lesson.stem} has no lecture plan: add one to PLANS in logitlab/lecture.py")
+            raise ValueError(f"lesson {lesson.stem} has no lecture plan: "
+                             "add one to PLANS in logitlab/authoring/lecture.py")
         before = lesson.notebook.read_text(encoding="utf-8")
         after = course.dumps(course.normalized(with_lecture(json.loads(before), plan)))
         if after != before:

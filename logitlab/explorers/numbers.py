@@ -2,7 +2,7 @@
 
 Each `*_numbers` function checks its arguments (a ValueError says what was wrong and what was
 expected) and returns a dict of plain floats and lists. Only NumPy and `logitlab.numerics` are
-imported, so these run and are tested without matplotlib or ipywidgets; `logitlab/widgets.py`
+imported, so these run and are tested without matplotlib or ipywidgets; `logitlab/explorers/widgets.py`
 draws them.
 """
 

@@ -1,8 +1,8 @@
 """Grading a class: `python -m logitlab grade SUBMISSIONS --out OUT`.
 
 For each SUBMISSIONS/<student>/<NN-slug>.ipynb this runs nbgrader's autograde and feedback steps
-in a temporary nbgrader course built from `solutions/` (see `logitlab/autograde.py`): check cells
-are restored, the submission's code runs in a sandbox (`logitlab/sandbox.py`), and every check is
+in a temporary nbgrader course built from `solutions/` (see `logitlab/grading/autograde.py`): check cells
+are restored, the submission's code runs in a sandbox (`logitlab/grading/sandbox.py`), and every check is
 judged by the grader from the values the student's functions returned on the grader's inputs.
 Writes OUT/grades.csv, OUT/problems.csv and OUT/feedback/<student>/<NN-slug>.html.
 """
@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from logitlab import autograde, course
-from logitlab.autograde import ASSIGNMENT, COURSE_ID, CUT, MAX_OUTPUT_CHARS
+from logitlab.grading import autograde
+from logitlab.authoring import course
+from logitlab.grading.autograde import ASSIGNMENT, COURSE_ID, CUT, MAX_OUTPUT_CHARS
 
 UNSANDBOXED = "ran WITHOUT a sandbox (--no-sandbox): its code could read and write anything this user can"
 CONFIG = """\
@@ -150,7 +151,7 @@ class Course:
                 valid.append(path.stem)
         output = ""
         if valid:
-            code, output = _run_child(["-m", "logitlab.autograde", str(self.root), student, *valid], self.root,
+            code, output = _run_child(["-m", "logitlab.grading.autograde", str(self.root), student, *valid], self.root,
                                       self.budget(len(valid)))
         graded_dir = self.root / "autograded" / student / ASSIGNMENT
         pages = {}

@@ -51,7 +51,7 @@ def synthetic_run(epochs=20, classes=3, steps=60, seed=0):
 
 def cases(steps=STEPS):
     """(name, explorer, control name, values) for every explorer."""
-    from logitlab import widgets as w
+    from logitlab.explorers import widgets as w
 
     return [
         ("logit", w.logit_explorer(), "p", sweep(0.01, 0.99, steps)),
@@ -124,7 +124,7 @@ def baseline_times(values):
 
 def full_redraw_times(values):
     """The softmax explorer's own figure drawn whole on every move (no blitting), sent the same way."""
-    from logitlab import widgets as w
+    from logitlab.explorers import widgets as w
 
     explorer = w.softmax_explorer()
     explorer.blit = False
@@ -132,13 +132,13 @@ def full_redraw_times(values):
 
 
 def report(out=sys.stdout, steps=STEPS, size="normal"):
-    """Run every explorer (drawn at `size`, see `logitlab.blitting.set_size`) and the baseline; print the
+    """Run every explorer (drawn at `size`, see `logitlab.explorers.blitting.set_size`) and the baseline; print the
     table and the `bench:` line.
 
     In the `bench:` line, median_ms and worst= are the slowest explorer's median; p95_ms is the
     highest p95 of any explorer (the goals are 16 ms and 33 ms for every explorer).
     """
-    from logitlab.blitting import set_size
+    from logitlab.explorers.blitting import set_size
 
     style = set_size(size)
     rows = []
@@ -188,8 +188,8 @@ def run_in_kernel(timeout=600, size="normal"):
             sys.stderr.write("\n".join(content["traceback"]) + "\n")
 
     try:
-        client.execute_interactive(f"import logitlab.bench\nlogitlab.bench.report(size={size!r})", timeout=timeout,
-                                   output_hook=relay)
+        client.execute_interactive(f"import logitlab.authoring.bench\nlogitlab.authoring.bench.report(size={size!r})",
+                                   timeout=timeout, output_hook=relay)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

@@ -1,11 +1,11 @@
 """The grading child: runs one submission inside a sandbox and hands back data, never verdicts.
 
-`python -m logitlab.sandbox JOB FD` runs inside bubblewrap (see `command`). JOB (read-only) holds
+`python -m logitlab.grading.sandbox JOB FD` runs inside bubblewrap (see `command`). JOB (read-only) holds
 the submission's notebook and the grader's inputs for each check cell. The child executes the
 notebook's code cells in a fresh kernel (never its check cells), then, for each check cell, calls
 the learner's function on the grader's inputs in that kernel (`probe`) and writes everything back
 as one JSON document to the pipe FD: cell outputs, which cells ran out of time, and the values the
-functions returned. The grader (`logitlab.autograde`) validates that document strictly with
+functions returned. The grader (`logitlab.grading.autograde`) validates that document strictly with
 `decode` and judges the values itself; nothing printed by the submission is ever read as a result.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from logitlab.checks import Opaque, Raised
+from logitlab.exercises.format import Opaque, Raised
 
 MIME = "application/vnd.logitlab.probe+json"  # how a probe cell hands its values to the child
 VERSION = 1
@@ -37,7 +37,7 @@ class BadData(ValueError):
 
 
 def encode(x):
-    """JSON-ready form of a case's inputs or of a learner's answer (see `checks.to_data`)."""
+    """JSON-ready form of a case's inputs or of a learner's answer (see `running.to_data`)."""
     if isinstance(x, Raised):
         return {"raised": {"types": [str(t)[:100] for t in x.types][:20], "message": str(x.message)[:MAX_TEXT]}}
     if isinstance(x, Opaque):
@@ -181,14 +181,14 @@ def make_probe(job_path):
     from IPython import get_ipython
     from IPython.display import display
 
-    from logitlab import checks
-    from logitlab.tasks import TASKS
+    from logitlab.exercises.format import Case
+    from logitlab.exercises.running import run_case
+    from logitlab.exercises.tasks import TASKS, references
 
     specs = json.loads(Path(job_path).read_text(encoding="utf-8"))["probes"]
     calls = [(TASKS[spec["task"]], spec["function"],
-              [checks.Case(tuple(decode(a) for a in args)) for args in spec["cases"]]) for spec in specs]
+              [Case(tuple(decode(a) for a in args)) for args in spec["cases"]]) for spec in specs]
     namespace = get_ipython().user_ns
-    run_case, references, Raised = checks.run_case, checks.references, checks.Raised
 
     def probe(index):
         task, function, cases = calls[index]
@@ -242,7 +242,7 @@ def run_job(job_path):
     run = job["run"]
     name = f"_logitlab_probe_{secrets.token_hex(8)}"  # a name the submission's code does not know in advance
     preamble = nbformat.v4.new_code_cell(
-        f"{name} = __import__('logitlab.sandbox').sandbox.make_probe({str(job_path)!r})")
+        f"{name} = __import__('logitlab.grading.sandbox').grading.sandbox.make_probe({str(job_path)!r})")
     probes = [nbformat.v4.new_code_cell(f"{name}({i})") for i in range(len(job["probes"]))]
     first_probe = len(nb.cells)
     nb.cells.extend([*probes, preamble])
@@ -304,7 +304,7 @@ def command(job, scratch, hidden, fd):
     its own PID namespace: nothing it starts outlives it, and `--die-with-parent` ends it with the
     grader. The child writes its report to pipe `fd`.
     """
-    from logitlab import course
+    from logitlab.authoring import course
 
     hidden = {Path(p).resolve() for p in hidden if Path(p).exists()} | {Path("/tmp").resolve()}
     masks = sorted(p for p in hidden if not any(q != p and _inside(p, q) for q in hidden))
@@ -321,7 +321,7 @@ def command(job, scratch, hidden, fd):
             args += ["--tmpfs", str(path)]
     args += ["--dir", "/tmp/home", "--bind", str(scratch), "/tmp/work", "--ro-bind", str(job), "/tmp/job.json",
              "--unshare-all", "--die-with-parent", "--new-session", "--chdir", "/tmp/work",
-             sys.executable, "-m", "logitlab.sandbox", "/tmp/job.json", str(fd)]
+             sys.executable, "-m", "logitlab.grading.sandbox", "/tmp/job.json", str(fd)]
     return args
 
 

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LESSON_NAME = re.compile(r"^(\d\d)-([a-z0-9-]+)\.ipynb$")
 NAV_TAG = "navigation"
 MAP_TAG = "lesson-map"

@@ -8,7 +8,7 @@ notice cell on top and the check cells tagged so that Run All goes on past a fai
 import json
 from pathlib import Path
 
-from logitlab import course
+from logitlab.authoring import course
 
 RAISES = "raises-exception"
 

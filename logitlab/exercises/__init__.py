@@ -1,0 +1,1 @@
+"""The exercises: the format of a task, running and judging answers, every task (tasks/), and `make exercises`."""

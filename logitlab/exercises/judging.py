@@ -1,0 +1,152 @@
+"""Judging an answer: compare returned data with the reference and name the first matching mistake."""
+
+import numpy as np
+
+from logitlab.exercises.format import CheckFailed, NotAnswered, Opaque, Raised, show
+from logitlab.exercises.running import quiet, to_data
+
+
+
+def _call_text(name, case):
+    shown = case.shown if case.shown is not None else ", ".join(show(a) for a in case.args)
+    return f"{name}({shown})"
+
+
+def expected_answer(task, case):
+    """The right answer of a case: `case.expected`, else the task's reference on the case's inputs."""
+    if case.expected is not None:
+        return case.expected
+    with quiet():
+        return task.reference(*case.args)
+
+
+def _wrong_answer(mistake, case):
+    """What a named mistake gives on this case, or None if it does not apply to these inputs."""
+    try:
+        with quiet():
+            return to_data(mistake.wrong(*case.args))
+    except Exception:  # noqa: BLE001 - a wrong version that does not apply to these inputs
+        return None
+
+
+def _same(task, case, got, alt):
+    if task.kind == "value":
+        return not isinstance(alt, Opaque) and _equal_values(got, alt)
+    try:
+        a, b = np.asarray(got, dtype=float), np.asarray(alt, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and np.allclose(a, b, rtol=case.rtol, atol=case.atol, equal_nan=True)
+
+
+def _equal_values(got, expected):
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return isinstance(got, (bool, int)) and bool(got) == expected
+    try:
+        return bool(np.array_equal(np.asarray(got), np.asarray(expected)))
+    except Exception:  # noqa: BLE001 - incomparable answers are not equal
+        return False
+
+
+def _named_mistake(task, case, got, shape_only=False):
+    for mistake in task.mistakes:
+        alt = _wrong_answer(mistake, case)
+        if alt is None:
+            continue
+        if shape_only and np.shape(alt) != np.shape(got):
+            continue
+        if _same(task, case, got, alt):
+            return mistake.message
+    return None
+
+
+def _judge_raised(name, case, got):
+    if got.types[0] == "NotCallable":
+        raise CheckFailed(f"{name} should be a function, but it is {got.message}.")
+    if got.types[0] == "NameError" and f"'{name}'" in got.message:
+        raise CheckFailed(f"{name} is not defined: run the cell that defines it (and keep its name), then this one.")
+    if got.not_answered:
+        raise NotAnswered(
+            f"{name}: not answered yet. Replace `raise NotImplementedError()` with your code, "
+            "run that cell, then run this one again."
+        )
+    raise CheckFailed(
+        f"{_call_text(name, case)} raised {got.types[0]}: {got.message}\n"
+        "Read the error above, fix your function, run its cell, then this one again."
+    )
+
+
+def judge(task, case, got, name=None):
+    """Judge the learner's answer `got` (data from `run_case`) on one case.
+
+    Returns how far the answer is from the right one (0.0 when exact; None when closeness does not
+    apply), or raises CheckFailed with the feedback: the first named mistake that matches, else
+    what came back and what was expected.
+    """
+    name = name or task.function
+    if case.raises:
+        return _judge_raises(name, case, got)
+    if isinstance(got, Raised):
+        _judge_raised(name, case, got)
+    if task.kind == "custom":
+        return task.judge_data(case, got, name)
+    expected = expected_answer(task, case)
+    if task.kind == "value":
+        return _judge_value(task, name, case, got, expected)
+    return _judge_array(task, name, case, got, expected)
+
+
+def _judge_raises(name, case, got):
+    wanted = f"{case.raises[0]} saying so"
+    if isinstance(got, Raised) and got.not_answered:
+        _judge_raised(name, case, got)
+    if isinstance(got, Raised) and any(t in got.types for t in case.raises):
+        return None
+    what = case.about or ", ".join(show(a) for a in case.args)
+    if isinstance(got, Raised):
+        raise CheckFailed(f"{name}({what}) raised {got.types[0]}: {got.message}\n{case.hint} Raise {wanted}.")
+    raise CheckFailed(f"{name}({what}) returned {show(got)} instead of an error.\n{case.hint} Raise {wanted}.")
+
+
+def _judge_value(task, name, case, got, expected):
+    if _equal_values(got, expected):
+        return None
+    what = f" for {case.about}" if case.about else ""
+    message = _named_mistake(task, case, got) or case.hint
+    raise CheckFailed(f"{_call_text(name, case)} returned {show(got)}{what}; expected {show(expected)}."
+                      + (f"\n{message}" if message else ""))
+
+
+def _judge_array(task, name, case, got, expected):
+    call = _call_text(name, case)
+    if isinstance(got, Opaque) or isinstance(got, str) or isinstance(got, dict):
+        raise CheckFailed(f"{call} returned {show(got)}, which is not an array of numbers.")
+    values = np.asarray(got, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    if case.dtype and np.asarray(got).dtype != np.dtype(case.dtype):
+        raise CheckFailed(
+            f"{call} returned {np.asarray(got).dtype} values for {np.dtype(case.dtype)} input: "
+            "keep the input's dtype (TensorFlow does), e.g. by working with the array you were given."
+        )
+    if values.shape != expected.shape:
+        message = _named_mistake(task, case, got, shape_only=True)
+        if message:
+            raise CheckFailed(f"{call} returned {show(got)}.\n{message}")
+        raise CheckFailed(f"{call} returned shape {list(values.shape)}; expected shape {list(expected.shape)}.")
+    told = f"{call} returned {show(got)}; expected {show(expected)}."
+    if case.nonfinite and (~np.isfinite(values) & np.isfinite(expected)).any():
+        raise CheckFailed(f"{told}\n{case.nonfinite}")
+    if np.allclose(values, expected, rtol=case.rtol, atol=case.atol, equal_nan=False):
+        both = np.isfinite(values) & np.isfinite(expected)
+        return float(np.max(np.abs(values[both] - expected[both]), initial=0.0))
+    message = _named_mistake(task, case, got) or case.hint
+    raise CheckFailed(told + (f"\n{message}" if message else ""))
+
+
+def closeness(differences):
+    """The end of a tick line, like nn-zero-to-hero's `cmp`: exact, or the largest difference."""
+    known = [d for d in differences if d is not None]
+    if not known:
+        return ""
+    largest = max(known)
+    return " (exact)" if largest == 0 else f" (largest difference {largest:.1e})"

@@ -1,0 +1,78 @@
+"""Exercise 02, logits as scores: `dense_logits`, `predict_class`, `binary_probability`."""
+
+import numpy as np
+
+from logitlab import numerics
+from logitlab.exercises.format import Case, Mistake, Task
+from logitlab.exercises.tasks.common import random_logits, register
+
+# ---------------------------------------------------------------- lesson 02: logits as scores
+
+_rng = np.random.default_rng(2)
+_X, _W = np.round(_rng.normal(size=(3, 4)), 2), np.round(_rng.normal(size=(4, 5)), 2)
+_X1 = np.round(_rng.normal(size=(1, 4)), 2)
+_B = np.array([0.5, -1.0, 0.0, 2.0, 0.25])
+
+
+def _dense_fresh(rng):
+    W, b = np.round(rng.normal(size=(3, 4)), 2), np.round(rng.normal(size=4), 2)
+    return [Case((np.round(rng.normal(size=(5, 3)), 2), W, b)),
+            Case((np.round(rng.normal(size=(1, 3)), 2), W, b), hidden=True)]
+
+
+register(Task(
+    key="dense_logits", function="dense_logits", reference=lambda x, W, b: x @ W + b,
+    cases=[Case((_X, _W, _B)), Case((_X1, _W, _B), hidden=True)],
+    mistakes=[
+        Mistake(lambda x, W, b: x @ W, "you left out the bias b: the logits are x @ W + b."),
+        Mistake(lambda x, W, b: numerics.softmax(x @ W + b),
+                "these values sum to 1 per row: you applied softmax. Logits are the raw scores before softmax."),
+        Mistake(lambda x, W, b: np.maximum(x @ W + b, 0),
+                "there are no negative values: you applied relu. The last layer's logits have no activation."),
+        Mistake(lambda x, W, b: (x @ W + b).T, "you returned the transpose: logits have shape [batch, classes]."),
+    ],
+    passed=("a batch of 3 examples with 4 features gives [3, 5] logits with the bias added",
+            "a batch of one example keeps its [1, classes] shape"),
+    fresh=_dense_fresh,
+))
+
+register(Task(
+    key="predict_class", function="predict_class", reference=lambda z: np.argmax(z, axis=-1),
+    cases=[
+        Case((np.array([[2.0, 1.0, 0.1], [-1.0, 3.0, 0.5], [0.2, 0.1, 4.0], [1.5, 2.5, -0.3]]),)),
+        Case((np.array([[-5.0, -2.0, -9.0], [1000.0, 999.0, -1000.0]]),), hidden=True),
+    ],
+    mistakes=[
+        Mistake(lambda z: np.argmax(z, axis=0),
+                "wrong axis: take the argmax of each row (axis=-1), one class id per example."),
+        Mistake(lambda z: np.max(z, axis=-1),
+                "you returned the largest logit itself; return its index with np.argmax."),
+        Mistake(lambda z: np.argmax(z), "you returned one number for the whole batch: use np.argmax(logits, axis=-1)."),
+    ],
+    passed=("the highest logit of each of 4 rows gives its class id",
+            "all-negative logits and logits near 1000 give the right classes"),
+    fresh=lambda rng: [Case((random_logits(rng, 6, 4),)),
+                       Case((random_logits(rng, 3, 5, scale=500) - 2000,), hidden=True)],
+))
+
+register(Task(
+    key="binary_probability", function="binary_probability", reference=lambda z: numerics.softmax(z)[:, 1],
+    cases=[
+        Case((np.array([[0.0, 0.0], [1.0, 3.0], [2.0, -1.0]]),),
+             nonfinite="exp of a logit of 1000 overflows: compute sigmoid(z1 - z0) stably (see lesson 01's sigmoid)."),
+        Case((np.array([[1000.0, 0.0], [0.0, 1000.0], [-1000.0, 1000.0]]),), hidden=True,
+             nonfinite="exp of a logit of 1000 overflows: compute sigmoid(z1 - z0) stably (see lesson 01's sigmoid)."),
+    ],
+    mistakes=[
+        Mistake(lambda z: numerics.sigmoid(np.asarray(z)[:, 1]),
+                "you used only the class-1 logit: with two logits, P(class 1) = sigmoid(z1 - z0)."),
+        Mistake(lambda z: numerics.sigmoid(np.asarray(z)[:, 0] - np.asarray(z)[:, 1]),
+                "sign error: you computed sigmoid(z0 - z1), which is P(class 0). Use sigmoid(z1 - z0)."),
+        Mistake(lambda z: numerics.softmax(z),
+                "you returned both probabilities: return only P(class 1), one number per row."),
+    ],
+    passed=("equal logits give 0.5 and the difference z1 - z0 decides the rest",
+            "logits of ±1000 give probabilities of 0 and 1 without overflow"),
+    fresh=lambda rng: [Case((random_logits(rng, 4, 2),)), Case((random_logits(rng, 3, 2, scale=800),), hidden=True)],
+))
+

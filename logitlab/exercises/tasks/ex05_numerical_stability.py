@@ -1,0 +1,93 @@
+"""Exercise 05, numerical stability: `logsumexp`, `log_softmax`, `softmax_cross_entropy_grad`."""
+
+import numpy as np
+
+from logitlab import numerics
+from logitlab.exercises.format import Case, Mistake, Task
+from logitlab.exercises.tasks.common import LABELS, Y_HAT, as_floats, random_logits, random_one_hot, register
+
+# ---------------------------------------------------------------- lesson 05: numerical stability
+
+LSE_OVERFLOW = ("exp(1000) overflows to inf: subtract the row max, sum exp(logits - max), "
+                "take the log and add the max back.")
+
+
+def _lse_no_max_back(z):
+    z = as_floats(z)
+    return np.log(np.exp(z - z.max(axis=-1, keepdims=True)).sum(axis=-1))
+
+
+register(Task(
+    key="logsumexp", function="logsumexp", reference=numerics.logsumexp,
+    cases=[
+        Case((np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]),)),
+        Case((np.array([[1000.0, 1000.0], [-1000.0, -1000.0]]),), hidden=True, nonfinite=LSE_OVERFLOW),
+        Case((np.array([[20.0, 10.0, 0.0]], dtype=np.float16),), hidden=True, rtol=1e-3, atol=1e-2,
+             nonfinite=LSE_OVERFLOW),
+    ],
+    mistakes=[
+        Mistake(_lse_no_max_back,
+                "you subtracted the max but did not add it back: logsumexp = max + log(sum(exp(logits - max)))."),
+        Mistake(lambda z: np.log(np.exp(as_floats(z)).sum(axis=0)),
+                "wrong axis: reduce over the last axis (axis=-1), one value per row."),
+        Mistake(lambda z: numerics.logsumexp(z, keepdims=True),
+                "you kept the reduced axis: return one value per row (keepdims=False)."),
+        Mistake(lambda z: np.max(z, axis=-1), "you returned only the max: add log(sum(exp(logits - max)))."),
+    ],
+    passed=("a [2, 3] batch gives one value per row",
+            "rows of ±1000 give 1000 + log 2 and -1000 + log 2; float16 stays finite"),
+    fresh=lambda rng: [Case((random_logits(rng, 3, 4),)),
+                       Case((random_logits(rng, 2, 4, scale=500),), hidden=True, nonfinite=LSE_OVERFLOW)],
+))
+
+register(Task(
+    key="log_softmax", function="log_softmax", reference=numerics.log_softmax, uses=("logsumexp",),
+    cases=[
+        Case((Y_HAT,)),
+        Case((np.array([[1000.0, 0.0, -1000.0]]),), hidden=True,
+             nonfinite="log(softmax) gives -inf when a probability underflows to 0: "
+                       "compute logits - logsumexp(logits)."),
+        Case((np.zeros((3, 5)),), hidden=True, expected=np.full((3, 5), -np.log(5.0))),
+    ],
+    mistakes=[
+        Mistake(lambda z: numerics.softmax(z),
+                "you returned probabilities: take their log (better: logits - logsumexp(logits))."),
+        Mistake(lambda z: as_floats(z) - as_floats(z).max(axis=-1, keepdims=True),
+                "you subtracted the max but not log(sum(exp(logits - max)))."),
+        Mistake(lambda z: numerics.log_softmax(z, axis=0), "wrong axis: normalize each row (axis=-1)."),
+        Mistake(lambda z: -numerics.log_softmax(z), "sign error: log-probabilities are never positive."),
+    ],
+    passed=("a [2, 3] batch gives the log of each row's softmax",
+            "logits of ±1000 give -1000 and -2000 instead of -inf; equal logits give -log 5"),
+    fresh=lambda rng: [Case((random_logits(rng, 3, 4),)),
+                       Case((random_logits(rng, 2, 4, scale=500),), hidden=True,
+                            nonfinite="log(softmax) gives -inf when a probability underflows to 0: "
+                                      "compute logits - logsumexp(logits).")],
+))
+
+register(Task(
+    key="softmax_cross_entropy_grad", function="softmax_cross_entropy_grad", uses=("logsumexp", "log_softmax"),
+    reference=numerics.softmax_cross_entropy_grad,
+    cases=[
+        Case((LABELS, Y_HAT)),
+        Case((LABELS, np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]])), hidden=True,
+             nonfinite="your softmax inside the gradient overflows at logits of 1000: "
+                       "subtract the row max before exp."),
+    ],
+    mistakes=[
+        Mistake(lambda y, z: np.asarray(y) - numerics.softmax(z),
+                "sign error: the gradient is softmax(logits) - labels, not labels - softmax."),
+        Mistake(lambda y, z: np.asarray(z) - np.asarray(y),
+                "you subtracted labels from the logits: subtract them from softmax(logits)."),
+        Mistake(lambda y, z: (numerics.softmax(z) - np.asarray(y)) / len(np.asarray(z)),
+                "you divided by the batch size: return the gradient of each row's own loss."),
+        Mistake(lambda y, z: numerics.softmax(z), "you forgot to subtract the labels."),
+    ],
+    passed=("the [2, 3] example gives softmax - labels",
+            "logits of ±1000 and equal logits give finite gradients whose rows sum to 0"),
+    fresh=lambda rng: [Case((random_one_hot(rng, 3, 4), random_logits(rng, 3, 4))),
+                       Case((random_one_hot(rng, 2, 3), random_logits(rng, 2, 3, scale=500)), hidden=True,
+                            nonfinite="your softmax inside the gradient overflows at large logits: subtract the "
+                                      "row max before exp.")],
+))
+

@@ -1,0 +1,147 @@
+"""Exercise 06, fused ops: `pick_loss` and `positional_call` (the per-example losses reuse exercise 04's tasks)."""
+
+import numpy as np
+
+from logitlab import numerics
+from logitlab.exercises.format import Case, CheckFailed, Mistake, Task
+from logitlab.exercises.format import show
+from logitlab.exercises.tasks.common import LABELS, Y_HAT, describe, as_floats, random_logits, random_one_hot, register
+
+# ---------------------------------------------------------------- exercises 06 and 08: judgement tasks
+# Each is judged on scenarios the learner does not choose (fixed ones, and fresh ones drawn when grading),
+# so the right answer has to come from reading the numbers, not from recalling one API name.
+
+KERAS_LOSSES = ("CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy")
+
+
+def _loss_scenario(rng, family, from_logits, rows=4, classes=3):
+    """(outputs, labels) for one kind of model: its outputs (logits or probabilities) and its labels."""
+    logits = np.round(rng.normal(scale=2.0, size=(rows, classes)), 2)
+    logits[0, 0] = -abs(logits[0, 0]) - 1.5  # some logit below 0, so logits never pass for probabilities
+    if family == "SparseCategoricalCrossentropy":
+        labels = rng.integers(0, classes, size=rows)
+    elif family == "CategoricalCrossentropy":
+        labels = np.eye(classes)[rng.integers(0, classes, size=rows)]
+    else:  # multi-label yes/no: at least one row with no class and one with two
+        labels = (rng.random((rows, classes)) < 0.5).astype(float)
+        labels[0], labels[1] = 0.0, 0.0
+        labels[1, :2] = 1.0
+    if from_logits:
+        outputs = logits
+    elif family == "BinaryCrossentropy":
+        outputs = np.round(numerics.sigmoid(logits), 4)
+    else:
+        outputs = numerics.softmax(logits)
+    return outputs.astype(np.float32), labels
+
+
+def _pick_case(rng, family, from_logits, hidden=False, **shape):
+    outputs, labels = _loss_scenario(rng, family, from_logits, **shape)
+    return Case((outputs, labels), hidden=hidden, expected={"loss": family, "from_logits": from_logits},
+                shown="outputs, labels")
+
+
+def reference_pick_loss(outputs, labels):
+    """The Keras loss for these outputs and labels: the family from the labels, from_logits from the outputs."""
+    import tensorflow as tf
+
+    outputs, labels = np.asarray(outputs, dtype=float), np.asarray(labels)
+    probabilities = bool(((outputs >= 0) & (outputs <= 1)).all())
+    if labels.ndim == outputs.ndim - 1:
+        return tf.keras.losses.SparseCategoricalCrossentropy(from_logits=not probabilities)
+    if np.allclose(labels.sum(axis=-1), 1.0):
+        return tf.keras.losses.CategoricalCrossentropy(from_logits=not probabilities)
+    return tf.keras.losses.BinaryCrossentropy(from_logits=not probabilities)
+
+
+def _probe_pick(pick_loss, case, env):
+    loss = pick_loss(*case.args)
+    config = loss.get_config() if hasattr(loss, "get_config") else None
+    if type(loss).__name__ not in KERAS_LOSSES or not isinstance(config, dict):
+        return {"loss": describe(loss)}
+    return {"class": type(loss).__name__, "from_logits": bool(config.get("from_logits", False))}
+
+
+def _labels_read(labels):
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        return f"the labels are class ids, one integer per row (shape {list(labels.shape)})"
+    if np.allclose(labels.sum(axis=-1), 1.0):
+        return (f"the labels have shape {list(labels.shape)} and every row sums to 1: exactly one class is true "
+                "per row (one-hot)")
+    return (f"the labels are 0/1 per output and their rows sum to {show(labels.sum(axis=-1))}: "
+            "each output is its own yes/no question")
+
+
+def _outputs_read(outputs, family):
+    outputs = np.asarray(outputs, dtype=float)
+    span = f"the outputs run from {outputs.min():.4g} to {outputs.max():.4g}"
+    if ((outputs >= 0) & (outputs <= 1)).all():
+        if family == "BinaryCrossentropy":
+            return f"{span}, all inside [0, 1]: they are sigmoid probabilities already"
+        return f"{span}, all inside [0, 1], and each row sums to 1: softmax was applied already"
+    return f"{span}: outside [0, 1], so they are raw logits"
+
+
+def _judge_pick(case, got, name):
+    outputs, labels = case.args
+    family, from_logits = case.expected["loss"], case.expected["from_logits"]
+    right = f"tf.keras.losses.{family}(from_logits={from_logits})"
+    if "loss" in got:
+        raise CheckFailed(f"{name}(outputs, labels) returned {show(got['loss'])}: return a Keras loss object, "
+                          f"e.g. tf.keras.losses.{KERAS_LOSSES[0]}(from_logits=...).")
+    said = f"{name}(outputs, labels) gave {got['class']}(from_logits={got['from_logits']})"
+    if got["class"] != family:
+        why = {"SparseCategoricalCrossentropy": "integer class ids go to SparseCategoricalCrossentropy",
+               "CategoricalCrossentropy": "one-hot rows go to CategoricalCrossentropy (softmax over the classes)",
+               "BinaryCrossentropy": "independent 0/1 labels go to BinaryCrossentropy (a sigmoid per output)"}[family]
+        raise CheckFailed(f"{said}; expected {right}.\n{_labels_read(labels).capitalize()}: {why}.")
+    if got["from_logits"] != from_logits:
+        fix = ("from_logits=True: with False Keras would read logits as probabilities" if from_logits else
+               "from_logits=False: with True the loss would apply softmax or sigmoid a second time")
+        raise CheckFailed(f"{said}; expected {right}.\n{_outputs_read(outputs, family).capitalize()}: {fix}.")
+    return None
+
+
+_pick_rng = np.random.default_rng(6)
+register(Task(
+    key="pick_loss", function="pick_loss", kind="custom", reference=reference_pick_loss,
+    cases=[_pick_case(_pick_rng, "SparseCategoricalCrossentropy", True),
+           _pick_case(_pick_rng, "CategoricalCrossentropy", False),
+           _pick_case(_pick_rng, "BinaryCrossentropy", True),
+           _pick_case(_pick_rng, "CategoricalCrossentropy", True, hidden=True, rows=5, classes=4),
+           _pick_case(_pick_rng, "SparseCategoricalCrossentropy", False, hidden=True, rows=3, classes=5),
+           _pick_case(_pick_rng, "BinaryCrossentropy", False, hidden=True, rows=4, classes=2)],
+    probe=_probe_pick, judge_data=_judge_pick,
+    passed=("integer ids with logits, one-hot rows with probabilities, multi-label yes/no with logits",
+            "other shapes, and each family with the other kind of outputs"),
+    fresh=lambda rng: [_pick_case(rng, family, bool(flag), hidden=True, rows=int(rng.integers(3, 7)),
+                                  classes=int(rng.integers(2, 6)))
+                       for family, flag in zip(KERAS_LOSSES, rng.integers(0, 2, size=3))],
+))
+
+
+def _swapped_call(y_hat, y_true):
+    """What TF 2 returns for softmax_cross_entropy_with_logits(y_hat, y_true): y_hat is taken as the labels."""
+    return -(as_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1)
+
+
+def _swapped_case(rng, rows, classes, hidden=False):
+    return Case((random_logits(rng, rows, classes, scale=1.5), random_one_hot(rng, rows, classes)), hidden=hidden)
+
+
+register(Task(
+    key="positional_call", function="positional_call", reference=_swapped_call,
+    cases=[Case((Y_HAT, LABELS)), _swapped_case(np.random.default_rng(9), 4, 5, hidden=True)],
+    mistakes=[
+        Mistake(lambda y_hat, y_true: numerics.cross_entropy(y_true, y_hat),
+                "that is the loss the old code meant (labels=y_true, logits=y_hat). In TensorFlow 2 the first "
+                "parameter is labels: the call takes y_hat as the labels and the one-hot y_true as the logits."),
+        Mistake(lambda y_hat, y_true: (as_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1),
+                "sign error: the op returns -sum(labels * log_softmax(logits))."),
+        Mistake(lambda y_hat, y_true: _swapped_call(y_hat, y_true).mean(), "the op returns one loss per row; no mean."),
+    ],
+    passed=("the thread's y_hat and y_true give [1.758, 6.368], not E3's [0.479, 1.200]",
+            "a [4, 5] batch you have not seen"),
+    fresh=lambda rng: [_swapped_case(rng, int(rng.integers(2, 6)), int(rng.integers(2, 6)), hidden=True)],
+))
