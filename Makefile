@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab lecture test lint notebooks check install clean bench exercises grade slides FORCE
+.PHONY: lab lecture test lint notebooks check install clean bench exercises grade slides book FORCE
 
 install: $(STAMP)
 
@@ -67,6 +67,10 @@ bench: $(STAMP)
 # Handouts: static reveal.js slides of every lesson, with the stored pictures, in slides/ (not in git).
 slides: $(STAMP)
 	$(PY) -m logitlab slides $(NB)
+
+# The course as a static website in _build/book/, from the stored outputs (nothing is executed; works offline).
+book: $(STAMP)
+	$(PY) -m logitlab book
 
 check: $(STAMP)
 	$(PY) -m logitlab check

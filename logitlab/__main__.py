@@ -82,6 +82,15 @@ def cmd_slides(args):
     return 0
 
 
+def cmd_book(args):
+    """The course as a static website (Sphinx + myst-nb, from the stored outputs) in _build/book/."""
+    from logitlab.authoring import book
+
+    site = book.build()
+    print(f"The book is in {site}: open {site / 'index.html'} in a browser (it works offline).", file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args):
     """Time every explorer's slider moves in a fresh kernel, beside a new-figure-per-move baseline."""
     from logitlab.authoring import bench
@@ -118,6 +127,8 @@ def main(argv=None):
     slides.add_argument("paths", nargs="*", help="lessons to convert (default: every lesson)")
     slides.add_argument("--out", default=str(course.ROOT / "slides"), help="folder for the HTML (default: slides/)")
     slides.set_defaults(func=cmd_slides)
+    sub.add_parser("book", help="the course as a static website in _build/book/ (nothing is executed)") \
+        .set_defaults(func=cmd_book)
     bench = sub.add_parser("bench", help="time every explorer's slider moves (prints a table and a bench: line)")
     bench.add_argument("--size", default="normal", choices=["normal", "projector"],
                        help="draw the explorers at this size (see logitlab.blitting.SIZES)")
