@@ -286,8 +286,8 @@ def config(root):
 
 
 def autograde_student(root, student, *notebooks):
-    """Autograde, then generate feedback for, each notebook of one student (each on its own)."""
-    from nbgrader.converters import Autograde, GenerateFeedback
+    """Autograde each notebook of one student (each on its own)."""
+    from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
 
@@ -299,12 +299,8 @@ def autograde_student(root, student, *notebooks):
         autograde.force, autograde.create_student = True, True
         result = capture_log(autograde)
         print(result.get("log", ""), result.get("error", ""), flush=True)
-        graded = Path(root) / "autograded" / student / ASSIGNMENT / f"{notebook}.ipynb"
-        if result["success"] and graded.exists():
-            feedback = GenerateFeedback(coursedir=coursedir, config=cfg)
-            feedback.force = True
-            result = capture_log(feedback)
-            print(result.get("log", ""), result.get("error", ""), flush=True)
+        # Feedback pages are built by the grader from the autograded notebook (logitlab/grading/feedback.py),
+        # not by nbgrader's GenerateFeedback, whose template copies a submission's HTML and script into the page.
     return 0
 
 
