@@ -82,12 +82,13 @@ def hostile(stem="01-math-logit"):
 
 def build_class(folder, secret):
     """One student per way a folder can hold (or fail to hold) a submission."""
-    bank.write(folder, "alice", "01-math-logit", bank.correct("01-math-logit"))
+    # Two notebooks reach the sandbox (grading is the slow part): mallet's and one in nbgrader's layout.
     bank.write(folder, "mallet", "01-math-logit", hostile())
     bank.write(folder / WEIRD, "logits-lab", "01-math-logit", bank.correct("01-math-logit"))  # nbgrader's layout
     (folder / WEIRD / "logits-lab" / "timestamp.txt").write_text("2026-12-04 05:00:00")
-    bank.write(folder, ".dotty", "01-math-logit", bank.correct("01-math-logit"))
-    bank.write(folder / ".dotty", "week1", "01-math-logit", bank.submission("01-math-logit"))  # a second copy
+    bank.write(folder, "alice", "01-math-logit", '{"cells": [')  # the classmate whose page mallet wants
+    bank.write(folder, ".dotty", "01-math-logit", "not JSON")
+    bank.write(folder / ".dotty", "week1", "01-math-logit", "{}")  # a second copy
     (folder / "emma").mkdir()
     (folder / "tess").mkdir()
     (folder / "tess" / "notes.txt").write_text("my answers are in my head")
@@ -134,10 +135,9 @@ def test_every_entry_gets_a_row_for_every_exercise_found(graded):
     assert read_rows(graded.out / "grades.csv")[0] == ["student", "exercise", "score", "max_score"]
     assert sorted(graded.grades) == sorted((s, e) for s in STUDENTS for e in ("01-math-logit", "03-softmax"))
     earned = {key: value for key, value in graded.grades.items() if value[0] > 0}
-    assert earned == {("'" + WEIRD, "01-math-logit"): (4, 4), (".dotty", "01-math-logit"): (4, 4),
-                      ("alice", "01-math-logit"): (4, 4), ("mallet", "01-math-logit"): (2, 4)}
+    assert earned == {("'" + WEIRD, "01-math-logit"): (4, 4), ("mallet", "01-math-logit"): (2, 4)}
     assert all(top == 4 for _, top in graded.grades.values())  # 01 and 03 are both worth 4 points
-    assert "[ 10/10]" in graded.log  # ten notebooks were handed in under an exercise's name; four could be read
+    assert "[ 10/10]" in graded.log  # ten notebooks were handed in under an exercise's name; two could be read
 
 
 def test_every_zero_has_a_reason_in_problems_csv(graded):
@@ -153,7 +153,10 @@ def test_every_zero_has_a_reason_in_problems_csv(graded):
         "SUBMISSIONS/bob.ipynb is a file, not a student's folder: expected SUBMISSIONS/<student>/<NN-slug>.ipynb")
     assert graded.reasons["linky", "01-math-logit"].startswith("SUBMISSIONS/linky is a symbolic link, not a student")
     assert graded.reasons[".dotty", "01-math-logit"] == (
+        "01-math-logit.ipynb: not a valid notebook file (not JSON: Expecting value at line 1, column 1); "
         "also handed in as week1/01-math-logit.ipynb; graded 01-math-logit.ipynb")
+    assert graded.reasons["alice", "01-math-logit"] == (
+        "01-math-logit.ipynb: not a valid notebook file (not JSON: Expecting value at line 1, column 12)")
     assert graded.reasons[".DS_Store", ""].startswith("not a student's folder")
     assert (".DS_Store", "") not in graded.grades
 
@@ -184,7 +187,7 @@ def test_no_byte_of_a_linked_file_reaches_the_output(graded):
 def test_nbgraders_layout_and_odd_names_are_graded(graded):
     page = (graded.out / "feedback" / WEIRD / "01-math-logit.html").read_text(encoding="utf-8")
     assert "student: =1+1 &lt;i&gt;odd é" in page and "<i>" not in page
-    assert (graded.out / "feedback" / ".dotty" / "01-math-logit.html").exists()
+    assert "not a valid notebook file" in (graded.out / "feedback" / ".dotty" / "01-math-logit.html").read_text()
 
 
 def test_csv_cells_cannot_be_formulas_and_names_stay_readable(graded):

@@ -2,8 +2,9 @@
 
 `python -m logitlab.grading.autograde COURSE STUDENT NOTEBOOK...` runs in the grader's own (trusted)
 process tree and never runs a submission's code itself. It is nbgrader's Autograde converter
-(check cells restored from the source, scores into the gradebook) and GenerateFeedback, with one
-step changed: nbgrader's `Execute` is replaced by `SandboxedExecute`, which
+(check cells restored from the source, scores into the gradebook; the feedback page is built
+afterwards by `logitlab.grading.feedback`), with one step changed: nbgrader's `Execute` is replaced
+by `SandboxedExecute`, which
 
 1. sends the notebook and the grader's inputs (each check cell's cases, plus cases drawn from a
    secret per-run seed) to `logitlab.grading.sandbox` inside bubblewrap, bounded in CPU time per cell and

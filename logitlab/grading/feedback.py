@@ -10,6 +10,8 @@ imitate the grader's part. `pages.inert_page` then sanitizes the whole page agai
 Content-Security-Policy that forbids script and requests.
 """
 
+import re
+
 from nbconvert.filters import strip_ansi
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
@@ -27,8 +29,8 @@ header.grader .title { font-size: 14px; opacity: .9; }
 header.grader .score { font-size: 24px; font-weight: 700; }
 header.grader .note { background: #fff3cd; color: #5c4400; padding: 6px 10px; margin-top: 6px; border-radius: 4px; }
 section.checks { padding: 8px 18px; border-bottom: 1px solid #ccd; }
-section.checks li.pass::marker { content: "✓ "; color: #176a2b; }
-section.checks li.fail::marker { content: "✗ "; color: #a10000; }
+section.checks li.pass::marker { content: "\2713  "; color: #176a2b; }
+section.checks li.fail::marker { content: "\2717  "; color: #a10000; }
 main.submission { margin: 14px 18px 40px; border: 3px dashed #8a8a8a; padding: 10px 14px; }
 main.submission p.frame-label { margin: 0 0 10px; color: #555; font-size: 13px; }
 main.submission h1, main.submission h2, main.submission h3,
@@ -48,6 +50,11 @@ div.verdict.fail .verdict-head { background: #a10000; }
 div.verdict.fail { border-color: #a10000; }
 div.verdict pre { padding: 4px 8px; }
 """
+
+
+def _markdown(source):
+    """Markdown rendered as nbconvert does, without the ¶ anchors it adds to headings (their links are dropped)."""
+    return re.sub(r"<a class=\"anchor-link\" href=\"[^\"]*\">(¶|&#182;)</a>", "", markdown2html_mistune(source))
 
 
 def _joined(value):
@@ -81,7 +88,7 @@ def _output(out):
     if "text/html" in data:
         return f"<div>{clean_html(_joined(data['text/html']))}</div>"
     if "text/markdown" in data:
-        return f"<div>{clean_html(markdown2html_mistune(_joined(data['text/markdown'])))}</div>"
+        return f"<div>{clean_html(_markdown(_joined(data['text/markdown'])))}</div>"
     for mime in ("text/latex", "text/plain"):
         if mime in data:
             return f'<pre class="out">{text(_joined(data[mime]))}</pre>'
@@ -104,7 +111,7 @@ def _cell(cell, cell_scores):
     source = _joined(cell.get("source", ""))
     kind = cell.get("cell_type")
     if kind == "markdown":
-        return f'<div class="cell md">{clean_html(markdown2html_mistune(source))}</div>'
+        return f'<div class="cell md">{clean_html(_markdown(source))}</div>'
     if kind != "code":
         return f'<div class="cell"><pre class="source">{text(source)}</pre></div>'
     grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
