@@ -258,7 +258,9 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
         log(f"WARNING: --no-sandbox: every submission {UNSANDBOXED}")
     out.mkdir(parents=True, exist_ok=True)
     students, clutter = submissions.scan(folder, set(solutions))
-    students = [s for s in students if (folder / s.name).resolve() != out.resolve()]
+    if any(not s.problem and (folder / s.name).resolve() == out.resolve() for s in students):
+        log(f"skipped {out}: the output folder, not a student's")  # OUT inside SUBMISSIONS
+        students = [s for s in students if s.problem or (folder / s.name).resolve() != out.resolve()]
     stems = given or sorted({stem for s in students for stem in s.handed})
     tops = {stem: max_score(solutions[stem]) for stem in stems}
     results, todo = [], []

@@ -35,7 +35,7 @@ main.submission { margin: 14px 18px 40px; border: 3px dashed #8a8a8a; padding: 1
 main.submission p.frame-label { margin: 0 0 10px; color: #555; font-size: 13px; }
 main.submission h1, main.submission h2, main.submission h3,
 main.submission h4, main.submission h5, main.submission h6 { font-size: 1.05em; margin: .6em 0 .3em; }
-main.submission img { max-width: 100%; height: auto; }
+main.submission img { max-width: 100%; height: auto; outline: 1px dashed #8a8a8a; }
 main.submission table { border-collapse: collapse; }
 main.submission td, main.submission th { border: 1px solid #ccc; padding: 2px 6px; }
 div.cell { margin: 10px 0; }

@@ -76,6 +76,13 @@ def _lstat(name, dir_fd):
     return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
 
 
+def _is_folder(name, dir_fd):
+    try:
+        return stat.S_ISDIR(_lstat(name, dir_fd).st_mode)
+    except OSError:  # gone since it was listed
+        return False
+
+
 def _open_folder(name, dir_fd):
     return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
 
@@ -104,7 +111,11 @@ def scan(folder, stems):
 
 def _scan_student(top, name, stems):
     student = Student(name)
-    mode = _lstat(name, top).st_mode
+    try:
+        mode = _lstat(name, top).st_mode
+    except OSError as err:
+        student.problem = f"SUBMISSIONS/{student.shown} could not be read ({os.strerror(err.errno)})"
+        return student
     if not stat.S_ISDIR(mode):
         what = kind(mode) if not stat.S_ISREG(mode) else "a file"
         student.problem = f"SUBMISSIONS/{student.shown} is {what}, not a student's folder: expected {LAYOUT}"
@@ -122,7 +133,7 @@ def _scan_student(top, name, stems):
             stem, is_notebook = entry[:-len(".ipynb")], entry.endswith(".ipynb")
             if is_notebook and stem in stems:
                 found.setdefault(stem, []).append((name, entry))
-            elif stat.S_ISDIR(_lstat(entry, fd).st_mode):
+            elif _is_folder(entry, fd):
                 _scan_assignment(fd, name, entry, stems, found, student.others)
             else:
                 student.others.append(display_name(entry))
@@ -168,7 +179,10 @@ def read_notebook(folder, parts, limit=MAX_NOTEBOOK_BYTES):
                 fds.append(_open_folder(part, fds[-1]))
             except OSError as err:
                 raise Unreadable(f"the folder holding {shown} could not be opened ({os.strerror(err.errno)})") from None
-        mode = _lstat(parts[-1], fds[-1]).st_mode
+        try:
+            mode = _lstat(parts[-1], fds[-1]).st_mode
+        except OSError as err:
+            raise Unreadable(f"{shown} could not be read ({os.strerror(err.errno)})") from None
         if not stat.S_ISREG(mode):
             raise Unreadable(f"{shown} is {kind(mode)}, not a regular file: hand in the notebook itself")
         try:
