@@ -354,3 +354,20 @@ def test_a_hostile_page_runs_nothing_over_http_and_never_asks_for_a_classmates_p
     assert set(served.paths) <= {"/mallet/01-math-logit.html", "/favicon.ico"}
     mode = os.stat(graded.out / "feedback" / "alice" / "01-math-logit.html").st_mode
     assert stat.S_ISREG(mode)  # the classmate's page was there to be taken
+
+
+def test_the_policy_alone_stops_script_and_foreign_style(browser, tmp_path):
+    """Defence in depth: markup that got past the sanitizer (put in by hand here) still neither runs nor restyles."""
+    page_html = pages.inert_page("t", '<p class="mine">grader</p>', "p.mine { color: rgb(0, 0, 255); }", {"mine"})
+    leaked = ('<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">'
+              '<style>p.mine { color: rgb(255, 0, 0) !important; }</style><p id="styled" style="color: red">x</p>')
+    path = tmp_path / "leaky.html"
+    path.write_text(page_html.replace("</body>", leaked + "</body>"), encoding="utf-8")
+    page, seen = open_page(browser, path.as_uri())
+    assert page.evaluate("window.pwned") is None
+    assert page.evaluate("getComputedStyle(document.querySelector('p.mine')).color") == "rgb(0, 0, 255)"
+    assert page.evaluate("getComputedStyle(document.getElementById('styled')).color") == "rgb(0, 0, 0)"
+    refused = [m.split(" violates the following Content Security Policy directive")[0] for m in seen.console]
+    assert refused == ["Executing inline script", "Executing inline event handler", "Applying inline style",
+                       "Applying inline style", f"Loading the image '{(tmp_path / 'x').as_uri()}'"]
+    page.close()
