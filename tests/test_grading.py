@@ -255,7 +255,8 @@ def test_grading_twice_gives_the_same_grades(graded, tmp_path):
         for path in (graded.folder / student).glob("*.ipynb"):
             (again / student / path.name).write_bytes(path.read_bytes())
     grade(again, tmp_path / "out")
-    first = [r for r in read_rows(graded.out / "grades.csv") if r[0] in ("bob", "dave")]
+    # The first class had more exercises, so bob and dave also have 0-point rows there for those they did not hand in.
+    first = [r for r in read_rows(graded.out / "grades.csv") if r[0] in ("bob", "dave") and r[1] == "03-softmax"]
     assert read_rows(tmp_path / "out" / "grades.csv")[1:] == first
 
 
