@@ -19,7 +19,11 @@ exercises/             the graded exercises: content and judging
     tasks/               every task, one module per exercise (ex03_softmax.py, ...)
     generate.py          `make exercises`: exercises/ from solutions/ with nbgrader
 grading/               `python -m logitlab grade`: grading a class safely
-    classroom.py         the class: find submissions, run each student, write grades and feedback
+    classroom.py         the class: a row for every student and exercise, grades, problems and feedback
+    submissions.py       finding and reading submitted files as untrusted input (no links, pipes, devices)
+    feedback.py          a feedback page: the grader's score and verdicts, the notebook as inert HTML
+    pages.py             the one sanitizer (nh3) and page policy (CSP without script) of every HTML page
+    csvsafe.py           CSV cells a spreadsheet cannot evaluate (OWASP's CSV-injection guidance)
     autograde.py         one student's nbgrader autograde, with the sandboxed execution
     sandbox.py           the sandbox, the probe in the kernel and the result format
 authoring/             course tooling for the people who write it

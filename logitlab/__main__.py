@@ -30,12 +30,13 @@ def cmd_exercises(args):
 
 
 def cmd_grade(args):
-    """Grade SUBMISSIONS/<student>/<NN-slug>.ipynb, each in a sandbox, into OUT/grades.csv and OUT/feedback/."""
+    """Grade SUBMISSIONS/<student>/[<assignment>/]<NN-slug>.ipynb, each in a sandbox, into OUT/grades.csv and
+    OUT/feedback/: a row for every student and exercise."""
     from logitlab.grading import classroom as grading
 
     try:
         grading.grade_class(args.submissions, args.out, timeout=args.timeout, workers=args.workers,
-                            memory=args.memory, sandbox=not args.no_sandbox,
+                            memory=args.memory, sandbox=not args.no_sandbox, exercises=args.exercises,
                             log=lambda line: print(line, file=sys.stderr, flush=True))
     except (ValueError, grading.NoSandbox) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -105,12 +106,15 @@ def main(argv=None):
     gen.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
     gen.set_defaults(func=cmd_exercises)
     grade = sub.add_parser("grade", help="grade a class's submissions, each in a sandbox, with nbgrader")
-    grade.add_argument("submissions", help="folder of SUBMISSIONS/<student>/<NN-slug>.ipynb")
+    grade.add_argument("submissions", help="folder of SUBMISSIONS/<student>/[<assignment>/]<NN-slug>.ipynb")
     grade.add_argument("--out", required=True, help="where to write grades.csv and feedback/")
     grade.add_argument("--timeout", type=int, default=30, help="seconds each cell may run (default 30)")
     grade.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2)")
     grade.add_argument("--memory", type=int, default=2048,
                        help="MB of memory each submission's processes may use in all (default 2048)")
+    grade.add_argument("--exercises", nargs="+", metavar="NN",
+                       help="the exercises the class was given (03-softmax or 03): every student gets a row for each "
+                            "(default: every exercise anyone handed in)")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run submissions without bubblewrap (only where none can be had; problems.csv says so)")
     grade.set_defaults(func=cmd_grade)

@@ -1,7 +1,7 @@
 """Shared test fixtures. Under CI=true a skipped test fails the run: green must mean everything ran.
 
-The browser tests (test_browser.py, test_slideshow.py) share one harness: `serve_lab` runs JupyterLab on a
-copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
+The browser tests (test_browser.py, test_slideshow.py, test_grading_class.py) share one harness: `serve_lab`
+runs JupyterLab on a copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
 """
 
 import contextlib
@@ -45,7 +45,7 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 # The modules that start JupyterLab and Chromium. `make test` runs them one after another on one pytest-xdist
 # worker, never two JupyterLabs, two Chromiums and their kernels at once on two cores. (A file lock did the same
 # but held its worker idle while the other ran a browser module.)
-BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py")
+BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py")
 
 
 def pytest_xdist_make_scheduler(config, log):

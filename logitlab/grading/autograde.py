@@ -2,8 +2,9 @@
 
 `python -m logitlab.grading.autograde COURSE STUDENT NOTEBOOK...` runs in the grader's own (trusted)
 process tree and never runs a submission's code itself. It is nbgrader's Autograde converter
-(check cells restored from the source, scores into the gradebook) and GenerateFeedback, with one
-step changed: nbgrader's `Execute` is replaced by `SandboxedExecute`, which
+(check cells restored from the source, scores into the gradebook; the feedback page is built
+afterwards by `logitlab.grading.feedback`), with one step changed: nbgrader's `Execute` is replaced
+by `SandboxedExecute`, which
 
 1. sends the notebook and the grader's inputs (each check cell's cases, plus cases drawn from a
    secret per-run seed) to `logitlab.grading.sandbox` inside bubblewrap, bounded in CPU time per cell and
@@ -286,8 +287,8 @@ def config(root):
 
 
 def autograde_student(root, student, *notebooks):
-    """Autograde, then generate feedback for, each notebook of one student (each on its own)."""
-    from nbgrader.converters import Autograde, GenerateFeedback
+    """Autograde each notebook of one student (each on its own)."""
+    from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
 
@@ -299,12 +300,8 @@ def autograde_student(root, student, *notebooks):
         autograde.force, autograde.create_student = True, True
         result = capture_log(autograde)
         print(result.get("log", ""), result.get("error", ""), flush=True)
-        graded = Path(root) / "autograded" / student / ASSIGNMENT / f"{notebook}.ipynb"
-        if result["success"] and graded.exists():
-            feedback = GenerateFeedback(coursedir=coursedir, config=cfg)
-            feedback.force = True
-            result = capture_log(feedback)
-            print(result.get("log", ""), result.get("error", ""), flush=True)
+        # Feedback pages are built by the grader from the autograded notebook (logitlab/grading/feedback.py),
+        # not by nbgrader's GenerateFeedback, whose template copies a submission's HTML and script into the page.
     return 0
 
 

@@ -1,17 +1,16 @@
 """Grading a class: `python -m logitlab grade SUBMISSIONS --out OUT`.
 
-For each SUBMISSIONS/<student>/<NN-slug>.ipynb this runs nbgrader's autograde and feedback steps
-in a temporary nbgrader course built from `solutions/` (see `logitlab/grading/autograde.py`): check cells
-are restored, the submission's code runs in a sandbox (`logitlab/grading/sandbox.py`), and every check is
-judged by the grader from the values the student's functions returned on the grader's inputs.
-Writes OUT/grades.csv, OUT/problems.csv and OUT/feedback/<student>/<NN-slug>.html.
+Submissions are found and read as untrusted files (`submissions.py`). Each notebook goes through
+nbgrader's autograde step in a temporary nbgrader course built from `solutions/` (see
+`logitlab/grading/autograde.py`): check cells are restored, the submission's code runs in a sandbox
+(`logitlab/grading/sandbox.py`), and every check is judged by the grader from the values the student's
+functions returned on the grader's inputs. Writes OUT/grades.csv and OUT/problems.csv (`csvsafe.py`)
+and OUT/feedback/<student>/<NN-slug>.html (`feedback.py`), with a row and a page for every student and
+exercise.
 """
 
-import csv
-import html
 import json
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from logitlab.grading import autograde
+from logitlab.grading import autograde, csvsafe, feedback, submissions
 from logitlab.authoring import course
 from logitlab.grading.autograde import ASSIGNMENT, COURSE_ID, CUT, MAX_OUTPUT_CHARS
 
@@ -88,19 +87,6 @@ def _run_child(args, cwd, timeout):
         return None, output
 
 
-def _submission_problem(path):
-    """Why a submitted file cannot be graded as a notebook, or None."""
-    import nbformat
-
-    try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8", errors="replace"), as_version=4)
-        nbformat.validate(nb)
-    except Exception as err:  # noqa: BLE001 - any unreadable file is the student's to fix
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return f"not a valid notebook file ({first[:200]})"
-    return None
-
-
 class Course:
     """A temporary nbgrader course for one worker: sources from solutions/, its own gradebook."""
 
@@ -134,42 +120,46 @@ class Course:
         """Seconds one student's autograde run may take in all: each notebook's sandbox budget, and more."""
         return 120 + notebooks * (60 + 40 * 2 * self.settings["timeout"])
 
-    def grade_student(self, student, paths):
-        """Autograde one student's submissions and render feedback; return [(Grade, feedback html or None)]."""
+    def grade_student(self, student, notebooks):
+        """Autograde one student's notebooks and build their feedback pages.
+
+        `student` is the Student found in SUBMISSIONS (with `sid`, its id in nbgrader), `notebooks` are
+        [(stem, bytes, note)] already read and checked. Returns [(Grade, feedback page)].
+        """
         from nbgrader.api import Gradebook
 
-        results, valid = {}, []
-        submitted = self.root / "submitted" / student / ASSIGNMENT
+        submitted = self.root / "submitted" / student.sid / ASSIGNMENT
         shutil.rmtree(submitted, ignore_errors=True)
         submitted.mkdir(parents=True)
-        for path in paths:
-            problem = _submission_problem(path)
-            if problem:
-                results[path.stem] = Grade(student, path.stem, 0.0, self.max_score(path.stem), problem)
-            else:
-                shutil.copy(path, submitted / path.name)
-                valid.append(path.stem)
-        output = ""
-        if valid:
-            code, output = _run_child(["-m", "logitlab.grading.autograde", str(self.root), student, *valid], self.root,
-                                      self.budget(len(valid)))
-        graded_dir = self.root / "autograded" / student / ASSIGNMENT
-        pages = {}
+        for stem, data, _ in notebooks:
+            (submitted / f"{stem}.ipynb").write_bytes(data)
+        stems = [stem for stem, _, _ in notebooks]
+        code, output = _run_child(["-m", "logitlab.grading.autograde", str(self.root), student.sid, *stems], self.root,
+                                  self.budget(len(stems)))
+        graded_dir = self.root / "autograded" / student.sid / ASSIGNMENT
+        results = []
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
-            for stem in valid:
+            for stem, _, note in notebooks:
                 graded = graded_dir / f"{stem}.ipynb"
-                status = autograde.read_status(self.settings["work"], student, stem) or {}
+                status = autograde.read_status(self.settings["work"], student.sid, stem) or {}
+                top = self.max_score(stem)
                 if not graded.exists():
                     reason = status.get("problem") or "nbgrader could not grade it: " + _last_error(output)
-                    results[stem] = Grade(student, stem, 0.0, self.max_score(stem), reason)
+                    grade = Grade(student.shown, stem, 0.0, top, _join(reason, note))
+                    results.append((grade, feedback.plain_page(grade.student, stem, 0, top, grade.reason)))
                     continue
-                score = float(gb.find_submission_notebook(stem, ASSIGNMENT, student).score)
-                notes = _notes(graded, status, self.settings["timeout"])
-                results[stem] = Grade(student, stem, score, self.max_score(stem), notes)
-                page = self.root / "feedback" / student / ASSIGNMENT / f"{stem}.html"
-                if page.exists():
-                    pages[stem] = page.read_text(encoding="utf-8")
-        return [(results[stem], pages.get(stem)) for stem in sorted(results)]
+                submission = gb.find_submission_notebook(stem, ASSIGNMENT, student.sid)
+                cells = {g.name: (float(g.score), float(g.max_score)) for g in submission.grades}
+                grade = Grade(student.shown, stem, float(submission.score), top,
+                              _join(_notes(graded, status, self.settings["timeout"]), note))
+                nb = json.loads(graded.read_text(encoding="utf-8"))
+                page = feedback.notebook_page(grade.student, stem, grade.score, top, grade.reason, nb, cells)
+                results.append((grade, page))
+        return results
+
+
+def _join(*notes):
+    return "; ".join(n for n in notes if n)
 
 
 def _notes(graded_path, status, timeout):
@@ -192,112 +182,159 @@ def _last_error(log):
     return (lines[-1] if lines else log.strip().splitlines()[-1] if log.strip() else "no output")[:300]
 
 
-def find_submissions(folder, stems):
-    """(student, path) for every SUBMISSIONS/<student>/<NN-slug>.ipynb; other files are reported and skipped."""
-    found, skipped = [], []
-    for student_dir in sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for path in sorted(student_dir.iterdir()):
-            if path.suffix == ".ipynb" and path.stem in stems:
-                found.append((student_dir.name, path))
-            elif not path.name.startswith("."):
-                skipped.append(path)
-    return found, skipped
+def max_score(solution):
+    """The points an exercise is worth: its check cells' points, as nbgrader's gradebook counts them."""
+    nb = json.loads(Path(solution).read_text(encoding="utf-8"))
+    return float(sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in nb["cells"]
+                     if c["metadata"].get("nbgrader", {}).get("grade")))
 
 
-def _fallback_feedback(grade):
-    """A feedback page for a submission nbgrader could not grade."""
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(grade.exercise)}</title></head>"
-            f"<body><h1>{html.escape(grade.exercise)}: {grade.score:g} / {grade.max_score:g}</h1>"
-            f"<p>Your submission could not be graded: {html.escape(grade.reason)}.</p>"
-            "<p>Open it in JupyterLab, run every cell from the top, save, and hand it in again.</p></body></html>\n")
+def class_exercises(names, stems):
+    """The exercises named with --exercises ("03-softmax" or just "03"), checked against the course's `stems`."""
+    chosen = []
+    for name in names or []:
+        matches = [s for s in stems if s == name or s.split("-")[0] == name]
+        if len(matches) != 1:
+            raise ValueError(f"--exercises: {name!r} is not an exercise of this course; expected one of "
+                             f"{', '.join(stems)} (or its number, e.g. {stems[0].split('-')[0]})")
+        chosen += [m for m in matches if m not in chosen]
+    return chosen
 
 
-def grade_class(submissions, out, root=course.ROOT, timeout=30, workers=2, memory=2048, sandbox=True, log=print):
-    """Grade every SUBMISSIONS/<student>/<NN-slug>.ipynb; write OUT/grades.csv and OUT/feedback/. Return the grades.
+def _missing(student, stem):
+    """Why a student has no notebook for `stem`, from what the folder holds."""
+    similar = [n for n in student.others if n.lower().endswith(".ipynb")
+               and n.rsplit("/", 1)[-1].startswith(stem.split("-")[0] + "-")]
+    if similar:
+        return (f"no {stem}.ipynb handed in, but {similar[0]}: a notebook must keep its exercise's name; "
+                f"rename it to {stem}.ipynb")
+    if student.others:
+        shown = ", ".join(student.others[:5]) + (" …" if len(student.others) > 5 else "")
+        return f"no {stem}.ipynb handed in (the folder holds {shown})"
+    if student.handed:
+        return f"no {stem}.ipynb handed in"
+    return "nothing handed in: the folder is empty"
 
-    Each submission runs in bubblewrap unless `sandbox` is False; without a working bubblewrap this
-    raises NoSandbox rather than run students' code unsandboxed.
+
+def _read(student, stems, folder):
+    """Read and check a student's notebooks: ([(stem, bytes, note)] to grade, [(Grade-less reason by stem)])."""
+    ready, failed = [], {}
+    for stem in stems:
+        handed = student.handed.get(stem)
+        if handed is None:
+            continue
+        try:
+            data = submissions.read_notebook(folder, handed.parts)
+        except submissions.Unreadable as err:
+            failed[stem] = _join(str(err), handed.note)
+            continue
+        problem = submissions.notebook_problem(data)
+        if problem:
+            failed[stem] = _join(f"{handed.shown}: {problem}", handed.note)
+        else:
+            ready.append((stem, data, handed.note))
+    return ready, failed
+
+
+def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2, memory=2048, sandbox=True,
+                exercises=None, log=print):
+    """Grade a class; write OUT/grades.csv, OUT/problems.csv and OUT/feedback/. Return the grades.
+
+    Every entry of SUBMISSIONS gets a row for every exercise in `exercises` (names or numbers), or for
+    every exercise someone handed in when none are named: score 0 and a reason where nothing could
+    be graded. Each submission runs in bubblewrap unless `sandbox` is False; without a working
+    bubblewrap this raises NoSandbox rather than run students' code unsandboxed.
     """
-    submissions, out = Path(submissions), Path(out)
+    folder, out = Path(submissions_folder), Path(out)
     _put_venv_on_path()
-    if not submissions.is_dir():
-        raise ValueError(f"{submissions} is not a folder: expected SUBMISSIONS/<student>/<NN-slug>.ipynb")
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder: expected {submissions.LAYOUT}")
+    solutions = {p.stem: p for p in sorted((Path(root) / "solutions").glob("*.ipynb"))}
+    given = class_exercises(exercises, sorted(solutions))
     if sandbox and (problem := sandbox_problem()):
         raise NoSandbox(f"{problem}. Refusing to run students' code without a sandbox; pass --no-sandbox to grade "
                         "anyway (problems.csv then says so for every submission).")
     if not sandbox:
         log(f"WARNING: --no-sandbox: every submission {UNSANDBOXED}")
     out.mkdir(parents=True, exist_ok=True)
-    solutions = sorted((Path(root) / "solutions").glob("*.ipynb"))
-    stems = sorted(p.stem for p in solutions)
-    jobs, skipped = find_submissions(submissions, set(stems))
-    # A notebook under a name the course does not know still gets its row, so no student is dropped.
-    misnamed = [Grade(path.parent.name, path.stem, 0, 0,
-                      f"not named after an exercise: rename it to one of {', '.join(s + '.ipynb' for s in stems)}")
-                for path in skipped if path.suffix == ".ipynb"]
-    for path in skipped:
-        log(f"skipped {path}: not an exercise of this course (expected <student>/<NN-slug>.ipynb)")
-    needed = sorted({path.stem for _, path in jobs})
-    solutions = [p for p in solutions if p.stem in needed]
+    students, clutter = submissions.scan(folder, set(solutions))
+    if any(not s.problem and (folder / s.name).resolve() == out.resolve() for s in students):
+        log(f"skipped {out}: the output folder, not a student's")  # OUT inside SUBMISSIONS
+        students = [s for s in students if s.problem or (folder / s.name).resolve() != out.resolve()]
+    stems = given or sorted({stem for s in students for stem in s.handed})
+    tops = {stem: max_score(solutions[stem]) for stem in stems}
+    results, todo = [], []
+    for number, student in enumerate(students, 1):
+        student.sid = f"student-{number:04d}"  # nbgrader never sees a student's own folder name
+        for other in student.others + [h.shown for s, h in student.handed.items() if s not in stems]:
+            log(f"skipped {student.shown}/{other}: not a notebook of an exercise graded here ({submissions.LAYOUT})")
+        if not stems:
+            reason = student.problem or f"no notebook named after an exercise of this course ({submissions.LAYOUT})"
+            results.append((student, Grade(student.shown, "", 0.0, 0.0, reason), None))
+        for stem in stems:
+            if student.problem or stem not in student.handed:
+                reason = student.problem or _missing(student, stem)
+                grade = Grade(student.shown, stem, 0.0, tops[stem], reason)
+                advice = "" if student.problem else f"Hand in {stem}.ipynb in your folder, under exactly that name."
+                results.append((student, grade, feedback.plain_page(student.shown, stem, 0, tops[stem], reason,
+                                                                    advice)))
+        if not student.problem and any(stem in student.handed for stem in stems):
+            todo.append(student)
+    jobs = sum(1 for s in todo for stem in stems if stem in s.handed)
     start = time.perf_counter()
-    results = []
     with tempfile.TemporaryDirectory(prefix="logitlab-grade-") as tmp:
         settings = {"timeout": timeout, "memory": memory, "sandbox": sandbox, "seed": secrets.randbits(62),
                     "hidden": [str(p.resolve()) for p in
-                               (Path.home(), submissions, out, Path(root) / "solutions", Path(tmp))]}
-        workers = max(1, min(workers, len({student for student, _ in jobs})))
+                               (Path.home(), folder, out, Path(root) / "solutions", Path(tmp))]}
+        needed = [solutions[stem] for stem in stems if any(stem in s.handed for s in todo)]
+        workers = max(1, min(workers, len(todo)))
         courses = []
-        for i in range(workers if jobs else 0):
+        for i in range(workers if todo else 0):
             template = courses[0] if courses else None
-            courses.append(Course(Path(tmp) / f"course-{i}", solutions, settings, template=template))
-        by_student = {}
-        for student, path in jobs:
-            by_student.setdefault(student, []).append(path)
-        students = sorted(by_student)
-        queues = [students[i::workers] for i in range(workers)]
+            courses.append(Course(Path(tmp) / f"course-{i}", needed, settings, template=template))
+        queues = [todo[i::workers] for i in range(workers)]
         finished = []
 
         def run(index):
             done = []
             for student in queues[index]:
-                for grade, feedback in courses[index].grade_student(student, by_student[student]):
-                    done.append((grade, feedback))
+                ready, failed = _read(student, stems, folder)
+                graded = [(Grade(student.shown, stem, 0.0, tops[stem], reason),
+                           feedback.plain_page(student.shown, stem, 0, tops[stem], reason))
+                          for stem, reason in failed.items()]
+                if ready:
+                    graded += courses[index].grade_student(student, ready)
+                for grade, page in graded:
                     finished.append(grade)
                     note = f"  ({grade.reason})" if grade.reason else ""
-                    log(f"[{len(finished):>3}/{len(jobs)}] {student}/{grade.exercise}: "
+                    log(f"[{len(finished):>3}/{jobs}] {student.shown}/{grade.exercise}: "
                         f"{grade.score:g} / {grade.max_score:g}{note}")
+                    done.append((student, grade, page))
             return done
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for done in pool.map(run, range(workers)):
                 results.extend(done)
-    results.extend((grade, None) for grade in misnamed)
-    results.sort(key=lambda r: (r[0].student, r[0].exercise))
-    _write_results(out, results)
-    log(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.1f} s; grades in {out / 'grades.csv'}")
-    return [grade for grade, _ in results]
+    results.sort(key=lambda r: (r[1].student, r[1].exercise))
+    _write_results(out, results, clutter)
+    log(f"graded {jobs} notebook(s) of {len(students)} student(s) in {time.perf_counter() - start:.1f} s; "
+        f"grades in {out / 'grades.csv'}")
+    return [grade for _, grade, _ in results]
 
 
-def _write_results(out, results):
+def _write_results(out, results, clutter=()):
+    """grades.csv (a row per student and exercise), problems.csv (every reason) and one feedback page per row."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out / "feedback", ignore_errors=True)
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["student", "exercise", "score", "max_score"])
-        for grade, _ in results:
-            writer.writerow([grade.student, grade.exercise, f"{grade.score:g}", f"{grade.max_score:g}"])
-    with open(out / "problems.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["student", "exercise", "reason"])
-        for grade, _ in results:
-            if grade.reason:
-                writer.writerow([grade.student, grade.exercise, grade.reason])
-    for grade, feedback in results:
-        page = out / "feedback" / grade.student / f"{grade.exercise}.html"
-        page.parent.mkdir(parents=True, exist_ok=True)
-        if feedback is None:
-            feedback = _fallback_feedback(grade)
-        elif grade.reason:
-            banner = f"<div style='border:2px solid #c00;padding:8px'><b>Note:</b> {html.escape(grade.reason)}</div>"
-            feedback = re.sub(r"(<body[^>]*>)", lambda m, note=banner: m.group(1) + note, feedback, count=1)
-        page.write_text(feedback, encoding="utf-8")
+    csvsafe.write_csv(out / "grades.csv", ["student", "exercise", "score", "max_score"],
+                      [[g.student, g.exercise, f"{g.score:g}", f"{g.max_score:g}"] for _, g, _ in results])
+    problems = [[g.student, g.exercise, g.reason] for _, g, _ in results if g.reason]
+    problems += [[name, "", "not a student's folder (made by a file manager or an archiver): skipped"]
+                 for name in clutter]
+    csvsafe.write_csv(out / "problems.csv", ["student", "exercise", "reason"], problems)
+    for student, grade, page in results:
+        if page is None:
+            continue
+        path = out / "feedback" / student.name / f"{grade.exercise}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page, encoding="utf-8")
