@@ -65,6 +65,7 @@ update: $(STAMP)
 	@if git rev-parse --abbrev-ref "@{upstream}" >/dev/null 2>&1; then \
 		echo "Taking the course's changes (git pull)"; \
 		git pull --ff-only || { echo "git could not pull the course (above). Your work in $(WORK)/ is not tracked by git; if git names files in notebooks/ or exercises/, git stash puts them aside and lets the pull through." >&2; exit 1; }; \
+	else echo "Not a git checkout with a remote to pull from: taking the course files as they are in this folder"; \
 	fi
 	@$(PY) -m logitlab.authoring.workspace update --work "$(WORK)"
 

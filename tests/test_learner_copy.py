@@ -186,3 +186,114 @@ def test_learner_copy_opens_unmodified_and_survives_a_course_update(tmp_path, br
             assert page.evaluate(SOURCES)[-1] == "A correction to lesson 01."
         finally:
             page.close()
+
+
+# The update rules, without a browser (workspace.prepare and workspace.update on a small course in tmp_path).
+
+def small_course(root):
+    """A course of two notebooks and a README, as the repository lays them out."""
+    for rel in ("notebooks/00-start-here.ipynb", "exercises/01-math-logit.ipynb"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text((ROOT / rel).read_text())
+    (root / "README.md").write_text("# course\n")
+    return root
+
+
+def edit(path, change):
+    """Change a notebook file as JupyterLab would save it: `change(nb)`, then written with another layout."""
+    nb = json.loads(path.read_text())
+    change(nb)
+    path.write_text(json.dumps(nb))
+
+
+def first_cell(nb, text):
+    nb["cells"][0]["source"] = text
+
+
+def test_update_rules(tmp_path):
+    from logitlab.authoring import workspace
+
+    course, work = small_course(tmp_path / "course"), tmp_path / "work"
+    workspace.prepare(course, work)
+    lesson, exercise = work / "notebooks/00-start-here.ipynb", work / "exercises/01-math-logit.ipynb"
+    stored = json.loads(lesson.read_text())["metadata"]["language_info"]
+    assert stored == workspace.kernel_language_info() and stored["version"] == sys.version.split()[0]
+    assert json.loads((course / "notebooks/00-start-here.ipynb").read_text())["metadata"]["language_info"] == \
+        {"name": "python"}, "the course itself pins no Python version"
+
+    # The learner runs the lesson (outputs change, JupyterLab's layout) and answers the exercise.
+    edit(lesson, lambda nb: nb["cells"][3].update(outputs=[], execution_count=7))
+    edit(exercise, lambda nb: first_cell(nb, "my answer"))
+    (work / "README.md").unlink()
+    # The course corrects both and adds a lesson.
+    edit(course / "notebooks/00-start-here.ipynb", lambda nb: first_cell(nb, "# corrected lesson"))
+    edit(course / "exercises/01-math-logit.ipynb", lambda nb: first_cell(nb, "corrected exercise"))
+    (course / "notebooks/09-new.ipynb").write_text((course / "notebooks/00-start-here.ipynb").read_text())
+
+    told = "\n".join(workspace.update(course, work))
+    assert "new: notebooks/09-new.ipynb" in told and "new: README.md (you had deleted it)" in told, told
+    assert "updated: notebooks/00-start-here.ipynb" in told, told
+    assert "kept yours: exercises/01-math-logit.ipynb" in told and "01-math-logit.updated.ipynb" in told, told
+    assert json.loads(lesson.read_text())["cells"][0]["source"] == "# corrected lesson"
+    assert json.loads(exercise.read_text())["cells"][0]["source"] == "my answer"
+    beside = work / "exercises/01-math-logit.updated.ipynb"
+    assert json.loads(beside.read_text())["cells"][0]["source"] == "corrected exercise"
+
+    # Nothing new: nothing happens. The learner works in the .updated copy; the next correction goes beside it.
+    assert "already up to date" in "\n".join(workspace.update(course, work))
+    edit(beside, lambda nb: first_cell(nb, "my answer, take two"))
+    edit(course / "exercises/01-math-logit.ipynb", lambda nb: first_cell(nb, "corrected again"))
+    told = "\n".join(workspace.update(course, work))
+    assert "01-math-logit.updated-2.ipynb" in told, told
+    assert json.loads(beside.read_text())["cells"][0]["source"] == "my answer, take two"
+    assert json.loads(exercise.read_text())["cells"][0]["source"] == "my answer"
+
+
+def test_unreadable_copy_and_record(tmp_path):
+    from logitlab.authoring import workspace
+
+    course, work = small_course(tmp_path / "course"), tmp_path / "work"
+    workspace.prepare(course, work)
+    # A copy that is no longer a notebook counts as the learner's: never overwritten.
+    (work / "exercises/01-math-logit.ipynb").write_text("{not json")
+    edit(course / "exercises/01-math-logit.ipynb", lambda nb: first_cell(nb, "corrected"))
+    assert "kept yours: exercises/01-math-logit.ipynb" in "\n".join(workspace.update(course, work))
+    assert (work / "exercises/01-math-logit.ipynb").read_text() == "{not json"
+    # A damaged record stops the update with what to do, not a traceback.
+    (work / ".course.json").write_text('{"files": {"README.md": 3}}')
+    with pytest.raises(SystemExit, match="is damaged.*Move it away"):
+        workspace.update(course, work)
+
+
+def test_answers_in_the_repository_stay_the_learners(tmp_path):
+    """A learner who answered in the repository's exercises/ before my-work existed: the copy keeps the answer, and a
+    course update writes the course's version beside it instead of replacing it."""
+    from logitlab.authoring import workspace
+
+    course = small_course(tmp_path / "course")
+    git(course, "init", "-q", "-b", "main")
+    git(course, "add", "-A")
+    git(course, "commit", "-q", "-m", "course")
+    edit(course / "exercises/01-math-logit.ipynb", lambda nb: first_cell(nb, "answered in the repository"))
+    work = course / "my-work"
+    workspace.prepare(course, work)
+    git(course, "checkout", "-q", "--", "exercises")  # the learner makes way for a git pull
+    edit(course / "exercises/01-math-logit.ipynb", lambda nb: first_cell(nb, "the course's correction"))
+    told = "\n".join(workspace.update(course, work))
+    assert "kept yours: exercises/01-math-logit.ipynb" in told, told
+    assert json.loads((work / "exercises/01-math-logit.ipynb").read_text())["cells"][0]["source"] == \
+        "answered in the repository"
+
+
+def test_new_python_restamps_the_copy(tmp_path):
+    from logitlab.authoring import workspace
+
+    course, work = small_course(tmp_path / "course"), tmp_path / "work"
+    workspace.prepare(course, work)
+    record = json.loads((work / ".course.json").read_text())
+    record["language_info"]["version"] = "3.10.0"  # as if .venv had been made with another Python
+    (work / ".course.json").write_text(json.dumps(record))
+    edit(work / "notebooks/00-start-here.ipynb", lambda nb: nb["metadata"]["language_info"].update(version="3.10.0"))
+    workspace.prepare(course, work)
+    stored = json.loads((work / "notebooks/00-start-here.ipynb").read_text())["metadata"]["language_info"]
+    assert stored == workspace.kernel_language_info()

@@ -87,15 +87,17 @@ def read_record(work):
         return {"files": {}}
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(record.get("files"), dict):
+        files = record["files"]
+        if all(isinstance(entry, dict) and isinstance(entry.get("course"), str) for entry in files.values()):
             return record
-    except ValueError:
+    except (ValueError, KeyError, TypeError, AttributeError):
         pass
     sys.exit(f"{path} is damaged (it says which course version each file in {work} came from). Move it away and run "
-             "`make update`: every file you have will be kept, and the course's versions written beside them.")
+             "`make update`: every file you have there is kept as yours, and missing ones are copied in.")
 
 
 def write_record(work, record):
+    """Store the working copy's record (see read_record)."""
     (work / RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -229,6 +231,7 @@ def report(work, added, replaced, conflicts, unchanged):
 
 
 def main(argv=None):
+    """`prepare` or `update` the working copy, printing what was done."""
     parser = argparse.ArgumentParser(prog="python -m logitlab.authoring.workspace", description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=["prepare", "update"])
     parser.add_argument("--course", type=Path, default=ROOT, help="the course checkout (default: this repository)")
