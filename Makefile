@@ -22,7 +22,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
+<<<<<<< HEAD
 .PHONY: lab lecture test lint notebooks check install clean bench exercises grade slides book FORCE
+=======
+.PHONY: lab lecture update instructor test lint notebooks check install clean bench exercises grade slides FORCE
+>>>>>>> learner-lab
 
 install: $(STAMP)
 
@@ -32,18 +36,46 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c "import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 13) else \
 	'Python %d.%d found at $(PYTHON): Logits Lab needs Python 3.10 to 3.13 (the versions TensorFlow 2.21 supports). \
 	Install one and run: make lab PYTHON=python3.11' % v)"
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	@echo "Setting up Logits Lab's Python environment in $(VENV) (once; about 2.2 GB and a few minutes, most of it downloading)"
+	@echo "[1/4] Creating $(VENV) with $$($(PYTHON) -c 'import sys; print("Python", sys.version.split()[0])')"
+	@rm -rf $(VENV)
+	@$(PYTHON) -m venv $(VENV)
+	@echo "[2/4] Updating pip"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@echo "[3/4] Downloading and installing TensorFlow, JupyterLab and the rest of requirements.txt (pip shows its progress)"
+	@$(PY) -m pip install --disable-pip-version-check -r requirements.txt
+	@echo "[4/4] Installing the course's helper package (logitlab)"
+	@# setuptools' note on editable installs is for package authors, not for learners.
+	@PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "Environment ready."
 
-# jupyter-config/ holds the course's JupyterLab defaults: no news prompt mid-lecture, scrolling RISE slides.
+# The learner's own copy of the lessons and exercises (git-ignored; made by the first `make lab`, see
+# logitlab/authoring/workspace.py). JupyterLab serves only that folder.
+WORK ?= my-work
+# jupyter-config/ holds the course's JupyterLab defaults: no news prompt mid-lecture, scrolling RISE slides, a
+# notebook's kernel shut down when its tab closes. jupyter-config/learner/ adds the learner's view: no nbgrader.
+COURSE_CONFIG = $(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}
+LAB = $(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(ALLOW_ROOT)
+
 lab: $(STAMP)
-	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
-		--LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(ALLOW_ROOT)
+	@$(PY) -m logitlab.authoring.workspace prepare --work "$(WORK)"
+	@echo "Starting JupyterLab on lesson 00 (Ctrl+C here stops it; open the address it prints if no browser tab opens)"
+	@JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config/learner:$(COURSE_CONFIG)" $(LAB) --ServerApp.root_dir="$(WORK)"
+
+# The course's changes into the learner's copy: git pull (in a git checkout), then new and changed files copied in,
+# never over a file the learner changed (that one gets the course's version beside it, NN-x.updated.ipynb).
+update: $(STAMP)
+	@if git rev-parse --abbrev-ref "@{upstream}" >/dev/null 2>&1; then \
+		echo "Taking the course's changes (git pull)"; \
+		git pull --ff-only || { echo "git could not pull the course (above). Your work in $(WORK)/ is not tracked by git; if git names files in notebooks/ or exercises/, git stash puts them aside and lets the pull through." >&2; exit 1; }; \
+	else echo "Not a git checkout with a remote to pull from: taking the course files as they are in this folder"; \
+	fi
+	@$(PY) -m logitlab.authoring.workspace update --work "$(WORK)"
+
+# An instructor's JupyterLab: the repository itself (solutions/, exercises/), with nbgrader's menus and panels.
+instructor: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(COURSE_CONFIG)" $(LAB) --ServerApp.root_dir=.
 
 # The same JupyterLab for teaching: every explorer drawn at projector size (logitlab/explorers/blitting.py, SIZES).
 lecture: $(STAMP)

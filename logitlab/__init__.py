@@ -30,6 +30,7 @@ authoring/             course tooling for the people who write it
     course.py            lessons, navigation, normalizing and executing notebooks
     lecture.py           lecture plans, speaker notes, `make slides`
     bench.py             `make bench`: how fast the explorers answer
+    workspace.py         the learner's own copy, my-work/ (`make lab` makes it, `make update` updates it)
 
 Import it before TensorFlow: it quietens TensorFlow's start-up log and turns oneDNN off so that
 printed numbers are the same in every kernel.

@@ -39,13 +39,14 @@ def chromium_path():
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Left out of the copy JupyterLab serves: big, generated, or private to this checkout.
-NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_checkpoints", "grading-out")
+NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_checkpoints", "grading-out", "my-work")
 
 
 # The modules that start JupyterLab and Chromium. `make test` runs them one after another on one pytest-xdist
 # worker, never two JupyterLabs, two Chromiums and their kernels at once on two cores. (A file lock did the same
 # but held its worker idle while the other ran a browser module.)
-BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py")
+BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
+                   "test_learner_copy.py")
 
 
 def pytest_xdist_make_scheduler(config, log):
