@@ -415,6 +415,11 @@ def test_lesson_06_shows_the_positional_argument_trap_of_tf1_code():
     right = line_starting(text, "labels=y_true, logits=y_hat (right):").replace("mean", "")
     assert numbers(right) == [0.479, 1.2, 0.839]
     assert "softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None)" in text
+    # tf.compat.v1's version of the op takes labels first too: old code run through compat.v1 swaps them the same way.
+    np.testing.assert_allclose(tf.compat.v1.nn.softmax_cross_entropy_with_logits(Y_HAT, Y_TRUE).numpy(), swapped)
+    assert "a positional call to the fused op is wrong in either API" in all_markdown("06")
+    assert hasattr(tf, "exp") and hasattr(tf, "reduce_sum") and not hasattr(tf, "log") and not hasattr(tf, "log1p")
+    assert all(hasattr(tf.math, name) for name in ("exp", "reduce_sum", "log", "log1p"))
     with pytest.raises(TypeError, match="reduction_indices"):
         tf.reduce_sum(Y_TRUE, reduction_indices=[1])
     assert "TypeError: Got an unexpected keyword argument 'reduction_indices'" in text
