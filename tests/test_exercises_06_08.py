@@ -135,7 +135,7 @@ def test_batch_mean_loss_reference_and_tensorflow_pass():
         for seed in range(10):
             for case in task.fresh(np.random.default_rng(seed)):
                 judging.judge(task, case, running.run_case(task, fn, case))
-    assert round(task.reference(LABELS, Y_HAT), 5) == 0.83934
+    assert round(float(task.reference(LABELS, Y_HAT)), 5) == 0.83934
 
 
 @pytest.mark.parametrize("wrong, words, hard", [

@@ -148,6 +148,13 @@ def _batch_mean_reference(labels, logits):
     return float(numerics.cross_entropy(labels, logits).mean())
 
 
+def _reference_batch_mean_loss(labels, logits):
+    """The answer, in TensorFlow: a loss a training step can differentiate (the judge checks the gradient)."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
 def _batch_gradient(labels, logits):
     """The gradient of the mean loss with respect to the logits: (softmax - labels) / batch (lesson 05)."""
     return (numerics.softmax(as_floats(logits)) - as_floats(labels)) / np.shape(logits)[0]
@@ -233,7 +240,7 @@ _BATCH_MISTAKES = [
             "you returned one loss per row: reduce them to one number, their mean."),
 ]
 register(Task(
-    key="batch_mean_loss", function="batch_mean_loss", kind="custom", reference=_batch_mean_reference,
+    key="batch_mean_loss", function="batch_mean_loss", kind="custom", reference=_reference_batch_mean_loss,
     cases=[Case((LABELS, Y_HAT), shown="E3's labels, logits"),
            Case((np.array([[0.0, 0.0, 1.0]] * 3), np.array([[1.0, 2.0, 3.0]] * 3)), shown="E4: 3 equal rows"),
            _batch_case(np.random.default_rng(80), 16, hidden=True),
