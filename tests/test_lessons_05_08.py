@@ -503,7 +503,7 @@ def test_sum_vs_mean_sgd_scales_the_step_adam_does_not_but_l2_weight_changes():
     w_hat, w_textbook, m, v = start.astype(np.float64), start.astype(np.float64), 0.0, 0.0
     for t in range(1, 6):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=ids, logits=features.astype(np.float64) @ w64))
         grad = tape.gradient(loss, w64)
         keras_adam.apply_gradients([(grad, w64)])

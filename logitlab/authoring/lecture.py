@@ -176,8 +176,8 @@ PLANS = {
     "08": LessonPlan(
         lecture="Lecture 6 (08)",
         minutes={"37725287": 2, "dbf2ce85": 8, "6f915a1a": 6, "mixed-precision": 2, "grappler-rewrite": 2,
-                 "b7e10e28": 4, "3661098c": 3, "554a9336": 3, "1ae53e01": 5, "30bc768e": 2, "fcc947df": 4, "logits-metrics": 2, "modes-table": 2,
-                 "9bd8d5fa": 1, "6fb16bb1": 1, "63719546": 2},
+                 "b7e10e28": 4, "3661098c": 3, "554a9336": 3, "1ae53e01": 5, "30bc768e": 2, "fcc947df": 4,
+                 "logits-metrics": 2, "modes-table": 2, "9bd8d5fa": 1, "6fb16bb1": 1, "63719546": 2},
         skip_sections=("54a0cbf0",),
         # only the setup's imports: its E3 data stays on the title slide; pitfall 5's optimiser run stays too,
         # because the text after it (cell 48a7dbe9, still pitfall 5) starts by reading its result
