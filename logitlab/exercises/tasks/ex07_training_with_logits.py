@@ -6,7 +6,7 @@ from logitlab import numerics
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Opaque, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.judging import matching_mistake
-from logitlab.exercises.tasks.common import describe, as_floats, register
+from logitlab.exercises.tasks.common import as_floats, describe, random_logits, register
 
 def reference_build_model(num_features, num_classes):
     """A small classifier whose last layer outputs logits (lesson 07's answer)."""
@@ -418,3 +418,45 @@ register(Task(
     fresh=lambda rng: [_calibration_case(rng, float(rng.uniform(2.0, 4.0)))],
 ))
 
+
+
+# ---------------------------------------------------------------- logit adjustment (Menon et al. 2021)
+
+
+def _reference_adjusted_predictions(logits, prior, tau):
+    """The class ids argmax(logits - tau * log(prior)): balanced accuracy on imbalanced classes."""
+    return np.argmax(as_floats(logits) - tau * np.log(as_floats(prior)), axis=-1)
+
+
+def _adjusted_case(rng, hidden=True):
+    classes = int(rng.integers(3, 7))
+    prior = np.round(rng.dirichlet(np.ones(classes)) * 0.9 + 0.1 / classes, 3)
+    return Case((random_logits(rng, 12, classes), prior / prior.sum(), float(np.round(rng.uniform(0.5, 1.5), 2))),
+                hidden=hidden, rtol=0, atol=0, shown="12 rows of logits, a prior, tau")
+
+
+_LOGITS_LT = np.array([[2.0, 1.5, 0.2], [0.1, 0.3, -0.5], [1.0, 0.9, 0.8]])
+_PRIOR_LT = np.array([0.7, 0.2, 0.1])
+
+register(Task(
+    key="adjusted_predictions", function="adjusted_predictions", reference=_reference_adjusted_predictions,
+    cases=[
+        Case((_LOGITS_LT, _PRIOR_LT, 1.0), rtol=0, atol=0),
+        Case((_LOGITS_LT, _PRIOR_LT, 0.0), rtol=0, atol=0, about="tau = 0: plain argmax"),
+        Case((np.array([[500.0, 499.0, 498.5]]), _PRIOR_LT, 1.0), hidden=True, rtol=0, atol=0),
+        _adjusted_case(np.random.default_rng(703)),
+    ],
+    mistakes=[
+        Mistake(lambda z, prior, tau: np.argmax(as_floats(z), axis=-1),
+                "that is the plain argmax of the logits: subtract tau * log(prior) from every row first."),
+        Mistake(lambda z, prior, tau: np.argmax(as_floats(z) + tau * np.log(as_floats(prior)), axis=-1),
+                "you added tau * log(prior): that favours the frequent classes even more. Subtract it."),
+        Mistake(lambda z, prior, tau: np.argmax(as_floats(z) - tau * as_floats(prior), axis=-1),
+                "you subtracted the prior itself: logits live on a log scale, so subtract tau * log(prior)."),
+        Mistake(lambda z, prior, tau: as_floats(z) - tau * np.log(as_floats(prior)),
+                "you returned the adjusted logits: return the class id of the largest one in each row (argmax)."),
+    ],
+    passed=("the frequent class loses the close calls, and tau = 0 is the plain argmax",
+            "logits near 500, and priors over up to 6 classes"),
+    fresh=lambda rng: [_adjusted_case(rng)],
+))
