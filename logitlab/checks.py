@@ -146,15 +146,15 @@ def check_logits_model(build_model):
     check("logits_model", build_model)
 
 
-def check_trained_model(train_model, build_model, points=None, label_ids=None):
+def check_trained_model(train_model, build_model):
     """Check `train_model(model, points, label_ids)`: compiles with a from_logits loss and fits well.
 
-    The learner's `build_model` makes the model; the task's own copy of the lesson's points is used.
+    The learner's `build_model` makes the model; the task trains it on its own copy of the exercise's points.
     """
     check("trained_model", train_model, env={"build_model": build_model})
 
 
-def check_probability_model(probability_model, build_model, points=None):
+def check_probability_model(probability_model, build_model):
     """Check `probability_model(model)`: the model followed by softmax, giving probabilities."""
     check("probability_model", probability_model, env={"build_model": build_model})
 

@@ -271,20 +271,19 @@ def test_keras_mistakes_are_named(tf):
     def logits_model(features, classes):
         return tf.keras.Sequential([tf.keras.Input(shape=(features,)), tf.keras.layers.Dense(classes)])
 
-    points = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]], dtype="float32")
     with pytest.raises(checks.CheckFailed, match="add a Softmax layer"):
-        checks.check_probability_model(lambda model: model, logits_model, points)
+        checks.check_probability_model(lambda model: model, logits_model)
     with pytest.raises(checks.CheckFailed, match="double softmax"):
         checks.check_probability_model(
             lambda m: tf.keras.Sequential([m, tf.keras.layers.Softmax(), tf.keras.layers.Softmax()]),
-            logits_model, points)
+            logits_model)
 
     def compile_without_from_logits(model, points, label_ids):
         model.compile(optimizer="adam", loss=tf.keras.losses.SparseCategoricalCrossentropy())
         return model
 
     with pytest.raises(checks.CheckFailed, match="without from_logits=True"):
-        checks.check_trained_model(compile_without_from_logits, logits_model, points, np.array([0, 1, 2]))
+        checks.check_trained_model(compile_without_from_logits, logits_model)
 
 
 def test_unanswered_and_crashing_tasks_get_a_message_not_a_traceback():

@@ -165,17 +165,16 @@ def test_double_softmax_floor_names_the_mistake(wrong, words):
 
 def test_batch_mean_loss_reference_and_tensorflow_pass():
     task = TASKS["batch_mean_loss"]
-    for fn in (task.reference,
-               lambda y, z: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)),
-               lambda y, z: tf.keras.losses.CategoricalCrossentropy(from_logits=True)(y, z)):
+    # the NumPy reference gives the values; the learner's answer must also give a gradient, so TensorFlow here
+    fused = tf.function(lambda y, z: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)))
+    for fn in (fused, lambda y, z: tf.keras.losses.CategoricalCrossentropy(from_logits=True)(y, z)):
         checks.check("batch_mean_loss", fn)
-    for fn in (task.reference,
-               lambda y, z: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z))):
+    for fn in (fused, lambda y, z: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z))):
         checks.check("batch_mean_loss", fn, hard=True)
         for seed in range(10):
             for case in task.fresh(np.random.default_rng(seed)):
                 judging.judge(task, case, running.run_case(task, fn, case))
-    assert round(task.reference(LABELS, Y_HAT), 5) == 0.83934
+    assert round(float(task.reference(LABELS, Y_HAT)), 5) == 0.83934
 
 
 @pytest.mark.parametrize("wrong, words, hard", [
@@ -187,6 +186,34 @@ def test_batch_mean_loss_reference_and_tensorflow_pass():
 ])
 def test_batch_mean_loss_names_the_mistake(wrong, words, hard):
     fails_with("batch_mean_loss", wrong, words, hard=hard)
+
+
+@tf.function
+def _log_softmax_bug_in_a_graph(labels, logits):
+    return -tf.reduce_mean(tf.reduce_sum(labels * tf.math.log(tf.nn.softmax(logits)), axis=-1))
+
+
+def test_batch_mean_loss_is_judged_eagerly_with_its_gradient():
+    # Grappler rewrites log(softmax) into log_softmax in a forward-only tf.function (TF 2.21): the bug the task
+    # is built to catch would pass if the check called the learner's tf.function as it is.
+    z = tf.constant([[800.0, 0.0, -800.0]])
+    assert np.isfinite(_log_softmax_bug_in_a_graph(tf.constant([[0.0, 1.0, 0.0]]), z).numpy())
+    message = fails_with("batch_mean_loss", _log_softmax_bug_in_a_graph, "eagerly", hard=True)
+    assert "softmax_cross_entropy_with_logits" in message
+    assert not tf.config.functions_run_eagerly()  # the probe restores the setting
+    fails_with("batch_mean_loss", lambda y, z: numerics.cross_entropy(np.asarray(y), np.asarray(z)).mean(),
+               "no gradient reaches the logits")
+
+
+@pytest.mark.parametrize("make, sparse, words", [
+    (lambda: tf.keras.losses.SparseCategoricalCrossentropy(), True, "reads the logits as probabilities"),
+    (lambda: tf.keras.losses.CategoricalCrossentropy(), False, "reads the logits as probabilities"),
+    (lambda: tf.keras.losses.categorical_crossentropy, False, "not a loss object"),
+    (lambda: tf.keras.losses.sparse_categorical_crossentropy, True, "not a loss object"),
+    (lambda: tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"), True, "sum over"),
+])
+def test_keras_loss_tasks_name_the_mistake(make, sparse, words):
+    fails_with("sparse_keras_loss" if sparse else "keras_loss", make, words)
 
 
 def test_exercises_06_and_08_no_longer_share_a_task():
