@@ -10,7 +10,8 @@ explorers/             the slider explorers behind `ll.widgets`
     numbers.py           what each explorer shows, NumPy only
     blitting.py          their matplotlib pictures, redrawn in place
     png.py               the PNG bytes sent per slider move
-    widgets.py           the explorers themselves: sliders, picture, numbers
+    explorer.py          the Explorer object: sliders, numbers and picture laid out, redrawn on a move
+    widgets.py           the explorers themselves (`ll.widgets.softmax_explorer`, `ll.widgets.set_size`)
 exercises/             the graded exercises: content and judging
     format.py            a task's format: Task, Case, Mistake, and the failures a check raises
     running.py           calling the learner's function on a case (where the learner's code runs)

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(condition, what):
-    """Skip locally when a tool is missing (saying how to get it); fail under CI=true."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is missing, and under CI=true nothing may be skipped")
-    pytest.skip(f"{what} is missing")
+from helpers import IN_CI, ROOT, free_port, require  # noqa: F401  (re-exported: older tests import them from here)
 
 
 def chromium_path():
@@ -84,13 +73,6 @@ def browser(request):
             yield chromium
         finally:
             chromium.close()
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from logitlab import checks
 from logitlab.exercises import judging, running, format as task_format
 from logitlab.exercises.cells import read_check_cell
