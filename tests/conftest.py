@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import logitlab  # noqa: F401  first: its import sets TensorFlow's quiet, oneDNN-off settings for tests and kernels
 from helpers import IN_CI, ROOT, free_port, require  # noqa: F401  (re-exported: older tests import them from here)
 
 
@@ -35,20 +36,40 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 # worker, never two JupyterLabs, two Chromiums and their kernels at once on two cores. (A file lock did the same
 # but held its worker idle while the other ran a browser module.)
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py")
+# What each module needs, for `-m "not browser"` and `make test-fast` (pyproject.toml lists the markers).
+MODULE_MARKS = {
+    "test_browser.py": ("browser", "kernel"),
+    "test_slideshow.py": ("browser", "kernel"),
+    "test_lab.py": ("kernel",),  # `make lab`: a JupyterLab server
+    "test_grading.py": ("grading", "kernel"),  # nbgrader and the sandbox run each submission in a kernel
+}
+# Fixtures that bring a cost with them, wherever they are used.
+FIXTURE_MARKS = {"browser": ("browser", "kernel"), "tf": ("tensorflow",)}
+# Tests that run notebooks in kernels inside an otherwise quick module.
+KERNEL_TESTS = ("test_exercise_runs_to_the_end_and_reports_each_task_unanswered",)
 
 
-def pytest_xdist_make_scheduler(config, log):
-    """Under `--dist loadscope`, put every browser module in one work unit, so one worker runs them in turn."""
-    if config.getoption("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
+def marks_for(item):
+    """The markers of what a test needs: by its module, its fixtures, a notebook cell, TensorFlow in its module."""
+    names = set(MODULE_MARKS.get(item.path.name, ()))
+    for fixture in getattr(item, "fixturenames", ()):
+        names.update(FIXTURE_MARKS.get(fixture, ()))
+    if item.path.suffix == ".ipynb" or getattr(item, "originalname", None) in KERNEL_TESTS:
+        names.add("kernel")  # nbval runs each notebook in a kernel
+    if getattr(getattr(getattr(item, "module", None), "tf", None), "__name__", "") == "tensorflow":
+        names.add("tensorflow")  # `tf = pytest.importorskip("tensorflow")` at the top of the module
+    return names
 
-    class BrowserModulesTogether(LoadScopeScheduling):
-        def _split_scope(self, nodeid):
-            module = nodeid.split("::", 1)[0]
-            return "browser modules" if module.rsplit("/", 1)[-1] in BROWSER_MODULES else super()._split_scope(nodeid)
 
-    return BrowserModulesTogether(config, log)
+def pytest_collection_modifyitems(config, items):
+    """Mark tests by what they need, and keep each module on one pytest-xdist worker under `--dist loadgroup`
+    (its module fixtures start once; a notebook's nbval cells run in order in one kernel), with the browser
+    modules together in one group, so one worker runs them in turn."""
+    for item in items:
+        for name in sorted(marks_for(item)):
+            item.add_marker(name)
+        group = "browser modules" if item.path.name in BROWSER_MODULES else str(item.path.relative_to(ROOT))
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="module")

@@ -122,24 +122,20 @@ def tf():
     return tensorflow
 
 
-def passes(check, fn, *args, **kwargs):
-    check(fn, *args, **kwargs)
-    return True
-
-
 def test_reference_numerics_pass_every_check(capsys):
+    """`ll.softmax` and friends as the learner's functions: each check prints its tick line (a failure raises)."""
     for hard in (False, True):
-        assert passes(checks.check_logit, ref.logit, hard=hard)
-        assert passes(checks.check_sigmoid, ref.sigmoid, hard=hard)
-        assert passes(checks.check_softmax, ref.softmax, hard=hard)
-        assert passes(checks.check_softmax_with_temperature, lambda z, t: ref.softmax(np.asarray(z) / t), hard=hard)
-        assert passes(checks.check_cross_entropy, ref.cross_entropy, hard=hard)
-        assert passes(checks.check_sparse_cross_entropy, ref.sparse_cross_entropy, hard=hard)
-        assert passes(checks.check_logsumexp, ref.logsumexp, hard=hard)
-        assert passes(checks.check_log_softmax, ref.log_softmax, hard=hard)
-        assert passes(checks.check_softmax_cross_entropy_grad, ref.softmax_cross_entropy_grad, hard=hard)
-        assert passes(checks.check_predict_class, lambda z: np.argmax(z, axis=-1), hard=hard)
-        assert passes(checks.check_binary_probability, lambda z: ref.softmax(z)[:, 1], hard=hard)
+        checks.check_logit(ref.logit, hard=hard)
+        checks.check_sigmoid(ref.sigmoid, hard=hard)
+        checks.check_softmax(ref.softmax, hard=hard)
+        checks.check_softmax_with_temperature(lambda z, t: ref.softmax(np.asarray(z) / t), hard=hard)
+        checks.check_cross_entropy(ref.cross_entropy, hard=hard)
+        checks.check_sparse_cross_entropy(ref.sparse_cross_entropy, hard=hard)
+        checks.check_logsumexp(ref.logsumexp, hard=hard)
+        checks.check_log_softmax(ref.log_softmax, hard=hard)
+        checks.check_softmax_cross_entropy_grad(ref.softmax_cross_entropy_grad, hard=hard)
+        checks.check_predict_class(lambda z: np.argmax(z, axis=-1), hard=hard)
+        checks.check_binary_probability(lambda z: ref.softmax(z)[:, 1], hard=hard)
     out = capsys.readouterr().out
     assert out.count("✓") == 22 and "✗" not in out
 
@@ -333,22 +329,6 @@ def test_reading_check_cells():
     for bad in ("print('all good')", "ll.checks.check_softmax(softmax)\nprint(1)", "ll.checks.check_nothing(f)"):
         with pytest.raises(ValueError):
             read_check_cell(bad)
-
-
-def test_reference_passes_every_fresh_case():
-    """Cases drawn at grading time must be as passable as the fixed ones: the reference passes 30 draws."""
-    from logitlab.exercises.tasks import TASKS
-
-    drawn = 0
-    for task in TASKS.values():
-        if task.fresh is None:
-            continue
-        for seed in range(30):
-            for case in task.fresh(np.random.default_rng(seed)):
-                got = running.run_case(task, task.reference, case)
-                judging.judge(task, case, got)
-                drawn += 1
-    assert drawn >= 30 * 2 * 10
 
 
 def test_pass_lines_say_how_close(capsys):
