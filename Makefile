@@ -52,14 +52,14 @@ lecture: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --quiet --output-format=concise . || (echo "ruff found the problems above (rules in pyproject.toml [tool.ruff])" >&2; exit 1)
 
-# The full suite CI runs. Each module stays on one worker (xdist_group marks, tests/conftest.py).
+# The full suite CI runs. Each module stays on one worker; the browser modules share one (tests/conftest.py).
 test: lint
-	$(PY) -m pytest -n 2 --dist loadgroup --nbval --nbval-sanitize-with tests/sanitize.cfg -q
+	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/sanitize.cfg -q
 
 # The inner loop: everything that needs no kernel, no browser and no grading run (markers set in tests/conftest.py).
 # pytest's cache is on: `$(PY) -m pytest --lf` reruns what failed last, `--sw` stops at the first failure and resumes.
 test-fast: lint
-	$(PY) -m pytest -n 2 --dist loadgroup -m "not kernel and not browser and not grading" -q
+	$(PY) -m pytest -n 2 --dist loadscope -m "not kernel and not browser and not grading" -q
 
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)

@@ -62,14 +62,24 @@ def marks_for(item):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark tests by what they need, and keep each module on one pytest-xdist worker under `--dist loadgroup`
-    (its module fixtures start once; a notebook's nbval cells run in order in one kernel), with the browser
-    modules together in one group, so one worker runs them in turn."""
+    """Mark each test by what it needs (pyproject.toml lists the markers)."""
     for item in items:
         for name in sorted(marks_for(item)):
             item.add_marker(name)
-        group = "browser modules" if item.path.name in BROWSER_MODULES else str(item.path.relative_to(ROOT))
-        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under `--dist loadscope`, put every browser module in one work unit, so one worker runs them in turn."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            return "browser modules" if module.rsplit("/", 1)[-1] in BROWSER_MODULES else super()._split_scope(nodeid)
+
+    return BrowserModulesTogether(config, log)
 
 
 @pytest.fixture(scope="module")
