@@ -2,7 +2,7 @@
 
 For the learner (`import logitlab as ll`):
     numerics.py          the reference softmax, cross-entropy, logsumexp, ... (`ll.softmax`)
-    checks.py            the instant exercise checks (`ll.checks.check_softmax(softmax)`)
+    checks.py            the exercise checks a learner calls (`ll.checks.check_softmax(softmax)`), nothing else
     ll.widgets           the explorers (explorers/widgets.py), loaded on first use
     training.py          recording a Keras run for lesson 07's explorer (`ll.training`)
     environment.py       lesson 00's check of the installed versions (`import logitlab.environment`)
@@ -10,11 +10,13 @@ explorers/             the slider explorers behind `ll.widgets`
     numbers.py           what each explorer shows, NumPy only
     blitting.py          their matplotlib pictures, redrawn in place
     png.py               the PNG bytes sent per slider move
-    widgets.py           the explorers themselves: sliders, picture, numbers
+    explorer.py          the Explorer object: sliders, numbers and picture laid out, redrawn on a move
+    widgets.py           the explorers themselves (`ll.widgets.softmax_explorer`, `ll.widgets.set_size`)
 exercises/             the graded exercises: content and judging
     format.py            a task's format: Task, Case, Mistake, and the failures a check raises
     running.py           calling the learner's function on a case (where the learner's code runs)
     judging.py           comparing returned data with the reference, naming the mistake
+    instant.py           the instant checks behind `ll.checks`: run, judge, blame an earlier task, print a tick
     cells.py             reading which task a check cell checks (for the grader)
     tasks/               every task, one module per exercise (ex03_softmax.py, ...)
     generate.py          `make exercises`: exercises/ from solutions/ with nbgrader
@@ -38,10 +40,15 @@ printed numbers are the same in every kernel.
 
 import os
 
-# Both are needed for a silent import, and oneDNN on/off changes printed digits (CONTRIBUTING.md,
-# "Quirks already found"); they only take effect if set before TensorFlow is first imported.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# The one place TensorFlow's settings are made. Both are needed for a silent import, and oneDNN on/off changes
+# printed digits (CONTRIBUTING.md, "Quirks already found"); they only take effect if set before TensorFlow is
+# first imported. Every lesson, `python -m logitlab ...` and the tests import logitlab first, and the kernels and
+# children they start inherit os.environ; a process started with an environment of its own (the grading
+# sandbox) passes TENSORFLOW_ENV on.
+TENSORFLOW_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+for _name, _value in TENSORFLOW_ENV.items():
+    os.environ.setdefault(_name, _value)
+del _name, _value
 
 from logitlab.numerics import (  # noqa: E402
     binary_cross_entropy_with_logits,

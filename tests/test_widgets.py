@@ -257,30 +257,46 @@ def test_bench_report_ends_with_the_bench_line():
                         r"baseline_median_ms=\d+\.\d size=normal", lines[-1])
 
 
-def test_projector_size_draws_every_explorer_larger_with_bigger_text():
+def test_projector_size_draws_every_explorer_larger_with_bigger_text(monkeypatch):
     from PIL import Image
 
     from logitlab.explorers import blitting
     from logitlab.explorers import widgets
 
-    try:
-        normal = widgets.softmax_explorer()
-        style = widgets.set_size("projector")
-        big = widgets.softmax_explorer()
-        assert style is blitting.STYLE and style.font_size > blitting.SIZES["normal"].font_size
-        small_px, big_px = Image.open(io.BytesIO(normal.png)).size, Image.open(io.BytesIO(big.png)).size
-        assert big_px[0] >= 1.4 * small_px[0] and big_px[1] >= 1.4 * small_px[1], (small_px, big_px)
-        ax = big.picture.axes[1]
-        assert ax.yaxis.label.get_fontsize() == style.font_size  # axis labels follow the size too
-        assert "font-size: 20px" in big.widget.children[0].children[0].children[0].value  # the sliders' text
-        assert big.controls["z0"].layout.width == f"{style.slider_px}px"
-        big.set(z0=-3.0)  # still a live explorer
-        assert big.numbers["argmax"] == 1
-        with pytest.raises(ValueError, match="not one of normal, projector"):
-            widgets.set_size("huge")
-    finally:
-        widgets.set_size("normal")
-    assert blitting.STYLE == blitting.SIZES["normal"]
+    monkeypatch.setitem(blitting.CHOSEN, "size", None)  # set_size's choice is undone after the test
+    monkeypatch.delenv("LOGITLAB_SIZE", raising=False)
+    normal = widgets.softmax_explorer()
+    style = widgets.set_size("projector")
+    big = widgets.softmax_explorer()
+    assert style == big.style == blitting.SIZES["projector"] and style.font_size > blitting.SIZES["normal"].font_size
+    small_px, big_px = Image.open(io.BytesIO(normal.png)).size, Image.open(io.BytesIO(big.png)).size
+    assert big_px[0] >= 1.4 * small_px[0] and big_px[1] >= 1.4 * small_px[1], (small_px, big_px)
+    ax = big.picture.axes[1]
+    assert ax.yaxis.label.get_fontsize() == style.font_size  # axis labels follow the size too
+    assert "font-size: 20px" in big.widget.children[0].children[0].children[0].value  # the sliders' text
+    assert big.controls["z0"].layout.width == f"{style.slider_px}px"
+    big.set(z0=-3.0)  # still a live explorer
+    assert big.numbers["argmax"] == 1
+    # An explorer keeps the size it was made with: set_size changes only the ones made afterwards.
+    normal.set(z0=-3.0)
+    assert normal.style == blitting.SIZES["normal"] and Image.open(io.BytesIO(normal.png)).size == small_px
+    with pytest.raises(ValueError, match="not one of normal, projector"):
+        widgets.set_size("huge")
+    assert widgets.set_size("normal") == widgets.softmax_explorer().style == blitting.SIZES["normal"]
+    with pytest.raises(AttributeError, match="read-only"):
+        blitting.STYLE.dpi = 150
+
+
+def test_a_kernel_started_with_logitlab_size_draws_at_that_size(monkeypatch):
+    """`make lecture` starts JupyterLab with LOGITLAB_SIZE=projector: explorers made in its kernels are large."""
+    from logitlab.explorers import blitting
+
+    monkeypatch.setitem(blitting.CHOSEN, "size", None)
+    monkeypatch.setenv("LOGITLAB_SIZE", "projector")
+    assert w.softmax_explorer().style == blitting.SIZES["projector"]
+    monkeypatch.setenv("LOGITLAB_SIZE", "huge")
+    with pytest.raises(ValueError, match="LOGITLAB_SIZE 'huge' is not one of normal, projector"):
+        w.softmax_explorer()
 
 
 # ---------------------------------------------------------------- blitting draws what a full redraw draws
@@ -370,11 +386,15 @@ def test_encode_png_round_trips_rgb_and_rgba(compressor, monkeypatch):
 
 
 def test_one_style_setting_draws_a_larger_picture(monkeypatch):
-    """STYLE holds every size: a projector-sized dpi scales the whole picture and blitting stays exact."""
+    """A Style holds every size: a projector-sized dpi scales the whole picture and blitting stays exact."""
+    import dataclasses
+
     from logitlab.explorers import blitting
 
+    monkeypatch.setitem(blitting.CHOSEN, "size", None)
+    monkeypatch.delenv("LOGITLAB_SIZE", raising=False)
     normal = pixels(w.softmax_explorer().png).shape
-    monkeypatch.setattr(blitting.STYLE, "dpi", 150)
+    monkeypatch.setitem(blitting.SIZES, "normal", dataclasses.replace(blitting.SIZES["normal"], dpi=150))
     exp = w.softmax_explorer()
     assert pixels(exp.png).shape[:2] == (round(normal[0] * 1.5), round(normal[1] * 1.5))
     assert exp.image.layout.width == f"{round(normal[1] * 1.5)}px"
