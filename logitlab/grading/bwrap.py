@@ -60,7 +60,7 @@ def kernel_command(notebook, ipc, tmp_mb, python=None):
     for folder in python_folders():
         args += ["--ro-bind", str(folder), str(folder)]
     args += ["--dir", HOME, "--dir", WORK, "--ro-bind", str(notebook), f"{WORK}/{Path(notebook).name}",
-             "--bind", str(ipc), str(ipc), "--chdir", WORK, "--",
+             "--bind", str(ipc), str(ipc), "--remount-ro", "/", "--chdir", WORK, "--",
              python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     return args
 
