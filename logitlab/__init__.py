@@ -20,8 +20,12 @@ exercises/             the graded exercises: content and judging
     generate.py          `make exercises`: exercises/ from solutions/ with nbgrader
 grading/               `python -m logitlab grade`: grading a class safely
     classroom.py         the class: find submissions, run each student, write grades and feedback
-    autograde.py         one student's nbgrader autograde, with the sandboxed execution
-    sandbox.py           the sandbox, the probe in the kernel and the result format
+    autograde.py         one student's nbgrader autograde: limits, the collector, the verdicts
+    child.py             the collector: runs the notebook in a sandboxed kernel, outside its reach
+    probe.py             what runs in the learner's kernel: calling its functions on the grader's inputs
+    bwrap.py             the bubblewrap command of a kernel (uid 65534, no capabilities, nothing hidden)
+    limits.py            cgroups (v2 or v1): memory with tmpfs, processes and threads
+    wire.py              the data format between the processes, validated strictly
 authoring/             course tooling for the people who write it
     course.py            lessons, navigation, normalizing and executing notebooks
     lecture.py           lecture plans, speaker notes, `make slides`

@@ -282,8 +282,8 @@ def test_a_cgroup_counts_what_is_written_to_a_tmpfs():
     """Issue 16.4: 400 MB written into a tmpfs (unbounded by size) under a 128 MB cgroup: killed, reported as memory."""
     group = limits.Cgroup(128, 32)
     try:
-        fill = ["bwrap", "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--unshare-all", "--die-with-parent",
-                "sh", "-c", "head -c 400000000 /dev/zero > /tmp/fill"]
+        fill = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/tmp", "--unshare-all",
+                "--die-with-parent", "sh", "-c", "head -c 400000000 /dev/zero > /tmp/fill"]
         proc = subprocess.run(limits.launcher(group.procs_files(), fill), capture_output=True, timeout=120)
         assert proc.returncode != 0 and group.hit()["memory"]
     finally:

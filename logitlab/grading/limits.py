@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 NEEDS = ("grading needs cgroups to bound memory and processes: cgroup v2 with the memory and pids controllers "
-         "delegated to the grading user (as root, nothing to do on a systemd machine; as another user, run the "
-         "grader inside `systemd-run --user --scope -p Delegate=yes ...`), or cgroup v1 hierarchies for memory "
-         "and pids writable by the grading user")
+         "delegated to the grading user (as root, nothing to do on a systemd machine; as another user, start the "
+         "grader with `systemd-run --user --scope -p Delegate=yes -p DelegateSubgroup=grader ...`), or cgroup v1 "
+         "hierarchies for memory and pids writable by the grading user")
 
 
 class NoLimits(RuntimeError):
@@ -59,10 +59,15 @@ def _under(mount, own):
 
 
 def _v2_parent():
-    """A cgroup v2 folder whose children get memory and pids controllers, or None."""
+    """A cgroup v2 folder whose children get memory and pids controllers, or None.
+
+    Tried in order: this process's cgroup, its parent (a delegated cgroup whose processes live in a
+    subgroup, as systemd's DelegateSubgroup= does), and the hierarchy's root (root only).
+    """
     own = own_paths().get("")
     for mount in mounts()["cgroup2"]:
-        for parent in ([_under(mount, own)] if own else []) + [Path(mount[0])]:
+        mine = [_under(mount, own), _under(mount, own).parent] if own and own != "/" else []
+        for parent in mine + [Path(mount[0])]:
             control = parent / "cgroup.subtree_control"
             try:
                 enabled = control.read_text().split()

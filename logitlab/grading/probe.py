@@ -11,9 +11,10 @@ compute; the README says so. What it cannot do is reach the collector or the gra
 
 import contextlib
 import json
+import sys
 import types
 
-from logitlab.grading.wire import MIME, decode, encode
+from logitlab.grading.wire import CUT, MAX_OUTPUT_CHARS, MIME, decode, encode
 
 _TRAMPOLINES = {}
 
@@ -68,6 +69,27 @@ def rebound(namespace, env, own):
             fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
 
 
+def cut_long_output(shell, limit=MAX_OUTPUT_CHARS):
+    """Cut what each cell prints at `limit` characters inside the kernel, so megabytes never travel.
+
+    The collector cuts every output again where it arrives; this only spares the transfer.
+    """
+    printed = [0]
+
+    def limited(write):
+        def write_cut(text):
+            left = limit - printed[0]
+            printed[0] += len(text)
+            if left > 0:
+                write(text[:left] + (f"\n{CUT}\n" if len(text) > left else ""))
+            return len(text)
+        return write_cut
+
+    for stream in (sys.stdout, sys.stderr):
+        stream.write = limited(stream.write)
+    shell.events.register("pre_run_cell", lambda *args: printed.__setitem__(0, 0))
+
+
 def make_probe():
     """In the submission's kernel, before any of its cells: the function that runs one check's calls.
 
@@ -82,6 +104,7 @@ def make_probe():
     from logitlab.exercises.tasks import TASKS, references
 
     namespace = get_ipython().user_ns
+    cut_long_output(get_ipython())
 
     def probe(spec_text, nonce):
         spec = json.loads(spec_text)
