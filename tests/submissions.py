@@ -237,36 +237,37 @@ found = [p for top in ("/tmp", "/work", "/home") for name in ("{settings_name}",
 print("seed or gradebook found:", found)
 print("root folder:", sorted(os.listdir("/")))
 print("course folder:", sorted(os.listdir("{ROOT}")))
-print("hidden present:", [p for p in ("{ROOT}/.git", "{ROOT}/solutions", "{ROOT}/tests", "/work")
-                         if os.path.exists(p)])'''
+print("course's parent folder:", sorted(os.listdir("{ROOT.parent}")))
+print("hidden present:", [p for p in ("{ROOT}/.git", "{ROOT}/solutions", "{ROOT}/tests") if os.path.exists(p)])'''
 
 
 COLLECTOR_HUNT = '''import ctypes, os, signal
 from IPython.display import display
 
-seen, refused = [], 0
+seen = {}
 for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
     try:
-        seen.append((pid, open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:60]))
+        seen[pid] = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:60]
     except OSError:
-        continue
-    if pid == os.getpid():
-        continue
-    for fd in os.listdir(f"/proc/{pid}/fd") if os.access(f"/proc/{pid}/fd", os.R_OK) else []:
-        try:
-            with open(f"/proc/{pid}/fd/{fd}", "w") as pipe:
-                pipe.write('{"version": 2, "score": 4}')
-        except OSError:
-            refused += 1
-    refused += ctypes.CDLL(None, use_errno=True).ptrace(16, pid, None, None) != 0
-print("collectors seen:", [c for _, c in seen if "grading" in c])
+        pass
+print("collectors seen:", [c for c in seen.values() if "logitlab.grading" in c])
 print("processes seen:", len(seen))
-print("✓ logit: logit(0.5) = 0, and p = 0.1, 0.8, 0.9 give the right log-odds (exact)")
-for pid, cmdline in seen:
-    if "grading" in cmdline:
-        os.kill(pid, signal.SIGKILL)
+print("✓ logit: logit(0.5) = 0, and p = 0.1, 0.8, 0.9 give the right log-odds (exact)", flush=True)
 FAKE = {"application/vnd.logitlab.probe+json": {"nonce": "0" * 32, "results": [{"float": "0.0"}]}}
 display(FAKE, raw=True)
+for pid, cmdline in seen.items():
+    if pid == os.getpid():
+        continue
+    if "logitlab.grading" in cmdline:
+        os.kill(pid, signal.SIGKILL)
+    for fd in os.listdir(f"/proc/{pid}/fd") if os.access(f"/proc/{pid}/fd", os.R_OK) else []:
+        try:  # without blocking: a pipe nobody reads would hang the cell
+            pipe = os.open(f"/proc/{pid}/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK)
+            os.write(pipe, b'{"version": 2, "score": 4}')
+            os.close(pipe)
+        except OSError:
+            pass
+    ctypes.CDLL(None).ptrace(16, pid, None, None)  # PTRACE_ATTACH: bubblewrap's init is the only other process
 
 
 def logit(p):

@@ -91,7 +91,10 @@ def test_root_inside_the_sandbox_has_no_power(graded):
     assert "identity: 65534 65534 ['0000000000000000', '1']" in rooty
     for move in ("umount /tmp", "umount /proc", "remount / rw", "mount a new /", "chroot", "setuid 0"):
         assert f"{move}: refused" in rooty, move
-    assert ": DONE" not in rooty and "wrote /" not in rooty and rooty.count("write refused: OSError") == 5
+    assert ": DONE" not in rooty
+    # Only its own /tmp (a tmpfs of the sandbox) takes the write; the host, the course, a classmate and /root do not.
+    assert f"wrote /tmp/escape-{graded.token}" in rooty and rooty.count("wrote /") == 1
+    assert rooty.count("write refused: ") == 4
 
 
 def test_nothing_outside_changed(graded):
@@ -106,9 +109,10 @@ def test_hidden_means_absent(graded):
     """Issue 16.2: only the logitlab package of the course, no .git, solutions/ or tests/, nothing of the run."""
     rooty = feedback_text(graded.out, "rooty", "01-math-logit")
     assert "course folder: ['.venv', 'logitlab']" in rooty or "course folder: ['logitlab']" in rooty
-    assert "hidden present: []" in rooty
-    shown = re.search(r"root folder: (\[.*?\])", rooty)[1]
-    assert "work" not in shown and "home" not in shown and "srv" not in shown
+    assert "hidden present: []" in rooty and f"course's parent folder: ['{ROOT.name}']" in rooty
+    shown = set(json.loads(re.search(r"root folder: (\[.*?\])", rooty)[1].replace("'", '"')))
+    system = {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr"}
+    assert shown - system <= {Path(p).parts[1] for p in bwrap.python_folders()}, shown - system
 
 
 def test_the_collector_is_out_of_the_kernels_sight(graded):
@@ -116,8 +120,9 @@ def test_the_collector_is_out_of_the_kernels_sight(graded):
     hunter = feedback_text(graded.out, "hunter", "01-math-logit")
     assert "collectors seen: []" in hunter
     processes = int(re.search(r"processes seen: (\d+)", hunter)[1])
-    assert processes <= 3  # bubblewrap's init, the kernel and at most one helper of its own
+    assert processes == 2  # bubblewrap's init and the kernel itself
     assert hunter.count("the grader got no values back from logit on its inputs") == 2
+    assert ("hunter", "01-math-logit") not in graded.reasons  # writing into and tracing bubblewrap's init changed nothing
 
 
 def test_tmpfs_folders_are_bounded(graded):
@@ -169,7 +174,8 @@ def test_a_wrong_function_reached_indirectly_costs_only_its_task(graded, student
 
 
 def test_only_the_listed_students_have_problems(graded):
-    assert set(graded.reasons) == {(s, "01-math-logit") for s in ("theo", "deaf", "swallow", "exiter", "loud")}
+    students = ("theo", "deaf", "swallow", "exiter", "loud")
+    assert set(graded.reasons) == {(s, "01-math-logit") for s in students}
 
 
 # ---------------------------------------------------------------- the pieces, without a grading run
