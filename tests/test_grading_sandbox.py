@@ -122,7 +122,7 @@ def test_the_collector_is_out_of_the_kernels_sight(graded):
     processes = int(re.search(r"processes seen: (\d+)", hunter)[1])
     assert processes == 2  # bubblewrap's init and the kernel itself
     assert hunter.count("the grader got no values back from logit on its inputs") == 2
-    assert ("hunter", "01-math-logit") not in graded.reasons  # writing into and tracing bubblewrap's init changed nothing
+    assert ("hunter", "01-math-logit") not in graded.reasons  # writing into or tracing bwrap's init: no effect
 
 
 def test_tmpfs_folders_are_bounded(graded):
