@@ -19,6 +19,7 @@ import json
 import os
 import queue
 import secrets
+import signal
 import sys
 import tempfile
 import time
@@ -95,7 +96,7 @@ class Kernel:
         if job["cgroup"]:
             argv = limits.launcher(job["cgroup"], argv)
         (specs / "kernel.json").write_text(json.dumps({
-            "argv": argv, "display_name": "sandboxed", "language": "python", "interrupt_mode": "message"}))
+            "argv": argv, "display_name": "sandboxed", "language": "python", "interrupt_mode": "signal"}))
 
     def start(self):
         from jupyter_client import KernelManager
@@ -123,6 +124,19 @@ class Kernel:
                 pass
         self.km = self.kc = None
 
+    def interrupt(self):
+        """SIGINT to the kernel process itself, found from outside its namespaces (bubblewrap forwards no signal)."""
+        import psutil
+
+        try:
+            root = psutil.Process(self.km.provisioner.process.pid)
+            for proc in [root, *root.children(recursive=True)]:
+                if proc.name().startswith("python") and "ipykernel_launcher" in proc.cmdline():
+                    proc.send_signal(signal.SIGINT)
+                    return
+        except (psutil.Error, AttributeError):
+            pass
+
     def run(self, code, timeout, store_history=True):
         """Run `code`; return (state, Outputs, execution count).
 
@@ -137,7 +151,7 @@ class Kernel:
                 if state == "timeout":
                     self.stop()
                     return "killed", outputs, count
-                self.km.interrupt_kernel()
+                self.interrupt()
                 state, deadline = "timeout", time.monotonic() + GRACE
                 continue
             try:
@@ -146,6 +160,8 @@ class Kernel:
                 if not self.km.is_alive():
                     self.stop()
                     return "died", outputs, count
+                if state == "timeout":  # again: a SIGINT that lands between two requests is ignored by ipykernel
+                    self.interrupt()
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
