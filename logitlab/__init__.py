@@ -23,11 +23,15 @@ exercises/             the graded exercises: content and judging
 grading/               `python -m logitlab grade`: grading a class safely
     classroom.py         the class: a row for every student and exercise, grades, problems and feedback
     submissions.py       finding and reading submitted files as untrusted input (no links, pipes, devices)
+    autograde.py         one student's nbgrader autograde: limits, the collector, the verdicts
+    child.py             the collector: runs the notebook in a sandboxed kernel, outside its reach
+    probe.py             what runs in the learner's kernel: calling its functions on the grader's inputs
+    bwrap.py             the bubblewrap command of a kernel (uid 65534, no capabilities, nothing hidden)
+    limits.py            cgroups (v2 or v1): memory with tmpfs, processes and threads
+    wire.py              the data format between the processes, validated strictly
     feedback.py          a feedback page: the grader's score and verdicts, the notebook as inert HTML
     pages.py             the one sanitizer (nh3) and page policy (CSP without script) of every HTML page
     csvsafe.py           CSV cells a spreadsheet cannot evaluate (OWASP's CSV-injection guidance)
-    autograde.py         one student's nbgrader autograde, with the sandboxed execution
-    sandbox.py           the sandbox, the probe in the kernel and the result format
 authoring/             course tooling for the people who write it
     course.py            lessons, navigation, normalizing and executing notebooks
     lecture.py           lecture plans, speaker notes, `make slides`
