@@ -133,3 +133,44 @@ def test_exercise_02_inputs_each_have_their_own_generator():
     # Inserting or changing one fixed input changes no other one.
     assert np.array_equal(ex02._X1, np.round(np.random.default_rng(23).normal(size=(1, 4)), 2))
     assert np.array_equal(ex02._W, np.round(np.random.default_rng(22).normal(size=(4, 5)), 2))
+
+
+# ---------------------------------------------------------------- a learner alone runs the hard cases
+
+
+def exercise_cells(stem):
+    import json
+
+    from conftest import ROOT
+
+    return json.loads((ROOT / "exercises" / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
+
+
+@pytest.mark.parametrize("stem", ["01-math-logit", "02-logits-as-scores", "03-softmax", "04-cross-entropy",
+                                  "05-numerical-stability", "06-fused-ops", "07-training-with-logits",
+                                  "08-pitfalls"])
+def test_each_exercise_offers_its_own_hard_cases_to_a_learner_alone(stem):
+    from logitlab.exercises.cells import read_check_cell
+    from logitlab.exercises.generate import HIDDEN_BLOCK, hard_checks
+    from conftest import ROOT
+    import nbformat
+
+    solution = nbformat.reads((ROOT / "solutions" / f"{stem}.ipynb").read_text(encoding="utf-8"), as_version=4)
+    hidden = hard_checks(solution)
+    assert hidden and all(read_check_cell(call)[2] for _, call, _ in hidden)  # each is a hard=True check
+    cells = exercise_cells(stem)
+    sources = [c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in cells]
+    assert not any(HIDDEN_BLOCK.search(s) for s in sources)
+    for grade_id, call, tries in hidden:
+        index = next(i for i, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+        assert f"`{call}`" in sources[index + 1]  # offered right below the graded cell
+        assert tries in sources[1]  # and listed, task by task, in the intro
+    assert "huge logits, float16, batches, equal logits, shapes, bad labels" not in sources[1]
+    assert sources[-1].startswith("## Done?") and all(call in sources[-1] for _, call, _ in hidden)
+
+
+def test_the_offered_hard_checks_pass_with_the_solutions(capsys):
+    # What a learner alone runs is a real check: with the worked solutions it prints a tick.
+    checks.check_softmax(ref.softmax, hard=True)
+    checks.check_sigmoid(ref.sigmoid, hard=True)
+    assert capsys.readouterr().out.count("✓") == 2
