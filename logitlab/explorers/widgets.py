@@ -267,7 +267,8 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
         return softmax_numbers([zs[f"z{k}"] for k in range(logits.size)], temperature, shift)
 
     def draw(n):
-        left.update(n["shifted_logits"], note=f"shift = {n['shift']:+.2f}")
+        scaled = f"   / T → {_fmt(n['scaled_logits'], 2)}" if logits.size <= 4 else ""  # what softmax sees
+        left.update(n["shifted_logits"], note=f"shift = {n['shift']:+.2f}{scaled}")
         right.update(n["probs"], marked=n["argmax"], note=f"T = {n['temperature']:.2f}   sum = {sum(n['probs']):.3f}")
 
     controls = _logit_sliders(logits, names)
