@@ -135,7 +135,9 @@ def _judge_array(task, name, case, got, expected):
         raise CheckFailed(f"{call} returned shape {list(values.shape)}; expected shape {list(expected.shape)}.")
     told = f"{call} returned {show(got)}; expected {show(expected)}."
     if case.nonfinite and (~np.isfinite(values) & np.isfinite(expected)).any():
-        named = _named_mistake(task, case, got)  # a named mistake is the more precise diagnosis, nan or not
+        # A named mistake is the more precise diagnosis, but only if some finite value matched it too: nan equals
+        # nan in that comparison, so an answer of nothing but nan and inf would match any mistake that breaks there.
+        named = _named_mistake(task, case, got) if np.isfinite(values).any() else None
         if named:
             raise CheckFailed(f"{told}\n{named}")
         # A callable says what went wrong by what came back (nan from an overflow, inf from an underflow).
