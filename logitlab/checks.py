@@ -80,7 +80,7 @@ def check_sparse_cross_entropy(sparse_cross_entropy, hard=False, error=ValueErro
     """Check `sparse_cross_entropy(label_ids, logits)`: one loss per row for integer class ids.
 
     `hard` also checks that out-of-range ids raise an error (ValueError for NumPy code; TensorFlow's
-    sparse op raises InvalidArgumentError, which is accepted too; `error` is kept for old notebooks).
+    sparse op raises InvalidArgumentError on a CPU, which is accepted too; `error` is kept for old notebooks).
     """
     name = _name(sparse_cross_entropy, "sparse_cross_entropy")
     check("sparse_cross_entropy", sparse_cross_entropy, hard=hard, name=name)

@@ -87,6 +87,38 @@ def test_cross_entropy_explorer_loss_and_label_smoothing_match_keras():
     close(sum(exp.numbers["contributions"]), exp.numbers["loss"])
 
 
+def test_cross_entropy_explorer_never_shows_a_clamped_loss():
+    # With smoothing, q[true] = 1 leaves the other classes label mass eps/K and probability 0: the loss is +inf,
+    # not the 1.8883 a clamp to 1 - 1e-12 printed. The slider stops below 1, the smoothed curve reaches its end.
+    assert w.cross_entropy_numbers(1.0, 3, 0.1)["loss"] == np.inf
+    assert w.cross_entropy_numbers(1.0, 3, 0.0)["loss"] == 0.0
+    exp = ll.widgets.cross_entropy_explorer()
+    with pytest.raises(ValueError, match="from 0.01 to 0.99"):
+        exp.set(p_true=1.0)
+    exp.set(p_true=0.99, smoothing=0.1)
+    assert exp.numbers["p_true"] == exp.controls["p_true"].max < 1
+    assert np.isfinite(exp.numbers["loss"])
+    drawn = exp.picture.axes[0].lines
+    assert max(line.get_xdata()[-1] for line in drawn if len(line.get_xdata()) == 50) == exp.controls["p_true"].max
+    best = 1 - 0.1 + 0.1 / 3  # the smoothed label itself
+    losses = {q: w.cross_entropy_numbers(q, 3, 0.1)["loss"] for q in (0.9, round(best, 2), 0.97)}
+    assert min(losses, key=losses.get) == round(best, 2)
+
+
+def test_cross_entropy_explorer_counts_classes_from_0():
+    exp = ll.widgets.cross_entropy_explorer()
+    labels = [t.get_text() for t in exp.picture.axes[1].get_xticklabels()]
+    assert labels == ["class 0 (true)", "class 1", "class 2"]
+
+
+def test_softmax_explorer_shows_the_scaled_logits():
+    exp = ll.widgets.softmax_explorer(logits=(2.0, 1.0, 0.1))
+    exp.set(temperature=0.5, shift=1.0)
+    close(exp.numbers["scaled_logits"], (np.array([2.0, 1.0, 0.1]) + 1.0) / 0.5)
+    assert "(logits + shift) / T" in exp._numbers_html.value and "[6.00, 4.00, 2.20]" in exp._numbers_html.value
+    assert "(logits + shift) / T [6.00, 4.00, 2.20]" in exp.summary()
+
+
 def test_stability_explorer_naive_breaks_stable_matches_tensorflow():
     exp = ll.widgets.stability_explorer(logits=(2.0, 1.0, 0.1), label_id=2)
     close(exp.numbers["naive_loss"], exp.numbers["stable_loss"], tol=1e-5)

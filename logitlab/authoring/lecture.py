@@ -94,7 +94,7 @@ PLANS = {
     ),
     "03": LessonPlan(
         lecture="Lecture 2 (03 + 04)",
-        minutes={"10a5c0da": 1, "52249530": 3, "e7488695": 3, "19fd96aa": 2, "fc1ed428": 1, "ed0639a9": 2,
+        minutes={"10a5c0da": 1, "52249530": 3, "e7488695": 3, "19fd96aa": 2, "fc1ed428": 1, "ed0639a9": 3,
                  "08cdb07d": 2, "f096a359": 3, "997390fa": 5, "ce509c9f": 1},
         skip_sections=("03893dda", "71b7cc19", "4f094f28", "59d24c80"),  # 71b7cc19: the TF 1 detour
         skip_cells=("9be4bd90", "de2de5a6"),
@@ -103,23 +103,24 @@ PLANS = {
                 "And what does temperature 0.1 do, and temperature 5?",
             predicted="Most expect the probabilities to rise with the shift (bigger scores, more confidence); "
                       "the temperature is usually guessed right once the shift is seen.",
-            answer="Nothing moves: softmax only sees differences between logits. Low temperature sharpens it "
-                   "into an arg max (one bar near 1); high temperature evens the bars out towards 1/3.")},
+            answer="Nothing moves: softmax only sees differences between logits (the table's (logits + shift) / T "
+                   "row keeps its gaps). Low temperature divides by a small T and stretches the gaps: an arg max, "
+                   "one bar near 1; high temperature shrinks them and evens the bars out towards 1/3.")},
     ),
     "04": LessonPlan(
         lecture="Lecture 2 (03 + 04)",
-        minutes={"db97bee7": 1, "5ff5753b": 3, "cfa7f0b9": 3, "860176ba": 2, "3de138d5": 4, "8ca2160d": 3,
-                 "34690478": 3, "c25b309a": 2, "6a497100": 5, "f8736c08": 1},
+        minutes={"db97bee7": 1, "5ff5753b": 2, "cfa7f0b9": 2, "860176ba": 2, "3de138d5": 4, "8ca2160d": 3,
+                 "why-softmax-pairs": 3, "34690478": 2, "c25b309a": 2, "6a497100": 4, "f8736c08": 1},
         skip_sections=("b087ac02", "992feedf", "1b3c747d"),
-        # the optimiser and weight-decay part of E4 (a long table and a detour): learners read it alone
-        skip_cells=("e1f8ab0a", "7ff8b059", "0dc44fd9", "c13d2632", "533d3753", "e1e57249"),
+        skip_cells=("533d3753", "e1e57249"),
         notes={"685ff749": ExplorerNote(
             ask="The model gives the true class 0.7. As that falls to 0.5, 0.1, 0.01, does the loss grow "
                 "steadily, or faster and faster? And with label smoothing on, is q[true] = 1 still the best?",
             predicted="Most picture a straight line (loss = 1 - q); with smoothing, most still say 1 is best.",
-            answer="Faster and faster: -log q is log 2 at 0.5, log 3 at 1/3, and runs off as q goes to 0, so a "
-                   "confident wrong answer costs most. With smoothing the minimum sits a little below 1: "
-                   "over-confidence is now punished.")},
+            answer="Faster and faster: -log q is log 2 at 0.5, about log 3 near 1/3, and runs off as q goes to 0, "
+                   "so a confident wrong answer costs most. With smoothing 0.1 the minimum sits at 1 - eps + eps/K, "
+                   "about 0.93, and the loss climbs towards 1 (at exactly 1 it is infinite: the slider stops at "
+                   "0.99): over-confidence is now punished.")},
     ),
     "05": LessonPlan(
         lecture="Lecture 3 (05)",

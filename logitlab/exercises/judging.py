@@ -146,7 +146,14 @@ def _judge_array(task, name, case, got, expected):
         raise CheckFailed(f"{call} returned shape {list(values.shape)}; expected shape {list(expected.shape)}.")
     told = f"{call} returned {show(got)}; expected {show(expected)}."
     if case.nonfinite and (~np.isfinite(values) & np.isfinite(expected)).any():
-        raise CheckFailed(f"{told}\n{case.nonfinite}")
+        # A named mistake is the more precise diagnosis, but only if some finite value matched it too: nan equals
+        # nan in that comparison, so an answer of nothing but nan and inf would match any mistake that breaks there.
+        named = _named_mistake(task, case, got) if np.isfinite(values).any() else None
+        if named:
+            raise CheckFailed(f"{told}\n{named}")
+        # A callable says what went wrong by what came back (nan from an overflow, inf from an underflow).
+        why = case.nonfinite(values) if callable(case.nonfinite) else case.nonfinite
+        raise CheckFailed(f"{told}\n{why}")
     if np.allclose(values, expected, rtol=case.rtol, atol=case.atol, equal_nan=False):
         both = np.isfinite(values) & np.isfinite(expected)
         return float(np.max(np.abs(values[both] - expected[both]), initial=0.0))

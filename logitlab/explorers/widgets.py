@@ -136,7 +136,8 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
         return softmax_numbers([zs[f"z{k}"] for k in range(logits.size)], temperature, shift)
 
     def draw(n):
-        left.update(n["shifted_logits"], note=f"shift = {n['shift']:+.2f}")
+        scaled = f"   / T → {_fmt(n['scaled_logits'], 2)}" if logits.size <= 4 else ""  # what softmax sees
+        left.update(n["shifted_logits"], note=f"shift = {n['shift']:+.2f}{scaled}")
         right.update(n["probs"], marked=n["argmax"], note=f"T = {n['temperature']:.2f}   sum = {sum(n['probs']):.3f}")
 
     controls = _logit_sliders(logits, names)
@@ -145,9 +146,10 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
     return Explorer(
         "softmax explorer", controls, compute, picture, draw,
         lambda n: (f"logits {_fmt(n['logits'], 2)}, T={n['temperature']:.2f}, shift={n['shift']:.2f} -> "
+                   f"(logits + shift) / T {_fmt(n['scaled_logits'], 2)} -> "
                    f"probs {_fmt(n['probs'])}, argmax {n['argmax']} ({names[n['argmax']]})"),
-        lambda n: _table([("logits", _fmt(n["logits"], 2)), ("probs", _fmt(n["probs"])),
-                          ("argmax", f"{n['argmax']} ({names[n['argmax']]})")]))
+        lambda n: _table([("logits", _fmt(n["logits"], 2)), ("(logits + shift) / T", _fmt(n["scaled_logits"], 2)),
+                          ("probs", _fmt(n["probs"])), ("argmax", f"{n['argmax']} ({names[n['argmax']]})")]))
 
 
 def score_explorer(features=(1.0, 2.0), weights=((1.0, -0.5), (0.2, 0.6), (-0.8, 0.9)), biases=(0.0, 0.0, 0.0),
@@ -184,10 +186,14 @@ def score_explorer(features=(1.0, 2.0), weights=((1.0, -0.5), (0.2, 0.6), (-0.8,
                           ("prediction", f"{n['prediction']} ({names[n['prediction']]})")]))
 
 
+Q_TRUE_MAX = 0.99  # below 1: with label smoothing, q[true] = 1 costs an infinite loss
+
+
 def cross_entropy_explorer(p_true=0.7, classes=3):
     """Lesson 04: probability given to the true class -> loss on the -log curve; per-class contributions."""
     cross_entropy_numbers(p_true, classes)
-    names = ["true class"] + [f"class {k}" for k in range(1, classes)]
+    smooth_ps = np.linspace(0.01, Q_TRUE_MAX, 50)
+    names = ["class 0 (true)"] + [f"class {k}" for k in range(1, classes)]
     picture = BlittedFigure()
     ps = np.linspace(0.005, 1, 400)
     curve = Curve(picture, picture.axes[0], ps, -np.log(ps), "probability of the true class q[true]",
@@ -202,13 +208,13 @@ def cross_entropy_explorer(p_true=0.7, classes=3):
 
     def draw(n):
         curve.update(n["p_true"], n["loss"], f"q[true] = {n['p_true']:.3f}\nloss = {n['loss']:.4f}")
-        if n["smoothing"] > 0:
-            ys = [cross_entropy_numbers(p, classes, n["smoothing"])["loss"] for p in ps[::8]]
-            smooth_line.set_data(ps[::8], ys)
+        if n["smoothing"] > 0:  # drawn to the slider's end (with smoothing the loss at q[true] = 1 is infinite)
+            ys = [cross_entropy_numbers(p, classes, n["smoothing"])["loss"] for p in smooth_ps]
+            smooth_line.set_data(smooth_ps, ys)
         smooth_line.set_visible(n["smoothing"] > 0)
         bars.update(n["contributions"], note=f"loss = sum = {n['loss']:.4f}")
 
-    controls = {"p_true": _slider("q[true]: probability of the true class", p_true, 0.01, 1.0, 0.01),
+    controls = {"p_true": _slider("q[true]: probability of the true class", p_true, 0.01, Q_TRUE_MAX, 0.01),
                 "smoothing": _slider("label smoothing", 0.0, 0.0, 0.3, 0.01)}
     return Explorer(
         "cross-entropy explorer", controls, lambda **v: cross_entropy_numbers(classes=classes, **v), picture, draw,
