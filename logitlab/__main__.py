@@ -56,20 +56,22 @@ def cmd_notebooks(args):
 def cmd_check(args):
     """Fail if navigation, any notebook's JSON, any generated exercise or any lesson's lecture path is out of date."""
     from logitlab.exercises import generate as exercises
-    from logitlab.authoring import lecture
+    from logitlab.authoring import guide, lecture
 
     statuses = [report(course.update_navigation(check=True), "navigation is out of date", "make notebooks"),
                 report(course.unnormalized(course.notebook_paths()), "not normalized", "make notebooks"),
                 report(exercises.generate_exercises(check=True), "out of date", "make exercises"),
-                report(lecture.update_lessons(check=True), "lecture metadata is out of date", LECTURE_FIX)]
+                report(lecture.update_lessons(check=True) + guide.update_guide(check=True),
+                       "lecture metadata is out of date", LECTURE_FIX)]
     return max(statuses)
 
 
 def cmd_lecture(args):
     """Write the lecture path (slideshow metadata, speaker notes) into the lessons, or check it is current."""
-    from logitlab.authoring import lecture
+    from logitlab.authoring import guide, lecture
 
-    return report(lecture.update_lessons(check=args.check), "lecture metadata is out of date", LECTURE_FIX, args.check)
+    changed = lecture.update_lessons(check=args.check) + guide.update_guide(check=args.check)
+    return report(changed, "lecture metadata is out of date", LECTURE_FIX, args.check)
 
 
 def cmd_slides(args):
@@ -77,8 +79,10 @@ def cmd_slides(args):
     from logitlab.authoring import lecture
 
     paths = [Path(p) for p in args.paths] or [lesson.notebook for lesson in course.lessons()]
+    lecture.copy_handout_assets(Path(args.out))
+    exporter = lecture.slides_exporter()  # one exporter for all: its templates load once
     for path in paths:
-        print(lecture.build_slides(path, Path(args.out)), file=sys.stderr)
+        print(lecture.build_slides(path, Path(args.out), exporter), file=sys.stderr)
     return 0
 
 

@@ -36,6 +36,9 @@ class ExplorerNote:
     ask: str  # the "Try this" as a question to the room, before the slider moves
     predicted: str  # what the room usually says
     answer: str  # what the slider shows, and the one sentence to say about it
+    # what the slide shows before anything moves: a phrase of the explorer's stored summary (its text/plain
+    # output, which nbval checks), so a test can tell when the note and the slide disagree
+    opens_on: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ PLANS = {
         skip_sections=("dcaa8b6c", "2f3ee376", "355a42ef", "f5e1ca12", "279a3267", "f663ac2c"),
         skip_cells=("eaf5bf35", "40e2f69d", "6e617a49"),
         notes={"first-slider-explorer": ExplorerNote(
+            opens_on="logits [0.10, 1.00, 2.00]",
             ask="Bird has the biggest score. If I drag cat's score z0 above bird's, does cat get all the "
                 "probability, or just the most?",
             predicted="Many say cat jumps to (nearly) 100 %, or that the bars swap exactly.",
@@ -70,6 +74,7 @@ PLANS = {
         skip_sections=("4b1362c9", "72eecd65"),
         skip_cells=("dfaed50d", "9f6f19a3", "a74ae423"),
         notes={"24f56619": ExplorerNote(
+            opens_on="p=0.800 -> logit(p)=1.3863; z=1.00 -> sigmoid(z)=0.7311",
             ask="p = 0.8 gives a positive logit. What happens to the logit when p drops below 0.5, and what "
                 "when p heads for 0.999? And sigmoid(2) + sigmoid(-2): what do they add up to?",
             predicted="Most expect the logit to stop at some maximum near p = 1, like a probability does; few "
@@ -84,6 +89,7 @@ PLANS = {
         skip_sections=("d4599d4d", "0d25afc1", "961ba39a"),
         skip_cells=("180a781a",),
         notes={"15fcb6fe": ExplorerNote(
+            opens_on="prediction 1 (neutral)",
             ask="Neutral wins now. If I raise only positive's bias b2, when does the prediction switch, and "
                 "what happens to negative's probability on the way?",
             predicted="Usually: 'when b2 makes positive's probability pass 0.5', and 'negative does not change, "
@@ -99,6 +105,7 @@ PLANS = {
         skip_sections=("03893dda", "71b7cc19", "4f094f28", "59d24c80"),  # 71b7cc19: the TF 1 detour
         skip_cells=("9be4bd90", "de2de5a6"),
         notes={"bcb05f57": ExplorerNote(
+            opens_on="T=1.00, shift=0.00",
             ask="If I add 5 to every logit with the shift slider, do the probabilities go up, down, or stay? "
                 "And what does temperature 0.1 do, and temperature 5?",
             predicted="Most expect the probabilities to rise with the shift (bigger scores, more confidence); "
@@ -114,6 +121,7 @@ PLANS = {
         # the optimiser and weight-decay part of E4 (a long table and a detour): learners read it alone
         skip_cells=("e1f8ab0a", "7ff8b059", "0dc44fd9", "c13d2632", "533d3753", "e1e57249"),
         notes={"685ff749": ExplorerNote(
+            opens_on="q[true]=0.700, smoothing=0.00",
             ask="The model gives the true class 0.7. As that falls to 0.5, 0.1, 0.01, does the loss grow "
                 "steadily, or faster and faster? And with label smoothing on, is q[true] = 1 still the best?",
             predicted="Most picture a straight line (loss = 1 - q); with smoothing, most still say 1 is best.",
@@ -129,6 +137,7 @@ PLANS = {
         # the checks behind the float table (bit layout, bfloat16 bit patterns, NumPy's edge) and TF's flush to zero
         skip_cells=("c05a13bf", "919c7b4b", "17d7af9e", "4745050e", "b91c36d2", "c0369769", "7fe03694", "60bacd30"),
         notes={"23831938": ExplorerNote(
+            opens_on="scale=1, float32",
             ask="float32, logits [1, 0, -1] times the scale, true class 2. As I drag the scale up from 1, where "
                 "does the naive loss break first, and into what: a huge number, inf, or nan?",
             predicted="Most expect nothing to go wrong until exp overflows (a scale near 89), and then a nan; few "
@@ -148,6 +157,7 @@ PLANS = {
         skip_cells=("1bf3c1d3", "f5624b5f", "24ee939a", "4b1055e7", "52b19222", "a1af7fed", "b498a1df", "59e703ae",
                     "a9e375db", "cd36243f", "8928e2a0"),
         notes={"a4113a60": ExplorerNote(
+            opens_on="true class 1 -> loss 0.4790, grad [0.2279, -0.3806, 0.1527]",
             ask="True class 1 has the largest logit and a gradient bar of -0.381. If I raise z1 to 6, and then "
                 "make the model confidently wrong (z0 = 6, z1 = -6), how big do the bars get? Is there a limit?",
             predicted="Most expect the gradient to grow with the loss, without a limit: a huge loss, a huge push.",
@@ -164,8 +174,10 @@ PLANS = {
         skip_sections=("c3abad98", "b30fa933"),  # the setup holds the seeds: said aloud, not shown
         skip_cells=("7bc95c97",),  # the mixed-precision model: an aside, the bullet above it says the rule
         notes={"d00960b4": ExplorerNote(
-            ask="Ringed point 1 sits where the three clouds meet; its true class is 0. As I drag the epoch from "
-                "0 to 30, does its highest probability climb steadily towards 1, as the training loss falls?",
+            opens_on="epoch 0, point 0",
+            ask="I set the ringed point to 1 (the slide opens on point 0): it sits where the three clouds meet; its "
+                "true class is 0. As I drag the epoch from 0 to 30, does its highest probability climb steadily "
+                "towards 1, as the training loss falls?",
             predicted="Most expect a steady climb to near certainty: training makes the model surer of every "
                       "point.",
             answer="No. It starts near 1/3 for each class, after one epoch it even leans to class 2 (0.463 against "
@@ -182,6 +194,7 @@ PLANS = {
         # because the cell that opens pitfall 6 starts by reading its result
         skip_cells=("e8b6d63a", "5f841aab"),
         notes={"ce297d6c": ExplorerNote(
+            opens_on="softmax once",
             ask="I switch on 'apply softmax twice' and drag the true logit z1 up to 6: does the loss go to 0, as "
                 "with softmax once? And at z1 = -6, a confidently wrong model, how hard does the gradient push z1 "
                 "back up?",
@@ -272,17 +285,37 @@ def slide_type(cell, skipped):
 
 
 def notes_cell(cell_id, text):
-    """A generated speaker-notes cell: slide type "notes", tagged, its source collapsed for learners."""
+    """A generated speaker-notes cell: slide type "notes" (RISE's speaker view, left out of the handouts), tagged,
+    its source collapsed so a learner sees only its first line, plain text, until they click it open."""
     return {"cell_type": "markdown", "id": cell_id,
             "metadata": {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "notes"},
                          "tags": [NOTES_TAG]},
             "source": text}
 
 
+# The first line of every notes cell: all a learner sees of a collapsed cell (JupyterLab shows a hidden cell's
+# first line as plain text, so it holds no Markdown and no answer).
+TIMING_FIRST_LINE = "Speaker notes for the lecture (minutes per section). Learners can skip this."
+EXPLORER_FIRST_LINE = "Speaker notes for this explorer. Learners: move the slider yourself before you open them."
+
+
+def lecture_number(plan):
+    """1 for "Lecture 1 (00 + 01 + 02)"."""
+    return int(plan.lecture.split()[1])
+
+
+def guide_link(plan, prefix="../"):
+    """A Markdown link to this lesson's lecture in the teaching guide (relative to notebooks/ by default)."""
+    target = f"{prefix}docs/teaching-guide.md#lecture-{lecture_number(plan)}"
+    return f"[Teaching guide, {plan.lecture.split(' (')[0]}]({target})"
+
+
 def timing_text(cells, plan):
     """The per-section minutes of this lesson's lecture path, for the speaker view of the title slide."""
-    lines = [f"**Speaker notes · {plan.lecture}.** Minutes per section ({sum(plan.minutes.values())} in all; "
-             "sections marked skip stay in the notebook for learners):", ""]
+    lines = [TIMING_FIRST_LINE, "",
+             f"**{plan.lecture}.** Minutes per section ({sum(plan.minutes.values())} in all; "
+             f"sections marked skip stay in the notebook for learners). {guide_link(plan)}: the path, the demo "
+             "and what to do when a slider does not come up.", ""]
     for cell in cells:
         if cell.get("id") in plan.minutes:
             title = heading(cell)[1]
@@ -292,7 +325,8 @@ def timing_text(cells, plan):
 
 def explorer_text(note):
     """The speaker notes of one explorer slide, from its `ExplorerNote`."""
-    return (f"**Speaker notes: predict, then move the slider.**\n\n"
+    opens = f"- **On the slide before anything moves:** {note.opens_on}\n" if note.opens_on else ""
+    return (f"{EXPLORER_FIRST_LINE}\n\n**Predict, then move the slider.**\n\n{opens}"
             f"- **Ask the room:** {note.ask}\n- **Usually predicted:** {note.predicted}\n"
             f"- **Answer:** {note.answer}")
 
@@ -342,19 +376,96 @@ def update_lessons(root=course.ROOT, check=False):
     return changed
 
 
-def build_slides(notebook, out):
-    """Static reveal.js HTML of one lesson with its stored outputs (pictures included); returns the file.
+# What a handout needs to run as slides without a network, from npm at build time (`make slides` installs them
+# once into .venv/handout-assets; nothing is committed): reveal.js 4 (nbconvert 7's reveal template is written for
+# it), MathJax 2 (the template calls MathJax.Hub; its SVG output needs no web fonts, which Chromium will not load
+# from file:// pages), and the jQuery and RequireJS the template loads reveal.js with.
+HANDOUT_PACKAGES = {"reveal.js": "4.6.1", "mathjax": "2.7.9", "jquery": "3.7.1", "requirejs": "2.3.7"}
+HANDOUT_FILES = {  # package -> the paths the handouts load (files or whole folders)
+    "reveal.js": ("dist", "plugin/notes"),
+    "mathjax": ("MathJax.js", "config/TeX-AMS_SVG-full.js", "config/Safe.js", "extensions", "jax/input/TeX",
+                "jax/output/SVG", "jax/element"),
+    "jquery": ("dist/jquery.min.js",),
+    "requirejs": ("require.js",),
+}
+ASSETS = "assets"  # the folder beside the handouts, so that slides/ can be copied as a whole
+MATHJAX_CONFIG = "TeX-AMS_SVG-full,Safe"
+# nbconvert's template also imports mermaid (diagrams, which no lesson has) as a module: an empty one, inline.
+NO_MERMAID = "data:text/javascript,export default {initialize() {}};"
 
-    `nbconvert --to slides` follows the same slideshow metadata as RISE; reveal.js itself is loaded from
-    a CDN when the file is opened, so the handout needs a network connection to run as slides.
-    """
+
+def handout_packages(cache=course.ROOT / ".venv" / "handout-assets"):
+    """The npm packages of HANDOUT_PACKAGES, installed once into `cache` (npm, from its registry); returns
+    the node_modules folder."""
+    import shutil
+    import subprocess
+
+    modules = cache / "node_modules"
+    wanted = [f"{name}@{version}" for name, version in HANDOUT_PACKAGES.items()]
+    stamp = cache / "installed.txt"
+    if stamp.exists() and stamp.read_text() == " ".join(wanted):
+        return modules
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("make slides needs npm (Node.js) to fetch reveal.js and MathJax once for the handouts: "
+                           "install Node.js (apt-get install npm, or https://nodejs.org) and run it again")
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.run([npm, "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix",
+                    str(cache), *wanted], check=True, stdout=subprocess.DEVNULL)
+    stamp.write_text(" ".join(wanted))
+    return modules
+
+
+def copy_handout_assets(out, modules=None):
+    """Copy what the handouts load into out/assets/ (skipped when it is there already); returns that folder."""
+    import shutil
+
+    modules = modules or handout_packages()
+    target = Path(out) / ASSETS
+    stamp = target / "versions.txt"
+    versions = " ".join(f"{name}@{version}" for name, version in HANDOUT_PACKAGES.items())
+    if stamp.exists() and stamp.read_text() == versions:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    for package, paths in HANDOUT_FILES.items():
+        for path in paths:
+            source, dest = modules / package / path, target / package / path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, dest)
+            else:
+                shutil.copy2(source, dest)
+    stamp.write_text(versions)
+    return target
+
+
+def slides_exporter():
+    """nbconvert's reveal.js exporter pointed at the handouts' own copies of reveal.js, MathJax, jQuery and
+    RequireJS, with the speaker notes removed (they are the instructor's, not the student's)."""
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
     config = Config()
     config.SlidesExporter.reveal_scroll = True
+    config.SlidesExporter.reveal_url_prefix = f"{ASSETS}/reveal.js"
+    config.SlidesExporter.mathjax_url = f"{ASSETS}/mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+    config.SlidesExporter.require_js_url = f"{ASSETS}/requirejs/require.js"
+    config.SlidesExporter.jquery_url = f"{ASSETS}/jquery/dist/jquery.min.js"
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {NOTES_TAG}
     exporter = SlidesExporter(config=config)
-    body, _ = exporter.from_filename(str(notebook))
+    exporter.mermaid_js_url = NO_MERMAID  # not a configurable trait in nbconvert 7.17
+    return exporter
+
+
+def build_slides(notebook, out, exporter=None):
+    """Static reveal.js HTML of one lesson with its stored outputs (pictures included); returns the file.
+
+    `nbconvert --to slides` follows the same slideshow metadata as RISE. The page loads reveal.js and MathJax
+    from out/assets/ (`copy_handout_assets`), so slides/ works offline, copied anywhere as a whole.
+    """
+    body, _ = (exporter or slides_exporter()).from_filename(str(notebook))
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     target = out / (Path(notebook).stem + ".slides.html")
     target.write_text(body, encoding="utf-8")
