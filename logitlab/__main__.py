@@ -79,10 +79,8 @@ def cmd_slides(args):
     from logitlab.authoring import lecture
 
     paths = [Path(p) for p in args.paths] or [lesson.notebook for lesson in course.lessons()]
-    lecture.copy_handout_assets(Path(args.out))
-    exporter = lecture.slides_exporter()  # one exporter for all: its templates load once
-    for path in paths:
-        print(lecture.build_slides(path, Path(args.out), exporter), file=sys.stderr)
+    for target in lecture.build_all_slides(paths, Path(args.out), workers=args.workers):
+        print(target, file=sys.stderr)
     return 0
 
 
@@ -121,6 +119,7 @@ def main(argv=None):
     slides = sub.add_parser("slides", help="static reveal.js HTML slides of the lessons (nbconvert --to slides)")
     slides.add_argument("paths", nargs="*", help="lessons to convert (default: every lesson)")
     slides.add_argument("--out", default=str(course.ROOT / "slides"), help="folder for the HTML (default: slides/)")
+    slides.add_argument("--workers", type=int, default=2, help="lessons converted at once (default 2)")
     slides.set_defaults(func=cmd_slides)
     bench = sub.add_parser("bench", help="time every explorer's slider moves (prints a table and a bench: line)")
     bench.add_argument("--size", default="normal", choices=["normal", "projector"],

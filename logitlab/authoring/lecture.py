@@ -470,3 +470,17 @@ def build_slides(notebook, out, exporter=None):
     target = out / (Path(notebook).stem + ".slides.html")
     target.write_text(body, encoding="utf-8")
     return target
+
+
+def build_all_slides(notebooks, out, workers=2):
+    """Handouts of several lessons, `workers` at a time (each conversion is a few seconds of pure Python in
+    nbconvert, BeautifulSoup and bleach), after copying the assets; returns the files in the order given."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    copy_handout_assets(out)
+    notebooks = [Path(n) for n in notebooks]
+    if workers <= 1 or len(notebooks) <= 1:
+        exporter = slides_exporter()  # one exporter for all: its templates load once
+        return [build_slides(n, out, exporter) for n in notebooks]
+    with ProcessPoolExecutor(max_workers=min(workers, len(notebooks))) as pool:
+        return list(pool.map(build_slides, notebooks, [Path(out)] * len(notebooks)))
