@@ -75,6 +75,9 @@ def test_every_cell_has_a_slide_type_and_every_explorer_a_slide_and_notes(lesson
         text = course.cell_source(notes)
         assert types[i + 1] == "notes" and lecture.NOTES_TAG in notes["metadata"]["tags"], "notes right after it"
         assert all(part in text for part in ("**Ask the room:**", "**Usually predicted:**", "**Answer:**")), text
+        hint = cells[i + 2]
+        assert lecture.HINT_TAG in hint["metadata"]["tags"] and types[i + 2] == "-", "hint on the explorer's slide"
+        assert course.cell_source(hint) == lecture.NO_SLIDERS_HINT and "\n" not in lecture.NO_SLIDERS_HINT
     assert types.count("skip") >= 3, "the lecture leaves the setup, the Chinese summary and the navigation out"
 
 
@@ -98,7 +101,9 @@ def test_a_learner_reads_the_same_lesson(lesson):
     notes = [c for c in cells if lecture.NOTES_TAG in c["metadata"].get("tags", [])]
     assert notes and all(c["metadata"]["jupyter"] == {"source_hidden": True} for c in notes)
     assert all(c["metadata"]["slideshow"]["slide_type"] == "notes" for c in notes)
-    assert len(lecture.lesson_cells({"cells": cells})) == len(cells) - len(notes)
+    hints = [c for c in cells if lecture.HINT_TAG in c["metadata"].get("tags", [])]
+    assert len(hints) == len(lecture.PLANS[lesson.number].notes)
+    assert len(lecture.lesson_cells({"cells": cells})) == len(cells) - len(notes) - len(hints)
     plan = lecture.PLANS[lesson.number]
     ids = {c.get("id") for c in cells}
     assert set(plan.skip_sections) <= ids and set(plan.skip_cells) <= ids, "skipped cells stay in the notebook"
@@ -228,7 +233,7 @@ def test_make_slides_builds_every_lesson_with_its_explorer_picture(handouts, les
     picture = "".join(picture).replace("\n", "")
     assert base64.b64decode(picture)[:4] == b"\x89PNG"
     assert picture in html, "the explorer's stored picture is on a slide"
-    assert "Reveal.initialize" in html
+    assert "Reveal.initialize" in html and "Run All Cells" not in html, "a handout has no kernel: no hint to run it"
     assert '<aside class="notes">' not in html and "Ask the room" not in html and "Speaker notes" not in html, \
         "the student's copy has no speaker notes"
     loaded = re.findall(r'(?:src|href)="([^"#][^"]*)"', html)

@@ -24,6 +24,15 @@ from pathlib import Path
 from logitlab.authoring import course
 
 NOTES_TAG = "lecture-notes"
+HINT_TAG = "lecture-hint"
+GENERATED_TAGS = (NOTES_TAG, HINT_TAG)
+# One line under every explorer, on its slide and in the notebook: what to press when only the stored picture
+# shows. The /rise/ page renders the notebook file, so its explorer is live only once the lesson has run in the
+# kernel and the file holds the live outputs (saved; "Render as slideshow" saves first); otherwise Shift+Enter on
+# the explorer's code redraws it live, but only in a kernel that has run the lesson: the setup cells are not on
+# the slides, and a fresh kernel answers NameError: name 'll' is not defined.
+NO_SLIDERS_HINT = ("*A still picture above, no sliders? Run the lesson (in the notebook: Run → Run All Cells), "
+                   "then click the code above and press Shift+Enter.*")
 HEADING = re.compile(r"^(#{1,6}) +(.*)")
 FENCE = re.compile(r"^\s*(```|~~~)")
 EXPLORER_CALL = re.compile(r"^ll\.widgets\.\w+_explorer\(", re.M)
@@ -248,9 +257,14 @@ def has_picture(cell):
     return any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
 
 
+def is_generated(cell):
+    """True for a cell `python -m logitlab lecture` writes (speaker notes, the no-sliders hint)."""
+    return any(tag in GENERATED_TAGS for tag in cell.get("metadata", {}).get("tags", []))
+
+
 def lesson_cells(nb):
-    """The notebook's cells without the generated speaker-notes cells."""
-    return [c for c in nb["cells"] if NOTES_TAG not in c.get("metadata", {}).get("tags", [])]
+    """The notebook's cells without the generated speaker-notes and hint cells."""
+    return [c for c in nb["cells"] if not is_generated(c)]
 
 
 def skipped_ids(cells, plan):
@@ -291,6 +305,12 @@ def notes_cell(cell_id, text):
             "metadata": {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "notes"},
                          "tags": [NOTES_TAG]},
             "source": text}
+
+
+def hint_cell(cell_id):
+    """The generated line under an explorer, on the same slide: what to press when its sliders are not there."""
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {"slideshow": {"slide_type": "-"}, "tags": [HINT_TAG]},
+            "source": NO_SLIDERS_HINT}
 
 
 # The first line of every notes cell: all a learner sees of a collapsed cell (JupyterLab shows a hidden cell's
@@ -355,6 +375,7 @@ def with_lecture(nb, plan):
             out.append(notes_cell(f"{NOTES_TAG}-timing", timing_text(cells, plan)))
         if cell.get("id") in plan.notes:
             out.append(notes_cell(f"{NOTES_TAG}-{cell['id']}", explorer_text(plan.notes[cell["id"]])))
+            out.append(hint_cell(f"{HINT_TAG}-{cell['id']}"))
     nb["cells"] = out
     return nb
 
@@ -452,7 +473,7 @@ def slides_exporter():
     config.SlidesExporter.require_js_url = f"{ASSETS}/requirejs/require.js"
     config.SlidesExporter.jquery_url = f"{ASSETS}/jquery/dist/jquery.min.js"
     config.TagRemovePreprocessor.enabled = True
-    config.TagRemovePreprocessor.remove_cell_tags = {NOTES_TAG}
+    config.TagRemovePreprocessor.remove_cell_tags = set(GENERATED_TAGS)  # a handout has no kernel to run
     exporter = SlidesExporter(config=config)
     exporter.mermaid_js_url = NO_MERMAID  # not a configurable trait in nbconvert 7.17
     return exporter
