@@ -239,6 +239,8 @@ def test_make_slides_builds_every_lesson_with_its_explorer_picture(handouts, les
     loaded = re.findall(r'(?:src|href)="([^"#][^"]*)"', html)
     assert loaded and all(url.startswith(("assets/", "data:")) for url in loaded), loaded
     assert all((handouts / url.split("?")[0]).is_file() for url in loaded if url.startswith("assets/"))
+    styles = [(handouts / url).read_text(encoding="utf-8") for url in loaded if url.endswith(".css")]
+    assert styles and not any(re.search(r"@import url\((?:https?:)?//", css) for css in styles), "no web fonts"
     imported = re.findall(r"""(?:import .* from|url\()\s*['"]?([^'")]+)""", html)
     assert not [url for url in imported if url.startswith(("http:", "https:", "//"))], imported
     assert "中文小结" not in html, "the Chinese summary is marked skip"

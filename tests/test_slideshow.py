@@ -13,6 +13,9 @@ and the page then loads no widget manager at all. On a slide the arrow keys belo
 the slides), so the slideshow test drags the handle, as an instructor does.
 """
 
+import subprocess
+import sys
+
 import pytest
 
 from conftest import ROOT, serve_lab
@@ -312,3 +315,59 @@ async () => {
   return kernel().status;
 }
 """
+
+
+HANDOUT_SHOTS = ROOT / "artifacts" / "handouts"
+
+
+@pytest.fixture(scope="module")
+def offline_handouts(tmp_path_factory):
+    """`make slides` into a scratch folder (reveal.js and MathJax copied beside the pages from npm's packages)."""
+    out = tmp_path_factory.mktemp("handouts")
+    result = subprocess.run([sys.executable, "-m", "logitlab", "slides", "--out", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
+def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(offline_handouts, browser, lesson):
+    """The handout from a USB stick: opened as a file with every request that is not file:// aborted."""
+    HANDOUT_SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    blocked = []
+
+    def only_files(route):
+        if route.request.url.startswith(("file://", "data:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_files)
+    page = context.new_page()
+    try:
+        page.goto((offline_handouts / f"{lesson.stem}.slides.html").as_uri())
+        page.wait_for_selector(".reveal.ready", timeout=30000)  # reveal.js ran: the page is slides
+        assert page.evaluate("() => document.querySelectorAll('.reveal .slides section').length") >= 2
+        source = course.read_notebook(lesson.notebook)
+        has_math = any(c["cell_type"] == "markdown" and "$" in course.cell_source(c)
+                       for c in lecture.lesson_cells(source) if c["metadata"]["slideshow"]["slide_type"] != "skip")
+        if has_math:
+            page.wait_for_function("() => document.querySelectorAll('.MathJax_SVG svg').length > 0", timeout=30000)
+        text = page.evaluate("() => document.body.innerText")
+        assert page.evaluate("() => document.querySelectorAll('aside.notes').length") == 0
+        assert not any(word in text for word in ("Speaker notes", "Ask the room", "Usually predicted")), "notes"
+        assert not blocked, f"the handout asked the network for {blocked}"
+        page.screenshot(path=str(HANDOUT_SHOTS / f"{lesson.stem}-title.png"))
+        # the first slide with math, shown as a student steps to it
+        if has_math:
+            for _ in range(40):
+                if page.evaluate("() => !!document.querySelector('.reveal .slides section.present .MathJax_SVG svg')"):
+                    break
+                page.keyboard.press("Space")
+                page.wait_for_timeout(250)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(HANDOUT_SHOTS / f"{lesson.stem}-math.png"))
+    finally:
+        context.close()

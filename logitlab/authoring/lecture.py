@@ -469,6 +469,7 @@ def slides_exporter():
     config = Config()
     config.SlidesExporter.reveal_scroll = True
     config.SlidesExporter.reveal_url_prefix = f"{ASSETS}/reveal.js"
+    config.SlidesExporter.reveal_theme = "white"  # its fonts are in reveal.js; "simple" imports Google Fonts
     config.SlidesExporter.mathjax_url = f"{ASSETS}/mathjax/MathJax.js?config={MATHJAX_CONFIG}"
     config.SlidesExporter.require_js_url = f"{ASSETS}/requirejs/require.js"
     config.SlidesExporter.jquery_url = f"{ASSETS}/jquery/dist/jquery.min.js"
