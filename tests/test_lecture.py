@@ -74,7 +74,7 @@ def test_every_cell_has_a_slide_type_and_every_explorer_a_slide_and_notes(lesson
         notes = cells[i + 1]
         text = course.cell_source(notes)
         assert types[i + 1] == "notes" and lecture.NOTES_TAG in notes["metadata"]["tags"], "notes right after it"
-        assert all(part in text for part in ("- Ask the room:", "- Usually predicted:", "- Answer:")), text
+        assert all(part in text for part in ("**Ask the room:**", "**Usually predicted:**", "**Answer:**")), text
         hint = cells[i + 2]
         assert lecture.HINT_TAG in hint["metadata"]["tags"] and types[i + 2] == "-", "hint on the explorer's slide"
         assert course.cell_source(hint) == lecture.NO_SLIDERS_HINT and "\n" not in lecture.NO_SLIDERS_HINT
@@ -99,7 +99,7 @@ def test_a_learner_reads_the_same_lesson(lesson):
     """Notes are the only added cells, collapsed; nothing is deleted, only marked skip."""
     cells = cells_of(lesson)
     notes = [c for c in cells if lecture.NOTES_TAG in c["metadata"].get("tags", [])]
-    assert notes and all(c["metadata"]["jupyter"] == {"source_hidden": True} for c in notes)
+    assert notes and all(lecture.notes_text(c)[1] for c in notes), "closed in a <details>"
     assert all(c["metadata"]["slideshow"]["slide_type"] == "notes" for c in notes)
     hints = [c for c in cells if lecture.HINT_TAG in c["metadata"].get("tags", [])]
     assert len(hints) == len(lecture.PLANS[lesson.number].notes)
@@ -119,9 +119,9 @@ def test_each_lecture_is_45_to_50_minutes():
 def test_timing_notes_follow_the_title_and_link_the_teaching_guide():
     for lesson in PLANNED:
         cells = cells_of(lesson)
-        text = course.cell_source(cells[1])
+        first, text = lecture.notes_text(cells[1])
         plan = lecture.PLANS[lesson.number]
-        assert text.startswith(lecture.TIMING_FIRST_LINE + "\n") and f"({sum(plan.minutes.values())} in all" in text
+        assert first == lecture.TIMING_FIRST_LINE and f"({sum(plan.minutes.values())} in all" in text
         assert text.count(" min\n") + text.endswith(" min") == len(plan.minutes)
         link = f"../docs/teaching-guide.md#lecture-{lecture.lecture_number(plan)}"
         assert link in text
@@ -133,15 +133,14 @@ NOTE_WORDS = ("Ask the room", "Usually predicted", "Answer", " min")
 
 
 @pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
-def test_a_collapsed_note_shows_a_learner_one_plain_line_without_the_answer(lesson):
-    """JupyterLab shows a collapsed cell's first line as plain text: it must read as text and give nothing away."""
+def test_a_closed_note_shows_a_learner_one_line_without_the_answer(lesson):
+    """Each note is one summary line a learner sees, and the notes in a closed <details> behind it."""
     for cell in cells_of(lesson):
         if lecture.NOTES_TAG in cell["metadata"].get("tags", []):
-            first, _, rest = course.cell_source(cell).partition("\n")
-            assert first in (lecture.TIMING_FIRST_LINE, lecture.EXPLORER_FIRST_LINE)
+            first, rest = lecture.notes_text(cell)
+            assert first in (lecture.TIMING_FIRST_LINE, lecture.EXPLORER_FIRST_LINE), course.cell_source(cell)
             assert not any(word in first for word in NOTE_WORDS) and rest.startswith("\n"), first
-            assert cell["cell_type"] == "raw", "Run All opens collapsed Markdown cells; raw cells stay closed"
-            assert not re.search(r"\*\*|`|\]\(|^#", course.cell_source(cell), re.M), "plain text, not Markdown"
+            assert cell["cell_type"] == "markdown" and "<details open" not in course.cell_source(cell)
 
 
 @pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
@@ -155,7 +154,7 @@ def test_every_note_starts_from_what_the_slide_shows(lesson):
         shown = " ".join(course.cell_source({"source": out["data"]["text/plain"]}) for out in cell["outputs"]
                          if "text/plain" in out.get("data", {}))
         assert note.opens_on and note.opens_on in shown, (note.opens_on, shown)
-        assert f"- On the slide before anything moves: {note.opens_on}\n" in course.cell_source(cells[index + 1])
+        assert f"**On the slide before anything moves:** {note.opens_on}\n" in course.cell_source(cells[index + 1])
 
 
 def test_lesson_07_note_says_which_point_it_asks_about_and_where_the_slide_starts():

@@ -249,6 +249,8 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
         shown = slides.evaluate(CURRENT)
         assert not shown["live"] and shown["width"] > 0, f"nothing ran, so the stored picture: {shown}"
         assert says_what_to_press(slides), slides.evaluate(SLIDE_TEXT)
+        notes = slides.evaluate("() => [...document.querySelectorAll('aside.notes')].map(a => a.textContent)")
+        assert any("Ask the room" in text for text in notes), f"the speaker view gets the notes: {notes}"
         slides.screenshot(path=str(SHOTS / "path-1-rise-page-before-run.png"))
 
         # 2. Run All in the notebook (not saved), then what the hint says on the slide: live.

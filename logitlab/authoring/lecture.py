@@ -9,7 +9,7 @@ The types follow from the lesson's own headings (`slide_type`), so a lesson edit
 sensible path; `PLANS` adds what a rule cannot know: the sections a 45-50 minute lecture skips (kept
 in the notebook, marked skip), the minutes per section, and for every explorer the question to ask
 the room before moving the slider, what the room usually predicts, and the answer. Speaker notes are
-raw cells of plain text tagged `lecture-notes`, collapsed: a learner alone scrolls past one closed line.
+cells tagged `lecture-notes` whose notes sit in a closed <details>: a learner alone sees one closed line.
 
 `python -m logitlab lecture` writes the metadata and notes into the lessons (the only way they are
 written); `python -m logitlab lecture --check`, part of `make check`, fails when a lesson's lecture path
@@ -299,17 +299,17 @@ def slide_type(cell, skipped):
 
 
 def notes_cell(cell_id, text):
-    """A generated speaker-notes cell: slide type "notes" (RISE's speaker view, left out of the handouts), tagged,
-    its source collapsed so a learner sees only its first line until they click it open.
+    """A generated speaker-notes cell: slide type "notes" (RISE's speaker view, left out of the handouts), tagged;
+    `text` starts with the one line a learner sees, and the rest stays closed until they click that line.
 
-    A raw cell of plain text, not Markdown: JupyterLab's Run All renders every Markdown cell and opens the
-    collapsed ones (`runCell` sets `inputHidden = false` for Markdown cells, @jupyterlab/notebook 4.x), so a
-    learner who runs the lesson would find every note, answer included, open. Raw cells stay closed, and plain
-    text reads the same collapsed, opened, and in the speaker view (which shows the cell as it is)."""
-    return {"cell_type": "raw", "id": cell_id,
-            "metadata": {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "notes"},
-                         "tags": [NOTES_TAG]},
-            "source": text}
+    A Markdown cell whose notes sit in a closed <details> element, not a collapsed cell: JupyterLab's Run All
+    renders every Markdown cell and opens collapsed ones (`runCell` sets `inputHidden = false`, @jupyterlab/notebook
+    4.x), and jupyterlab_rise 0.43.1 puts a collapsed cell into the speaker view collapsed (its first line only).
+    A closed <details> stays closed after Run All, and the speaker view opens it with one click."""
+    first, _, rest = text.partition("\n")
+    return {"cell_type": "markdown", "id": cell_id,
+            "metadata": {"slideshow": {"slide_type": "notes"}, "tags": [NOTES_TAG]},
+            "source": f"<details><summary>{first}</summary>\n{rest}\n\n</details>"}
 
 
 def hint_cell(cell_id):
@@ -334,29 +334,30 @@ def guide_link(plan, prefix="../"):
     return f"{prefix}docs/teaching-guide.md#lecture-{lecture_number(plan)}"
 
 
-def plain(text):
-    """Markdown inline text as plain text: links keep their words, emphasis and code marks go."""
-    return re.sub(r"[*`]", "", re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text))
+def notes_text(cell):
+    """(the line a learner sees, the notes behind it) of a generated notes cell."""
+    match = re.match(r"<details><summary>(.*)</summary>\n(.*)\n\n</details>$", course.cell_source(cell), re.S)
+    return (match.group(1), match.group(2)) if match else ("", "")
 
 
 def timing_text(cells, plan):
     """The per-section minutes of this lesson's lecture path, for the speaker view of the title slide."""
     lines = [TIMING_FIRST_LINE, "",
-             f"{plan.lecture}: minutes per section ({sum(plan.minutes.values())} in all; sections marked skip "
+             f"**{plan.lecture}**: minutes per section ({sum(plan.minutes.values())} in all; sections marked skip "
              "stay in the notebook for learners).",
-             f"Teaching guide (the path, the demo, what to do when a slider does not come up): {guide_link(plan)}",
+             f"[Teaching guide]({guide_link(plan)}): the path, the demo, what to do when a slider does not come up.",
              ""]
     for cell in cells:
         if cell.get("id") in plan.minutes:
-            lines.append(f"- {plain(heading(cell)[1])}: {plan.minutes[cell['id']]} min")
+            lines.append(f"- {heading(cell)[1]}: {plan.minutes[cell['id']]} min")
     return "\n".join(lines)
 
 
 def explorer_text(note):
-    """The speaker notes of one explorer slide, from its `ExplorerNote` (plain text: see `notes_cell`)."""
-    opens = f"- On the slide before anything moves: {note.opens_on}\n" if note.opens_on else ""
-    return (f"{EXPLORER_FIRST_LINE}\n\nPredict, then move the slider.\n\n{opens}"
-            f"- Ask the room: {note.ask}\n- Usually predicted: {note.predicted}\n- Answer: {note.answer}")
+    """The speaker notes of one explorer slide, from its `ExplorerNote`."""
+    opens = f"- **On the slide before anything moves:** {note.opens_on}\n" if note.opens_on else ""
+    return (f"{EXPLORER_FIRST_LINE}\n\n**Predict, then move the slider.**\n\n{opens}"
+            f"- **Ask the room:** {note.ask}\n- **Usually predicted:** {note.predicted}\n- **Answer:** {note.answer}")
 
 
 def with_lecture(nb, plan):
