@@ -24,7 +24,9 @@ grading/               `python -m logitlab grade`: grading a class safely
     sandbox.py           the sandbox, the probe in the kernel and the result format
 authoring/             course tooling for the people who write it
     course.py            lessons, navigation, normalizing and executing notebooks
-    lecture.py           lecture plans, speaker notes, `make slides`
+    lecture.py           lecture plans, slide types, speaker notes (`python -m logitlab lecture`)
+    guide.py             the teaching guide's lecture pages, generated from the plans
+    handouts.py          `make slides`: reveal.js handouts that work offline
     bench.py             `make bench`: how fast the explorers answer
 
 Import it before TensorFlow: it quietens TensorFlow's start-up log and turns oneDNN off so that

@@ -76,10 +76,10 @@ def cmd_lecture(args):
 
 def cmd_slides(args):
     """Static reveal.js slides of every lesson (or the ones given) into OUT, with the stored pictures."""
-    from logitlab.authoring import lecture
+    from logitlab.authoring import handouts
 
     paths = [Path(p) for p in args.paths] or [lesson.notebook for lesson in course.lessons()]
-    for target in lecture.build_all_slides(paths, Path(args.out), workers=args.workers):
+    for target in handouts.build_all_slides(paths, Path(args.out), workers=args.workers):
         print(target, file=sys.stderr)
     return 0
 
