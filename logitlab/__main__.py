@@ -119,7 +119,8 @@ def main(argv=None):
     slides = sub.add_parser("slides", help="static reveal.js HTML slides of the lessons (nbconvert --to slides)")
     slides.add_argument("paths", nargs="*", help="lessons to convert (default: every lesson)")
     slides.add_argument("--out", default=str(course.ROOT / "slides"), help="folder for the HTML (default: slides/)")
-    slides.add_argument("--workers", type=int, default=2, help="lessons converted at once (default 2)")
+    slides.add_argument("--workers", type=int, default=1,
+                        help="lessons converted at once (default 1: a second process costs more than it saves here)")
     slides.set_defaults(func=cmd_slides)
     bench = sub.add_parser("bench", help="time every explorer's slider moves (prints a table and a bench: line)")
     bench.add_argument("--size", default="normal", choices=["normal", "projector"],
