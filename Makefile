@@ -97,7 +97,8 @@ SIZE ?= normal
 bench: $(STAMP)
 	$(PY) -m logitlab bench --size $(SIZE)
 
-# Handouts: static reveal.js slides of every lesson, with the stored pictures, in slides/ (not in git).
+# Handouts: static reveal.js slides of every lesson, with the stored pictures, in slides/ (not in git); they work
+# offline: reveal.js and MathJax come from npm once (.venv/handout-assets) and are copied to slides/assets/.
 slides: $(STAMP)
 	$(PY) -m logitlab slides $(NB)
 

@@ -34,7 +34,9 @@ grading/               `python -m logitlab grade`: grading a class safely
     csvsafe.py           CSV cells a spreadsheet cannot evaluate (OWASP's CSV-injection guidance)
 authoring/             course tooling for the people who write it
     course.py            lessons, navigation, normalizing and executing notebooks
-    lecture.py           lecture plans, speaker notes, `make slides`
+    lecture.py           lecture plans, slide types, speaker notes (`python -m logitlab lecture`)
+    guide.py             the teaching guide's lecture pages, generated from the plans
+    handouts.py          `make slides`: reveal.js handouts that work offline
     bench.py             `make bench`: how fast the explorers answer
     workspace.py         the learner's own copy, my-work/ (`make lab` makes it, `make update` updates it)
 

@@ -9,11 +9,12 @@ The types follow from the lesson's own headings (`slide_type`), so a lesson edit
 sensible path; `PLANS` adds what a rule cannot know: the sections a 45-50 minute lecture skips (kept
 in the notebook, marked skip), the minutes per section, and for every explorer the question to ask
 the room before moving the slider, what the room usually predicts, and the answer. Speaker notes are
-cells tagged `lecture-notes` with their input collapsed, so a learner alone scrolls past a closed bar.
+cells tagged `lecture-notes` whose notes sit in a closed <details>: a learner alone sees one closed line.
 
 `python -m logitlab lecture` writes the metadata and notes into the lessons (the only way they are
 written); `python -m logitlab lecture --check`, part of `make check`, fails when a lesson's lecture path
-is out of date. `python -m logitlab slides` (`make slides`) turns the lessons into static reveal.js handouts.
+is out of date. `python -m logitlab slides` (`make slides`, handouts.py) turns the lessons into static reveal.js
+handouts, and guide.py writes the teaching guide's lecture pages.
 """
 
 import json
@@ -24,6 +25,15 @@ from pathlib import Path
 from logitlab.authoring import course
 
 NOTES_TAG = "lecture-notes"
+HINT_TAG = "lecture-hint"
+GENERATED_TAGS = (NOTES_TAG, HINT_TAG)
+# One line under every explorer, on its slide and in the notebook: what to press when only the stored picture
+# shows. The /rise/ page renders the notebook file, so its explorer is live only once the lesson has run in the
+# kernel and the file holds the live outputs (saved; "Render as slideshow" saves first); otherwise Shift+Enter on
+# the explorer's code redraws it live, but only in a kernel that has run the lesson: the setup cells are not on
+# the slides, and a fresh kernel answers NameError: name 'll' is not defined.
+NO_SLIDERS_HINT = ("*A still picture above, no sliders? Run the lesson (in the notebook: Run → Run All Cells), "
+                   "then click the code above and press Shift+Enter.*")
 HEADING = re.compile(r"^(#{1,6}) +(.*)")
 FENCE = re.compile(r"^\s*(```|~~~)")
 EXPLORER_CALL = re.compile(r"^ll\.widgets\.\w+_explorer\(", re.M)
@@ -36,6 +46,9 @@ class ExplorerNote:
     ask: str  # the "Try this" as a question to the room, before the slider moves
     predicted: str  # what the room usually says
     answer: str  # what the slider shows, and the one sentence to say about it
+    # what the slide shows before anything moves: a phrase of the explorer's stored summary (its text/plain
+    # output, which nbval checks), so a test can tell when the note and the slide disagree
+    opens_on: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ PLANS = {
         skip_sections=("dcaa8b6c", "2f3ee376", "355a42ef", "f5e1ca12", "279a3267", "f663ac2c"),
         skip_cells=("eaf5bf35", "40e2f69d", "6e617a49"),
         notes={"first-slider-explorer": ExplorerNote(
+            opens_on="logits [0.10, 1.00, 2.00]",
             ask="Bird has the biggest score. If I drag cat's score z0 above bird's, does cat get all the "
                 "probability, or just the most?",
             predicted="Many say cat jumps to (nearly) 100 %, or that the bars swap exactly.",
@@ -70,6 +84,7 @@ PLANS = {
         skip_sections=("4b1362c9", "72eecd65"),
         skip_cells=("dfaed50d", "9f6f19a3", "a74ae423"),
         notes={"24f56619": ExplorerNote(
+            opens_on="p=0.800 -> logit(p)=1.3863; z=1.00 -> sigmoid(z)=0.7311",
             ask="p = 0.8 gives a positive logit. What happens to the logit when p drops below 0.5, and what "
                 "when p heads for 0.999? And sigmoid(2) + sigmoid(-2): what do they add up to?",
             predicted="Most expect the logit to stop at some maximum near p = 1, like a probability does; few "
@@ -84,6 +99,7 @@ PLANS = {
         skip_sections=("d4599d4d", "0d25afc1", "961ba39a"),
         skip_cells=("180a781a",),
         notes={"15fcb6fe": ExplorerNote(
+            opens_on="prediction 1 (neutral)",
             ask="Neutral wins now. If I raise only positive's bias b2, when does the prediction switch, and "
                 "what happens to negative's probability on the way?",
             predicted="Usually: 'when b2 makes positive's probability pass 0.5', and 'negative does not change, "
@@ -99,6 +115,7 @@ PLANS = {
         skip_sections=("03893dda", "71b7cc19", "4f094f28", "59d24c80"),  # 71b7cc19: the TF 1 detour
         skip_cells=("9be4bd90", "de2de5a6"),
         notes={"bcb05f57": ExplorerNote(
+            opens_on="T=1.00, shift=0.00",
             ask="If I add 5 to every logit with the shift slider, do the probabilities go up, down, or stay? "
                 "And what does temperature 0.1 do, and temperature 5?",
             predicted="Most expect the probabilities to rise with the shift (bigger scores, more confidence); "
@@ -114,6 +131,7 @@ PLANS = {
         skip_sections=("b087ac02", "992feedf", "1b3c747d"),
         skip_cells=("533d3753", "e1e57249"),
         notes={"685ff749": ExplorerNote(
+            opens_on="q[true]=0.700, smoothing=0.00",
             ask="The model gives the true class 0.7. As that falls to 0.5, 0.1, 0.01, does the loss grow "
                 "steadily, or faster and faster? And with label smoothing on, is q[true] = 1 still the best?",
             predicted="Most picture a straight line (loss = 1 - q); with smoothing, most still say 1 is best.",
@@ -132,6 +150,7 @@ PLANS = {
         skip_cells=("c05a13bf", "919c7b4b", "17d7af9e", "4745050e", "b91c36d2", "exp-not-nearest-text",
                     "exp-not-nearest"),
         notes={"23831938": ExplorerNote(
+            opens_on="scale=1, float32",
             ask="float32, logits [1, 0, -1] times the scale, true class 2. As I drag the scale up from 1, where "
                 "does the naive loss break first, and into what: a huge number, inf, or nan?",
             predicted="Most expect nothing to go wrong until exp overflows (a scale near 89), and then a nan; few "
@@ -154,6 +173,7 @@ PLANS = {
         skip_cells=("1bf3c1d3", "f5624b5f", "24ee939a", "4b1055e7", "52b19222", "a1af7fed", "b498a1df", "59e703ae",
                     "a9e375db", "cd36243f", "8928e2a0"),
         notes={"a4113a60": ExplorerNote(
+            opens_on="true class 1 -> loss 0.4790, grad [0.2279, -0.3806, 0.1527]",
             ask="True class 1 has the largest logit and a gradient bar of -0.381. If I raise z1 to 6, and then "
                 "make the model confidently wrong (z0 = 6, z1 = -6), how big do the bars get? Is there a limit?",
             predicted="Most expect the gradient to grow with the loss, without a limit: a huge loss, a huge push.",
@@ -171,8 +191,10 @@ PLANS = {
         skip_sections=("c3abad98", "reduction-optimiser", "b30fa933"),
         skip_cells=("7bc95c97",),  # the mixed-precision model: an aside, the bullet above it says the rule
         notes={"d00960b4": ExplorerNote(
-            ask="Ringed point 1 sits where the three clouds meet; its true class is 0. As I drag the epoch from "
-                "0 to 30, does its highest probability climb steadily towards 1, as the training loss falls?",
+            opens_on="epoch 0, point 0",
+            ask="I set the ringed point to 1 (the slide opens on point 0): it sits where the three clouds meet; its "
+                "true class is 0. As I drag the epoch from 0 to 30, does its highest probability climb steadily "
+                "towards 1, as the training loss falls?",
             predicted="Most expect a steady climb to near certainty: training makes the model surer of every "
                       "point.",
             answer="No. It starts near 1/3 for each class, after one epoch it even leans to class 2 (0.463 against "
@@ -190,6 +212,7 @@ PLANS = {
         # because the text after it (cell 48a7dbe9, still pitfall 5) starts by reading its result
         skip_cells=("e8b6d63a", "5f841aab"),
         notes={"ce297d6c": ExplorerNote(
+            opens_on="softmax once",
             ask="I switch on 'apply softmax twice' and drag the true logit z1 up to 6: does the loss go to 0, as "
                 "with softmax once? And at z1 = -6, a confidently wrong model, how hard does the gradient push z1 "
                 "back up?",
@@ -243,9 +266,14 @@ def has_picture(cell):
     return any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
 
 
+def is_generated(cell):
+    """True for a cell `python -m logitlab lecture` writes (speaker notes, the no-sliders hint)."""
+    return any(tag in GENERATED_TAGS for tag in cell.get("metadata", {}).get("tags", []))
+
+
 def lesson_cells(nb):
-    """The notebook's cells without the generated speaker-notes cells."""
-    return [c for c in nb["cells"] if NOTES_TAG not in c.get("metadata", {}).get("tags", [])]
+    """The notebook's cells without the generated speaker-notes and hint cells."""
+    return [c for c in nb["cells"] if not is_generated(c)]
 
 
 def skipped_ids(cells, plan):
@@ -280,29 +308,65 @@ def slide_type(cell, skipped):
 
 
 def notes_cell(cell_id, text):
-    """A generated speaker-notes cell: slide type "notes", tagged, its source collapsed for learners."""
+    """A generated speaker-notes cell: slide type "notes" (RISE's speaker view, left out of the handouts), tagged;
+    `text` starts with the one line a learner sees, and the rest stays closed until they click that line.
+
+    A Markdown cell whose notes sit in a closed <details> element, not a collapsed cell: JupyterLab's Run All
+    renders every Markdown cell and opens collapsed ones (`runCell` sets `inputHidden = false`, @jupyterlab/notebook
+    4.x), and jupyterlab_rise 0.43.1 puts a collapsed cell into the speaker view collapsed (its first line only).
+    A closed <details> stays closed after Run All, and the speaker view opens it with one click."""
+    first, _, rest = text.partition("\n")
     return {"cell_type": "markdown", "id": cell_id,
-            "metadata": {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "notes"},
-                         "tags": [NOTES_TAG]},
-            "source": text}
+            "metadata": {"slideshow": {"slide_type": "notes"}, "tags": [NOTES_TAG]},
+            "source": f"<details><summary>{first}</summary>\n{rest}\n\n</details>"}
+
+
+def hint_cell(cell_id):
+    """The generated line under an explorer, on the same slide: what to press when its sliders are not there."""
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {"slideshow": {"slide_type": "-"}, "tags": [HINT_TAG]},
+            "source": NO_SLIDERS_HINT}
+
+
+# The first line of every notes cell: all a learner sees of a collapsed cell (JupyterLab shows a hidden cell's
+# first line as plain text, so it holds no Markdown and no answer).
+TIMING_FIRST_LINE = "Speaker notes for the lecture (minutes per section). Learners can skip this."
+EXPLORER_FIRST_LINE = "Speaker notes for this explorer. Learners: move the slider yourself before you open them."
+
+
+def lecture_number(plan):
+    """1 for "Lecture 1 (00 + 01 + 02)"."""
+    return int(plan.lecture.split()[1])
+
+
+def guide_link(plan, prefix="../"):
+    """Where this lesson's lecture is in the teaching guide (a path relative to notebooks/ by default)."""
+    return f"{prefix}docs/teaching-guide.md#lecture-{lecture_number(plan)}"
+
+
+def notes_text(cell):
+    """(the line a learner sees, the notes behind it) of a generated notes cell."""
+    match = re.match(r"<details><summary>(.*)</summary>\n(.*)\n\n</details>$", course.cell_source(cell), re.S)
+    return (match.group(1), match.group(2)) if match else ("", "")
 
 
 def timing_text(cells, plan):
     """The per-section minutes of this lesson's lecture path, for the speaker view of the title slide."""
-    lines = [f"**Speaker notes · {plan.lecture}.** Minutes per section ({sum(plan.minutes.values())} in all; "
-             "sections marked skip stay in the notebook for learners):", ""]
+    lines = [TIMING_FIRST_LINE, "",
+             f"**{plan.lecture}**: minutes per section ({sum(plan.minutes.values())} in all; sections marked skip "
+             "stay in the notebook for learners).",
+             f"[Teaching guide]({guide_link(plan)}): the path, the demo, what to do when a slider does not come up.",
+             ""]
     for cell in cells:
         if cell.get("id") in plan.minutes:
-            title = heading(cell)[1]
-            lines.append(f"- {title}: {plan.minutes[cell['id']]} min")
+            lines.append(f"- {heading(cell)[1]}: {plan.minutes[cell['id']]} min")
     return "\n".join(lines)
 
 
 def explorer_text(note):
     """The speaker notes of one explorer slide, from its `ExplorerNote`."""
-    return (f"**Speaker notes: predict, then move the slider.**\n\n"
-            f"- **Ask the room:** {note.ask}\n- **Usually predicted:** {note.predicted}\n"
-            f"- **Answer:** {note.answer}")
+    opens = f"- **On the slide before anything moves:** {note.opens_on}\n" if note.opens_on else ""
+    return (f"{EXPLORER_FIRST_LINE}\n\n**Predict, then move the slider.**\n\n{opens}"
+            f"- **Ask the room:** {note.ask}\n- **Usually predicted:** {note.predicted}\n- **Answer:** {note.answer}")
 
 
 def with_lecture(nb, plan):
@@ -329,6 +393,7 @@ def with_lecture(nb, plan):
             out.append(notes_cell(f"{NOTES_TAG}-timing", timing_text(cells, plan)))
         if cell.get("id") in plan.notes:
             out.append(notes_cell(f"{NOTES_TAG}-{cell['id']}", explorer_text(plan.notes[cell["id"]])))
+            out.append(hint_cell(f"{HINT_TAG}-{cell['id']}"))
     nb["cells"] = out
     return nb
 
@@ -348,22 +413,3 @@ def update_lessons(root=course.ROOT, check=False):
             if not check:
                 lesson.notebook.write_text(after, encoding="utf-8")
     return changed
-
-
-def build_slides(notebook, out):
-    """Static reveal.js HTML of one lesson with its stored outputs (pictures included); returns the file.
-
-    `nbconvert --to slides` follows the same slideshow metadata as RISE; reveal.js itself is loaded from
-    a CDN when the file is opened, so the handout needs a network connection to run as slides.
-    """
-    from nbconvert import SlidesExporter
-    from traitlets.config import Config
-
-    config = Config()
-    config.SlidesExporter.reveal_scroll = True
-    exporter = SlidesExporter(config=config)
-    body, _ = exporter.from_filename(str(notebook))
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / (Path(notebook).stem + ".slides.html")
-    target.write_text(body, encoding="utf-8")
-    return target
