@@ -4,7 +4,7 @@ The source tree is written by `logitlab.authoring.book.write_sources` from the s
 nothing is executed, and nothing is loaded from another host when a page is read.
 """
 
-from logitlab.authoring.book import SOURCE
+from pathlib import Path
 
 project = "Logits Lab"
 author = "The Logits Lab authors"
@@ -34,8 +34,13 @@ html_theme_options = {
     "use_repository_button": False,
     "show_navbar_depth": 1,
 }
-html_static_path = [str(SOURCE / "_static")]  # MathJax, copied there by write_sources
+html_static_path = []  # the source tree's _static/ (MathJax, copied there by write_sources): see setup()
 mathjax_path = "mathjax/tex-chtml.js"
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
+
+
+def setup(app):
+    """Serve the source tree's _static/ folder, wherever `make book` or a test wrote the tree."""
+    app.connect("config-inited", lambda app, config: config.html_static_path.append(str(Path(app.srcdir) / "_static")))

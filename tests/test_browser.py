@@ -130,7 +130,10 @@ async () => {
   const seen = [];
   for (const cell of cells) {
     cell.node.scrollIntoView({block: 'center'});
-    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)));
+    // A long lesson's cells are laid out only once scrolled to (JupyterLab's windowed notebook): wait, 3 s at most.
+    for (let i = 0; i < 60 && !cell.node.innerText.trim(); i++) {
+      await new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)));
+    }
     seen.push({text: cell.node.innerText, details: cell.node.querySelectorAll('details').length});
   }
   return seen;

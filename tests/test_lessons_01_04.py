@@ -5,6 +5,7 @@ example again here: what a lesson printed must be what TensorFlow says, and what
 """
 
 import re
+import sys
 
 import numpy as np
 
@@ -152,7 +153,10 @@ def test_environment_check_reports_a_mismatch(tmp_path):
     (tmp_path / "requirements.txt").write_text('numpy==0.0.1\nkeras==0.0.2 ; python_version < "3.0"\n')
     (tmp_path / "pyproject.toml").write_text('requires-python = ">=2.7,<3.0"\n')
     lines = {line.split()[0]: line for line in environment.check_lines(tmp_path)}
-    assert "✗ the course needs Python >=2.7,<3.0" in lines["Python"]
+    if sys.version_info >= (3, 11):
+        assert "✗ the course needs Python >=2.7,<3.0" in lines["Python"]
+    else:  # no TOML reader in Python 3.10's standard library: another folder's pyproject.toml is not read
+        assert "? no requires-python found" in lines["Python"]
     assert "✗ the course pins 0.0.1: run `make install`" in lines["NumPy"]
     assert "? no pin found" in lines["Keras"], "a pin whose marker does not hold is not this Python's pin"
     here = {line.split()[0]: line for line in environment.check_lines()}

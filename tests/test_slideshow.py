@@ -13,10 +13,13 @@ and the page then loads no widget manager at all. On a slide the arrow keys belo
 the slides), so the slideshow test drags the handle, as an instructor does.
 """
 
+import contextlib
+import shutil
 import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import ROOT, serve_lab
 from logitlab.authoring import course
@@ -61,11 +64,18 @@ CURRENT = """
 """
 
 
+class Lab(str):
+    """A test JupyterLab's base URL; `.course` is the copy of the repository it serves."""
+
+
 @pytest.fixture(scope="module")
 def lecture_lab(tmp_path_factory):
-    """JupyterLab as `make lecture` starts it, serving a copy of the repository; yields its base URL."""
-    with serve_lab(tmp_path_factory.mktemp("lecture"), TOKEN, LOGITLAB_SIZE="projector") as base:
-        yield base
+    """JupyterLab as `make lecture` starts it, serving a copy of the repository; yields its base URL (a Lab)."""
+    home = tmp_path_factory.mktemp("lecture")
+    with serve_lab(home, TOKEN, LOGITLAB_SIZE="projector") as base:
+        lab = Lab(base)
+        lab.course = home / "course"
+        yield lab
 
 
 def start_slideshow_at_explorer(context, page, lesson):
@@ -238,6 +248,8 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
     what the hint says makes it live."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     stem, name = PATHS_LESSON.stem, PATHS_LESSON.notebook.name
+    # A freshly opened lesson: the course's file, not the copy an earlier test saved after its Run All.
+    shutil.copy(PATHS_LESSON.notebook, lecture_lab.course / "notebooks" / name)
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     slides = lab = None
     try:
@@ -246,6 +258,8 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
         slides.goto(f"{lecture_lab}/rise/notebooks/{name}?token={TOKEN}")
         slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
         step_to_explorer(slides, "fresh /rise/ page")
+        with contextlib.suppress(PlaywrightTimeout):  # the stored picture may still be decoding on a busy machine
+            slides.wait_for_function(f"() => ({CURRENT})().width > 0", timeout=15000)
         shown = slides.evaluate(CURRENT)
         assert not shown["live"] and shown["width"] > 0, f"nothing ran, so the stored picture: {shown}"
         assert says_what_to_press(slides), slides.evaluate(SLIDE_TEXT)
