@@ -22,11 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-<<<<<<< HEAD
-.PHONY: lab lecture test lint notebooks check install clean bench exercises grade slides book FORCE
-=======
-.PHONY: lab lecture update instructor test lint notebooks check install clean bench exercises grade slides FORCE
->>>>>>> learner-lab
+.PHONY: lab lecture update instructor test lint notebooks check install clean bench exercises grade slides book FORCE
 
 install: $(STAMP)
 
