@@ -166,7 +166,7 @@ def test_explorer_refuses_bad_logits_and_tokens():
         next_token_numbers(np.zeros((2, 4)), list("abcd"))
     with pytest.raises(ValueError, match="nan"):
         next_token_numbers([1.0, float("nan")], list("ab"))
-    assert token_label(" ") == "space" and token_label("\n") == "\\n" and token_label("q") == "q"
+    assert token_label(" ") == "sp" and token_label("\n") == "\\n" and token_label("q") == "q"
 
 
 # ---------------------------------------------------------------- exercise 09: reference passes, mistakes named

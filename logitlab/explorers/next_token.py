@@ -14,14 +14,14 @@ from logitlab.explorers.numbers import finite_number, is_index
 
 __all__ = ["next_token_explorer", "next_token_numbers", "token_label"]
 
-SHOWN = 12  # bars for the most likely tokens; the rest of the vocabulary is counted, not drawn
+SHOWN = 10  # bars for the most likely tokens; the rest of the vocabulary is counted, not drawn
 SAMPLES = 24  # tokens drawn per picture, from one generator seeded with `seed`
 MAX_VOCAB = 1000  # the sliders' explorer is for a small vocabulary (a character model)
 
 
 def token_label(token):
     """A token as it is shown on a bar: spaces and line breaks made visible."""
-    return {" ": "space", "\n": "\\n", "\t": "\\t"}.get(token, token)
+    return {" ": "sp", "\n": "\\n", "\t": "\\t"}.get(token, token)
 
 
 def next_token_numbers(logits, tokens, temperature=1.0, top_k=None, top_p=1.0, seed=0, samples=SAMPLES):
@@ -98,13 +98,13 @@ def next_token_explorer(logits=None, tokens=None, prompt="", seed=0):
     shown = first["order"][:SHOWN]
     names = [token_label(first["tokens"][k]) for k in shown]
     picture = BlittedFigure(height=STYLE.height * 1.15)
-    left = Bars(picture, picture.axes[0], names, (0, 1.15), colours=[BLUE] * len(shown), fmt="{:.2f}",
+    left = Bars(picture, picture.axes[0], names, (0, 1.15), colours=[BLUE] * len(shown), fmt="{:.0%}",
                 fontsize=STYLE.small, ylabel="probability", title="softmax(logits / T), before filtering")
-    right = Bars(picture, picture.axes[1], names, (0, 1.15), colours=[VERMILION] * len(shown), fmt="{:.2f}",
+    right = Bars(picture, picture.axes[1], names, (0, 1.15), colours=[VERMILION] * len(shown), fmt="{:.0%}",
                  fontsize=STYLE.small, title="kept tokens, renormalised", mark="")
     for ax in picture.axes:
         ax.tick_params(axis="x", labelsize=STYLE.small)
-    picture.figure.get_layout_engine().set(rect=(0, 0.1, 1, 0.9))  # room below for the row of samples
+    picture.figure.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))  # room below for the row of samples
     row = picture.moving(text(picture.axes[0], 0.01, 0.02, transform=picture.figure.transFigure, ha="left",
                               va="bottom", fontsize=STYLE.font_size, family="monospace"))
 
