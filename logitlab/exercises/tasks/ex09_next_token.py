@@ -49,14 +49,14 @@ def _frequencies_probe(fn, case, env):
     return counts / draws
 
 
-def _probs(logits, temperature, seed=0, draws=0):
-    return sampling.temperature_probs(logits, temperature)
-
-
 def _sample_case(logits, temperature, seed, draws=2000, shown_logits=None, **kwargs):
     shown = (f"{shown_logits or sampling.one_row(logits).tolist()}, {temperature:g}, rng), called {draws} times "
              f"with rng = np.random.default_rng({seed}) (how often each token came")
-    return Case((logits, temperature, seed, draws), atol=FREQ_ATOL, rtol=0.0, shown=shown, **kwargs)
+    # The right answer is the distribution, given as `expected`; the task's reference is a sampler like the
+    # learner's, so that it can stand in for `sample_logits` wherever a learner's function goes.
+    expected = sampling.temperature_probs(logits, temperature) if temperature >= 0 else None
+    return Case((logits, temperature, seed, draws), expected=expected, atol=FREQ_ATOL, rtol=0.0, shown=shown,
+                **kwargs)
 
 
 def _argmax_one_hot(logits, temperature, seed=0, draws=0):
@@ -65,7 +65,7 @@ def _argmax_one_hot(logits, temperature, seed=0, draws=0):
 
 
 register(Task(
-    key="sample_logits", function="sample_logits", reference=_probs, probe=_frequencies_probe,
+    key="sample_logits", function="sample_logits", reference=sampling.sample_token, probe=_frequencies_probe,
     cases=[
         _sample_case(LOGITS, 1.0, seed=0),
         _sample_case(LOGITS, 0.5, seed=1),
