@@ -95,9 +95,10 @@ def next_token_explorer(logits=None, tokens=None, prompt="", seed=0):
     if tokens is None:
         raise ValueError("tokens is missing: give one token (a string) per logit")
     first = next_token_numbers(logits, tokens)
+    after = f"after {prompt!r}, " if prompt else ""
     shown = first["order"][:SHOWN]
     names = [token_label(first["tokens"][k]) for k in shown]
-    picture = BlittedFigure(height=STYLE.height * 1.15)
+    picture = BlittedFigure()
     left = Bars(picture, picture.axes[0], names, (0, 1.15), colours=[BLUE] * len(shown), fmt="{:.0%}",
                 fontsize=STYLE.small, ylabel="probability", title="softmax(logits / T), before filtering")
     right = Bars(picture, picture.axes[1], names, (0, 1.15), colours=[VERMILION] * len(shown), fmt="{:.0%}",
@@ -113,7 +114,7 @@ def next_token_explorer(logits=None, tokens=None, prompt="", seed=0):
 
     def draw(n):
         kept = [n["kept"][k] for k in shown]
-        left.update([n["probs"][k] for k in shown], note=f"T = {n['temperature']:.2f}")
+        left.update([n["probs"][k] for k in shown], note=f"{after}T = {n['temperature']:.2f}")
         for bar, keep in zip(left.bars, kept):
             bar.set_facecolor(BLUE if keep else GREY)
             bar.set_alpha(1.0 if keep else 0.45)
@@ -133,18 +134,15 @@ def next_token_explorer(logits=None, tokens=None, prompt="", seed=0):
                 f"{''.join(n['tokens'][k] for k in n['samples'])!r}")
 
     def table(n):
-        top = [f"{token_label(n['tokens'][k])} {n['final'][k]:.3f}" for k in n["order"] if n["kept"][k]][:8]
-        rows = [("prompt", prompt or "(given logits)"), ("kept", f"{n['kept_count']} of {len(n['tokens'])}"),
+        rows = [("kept", f"{n['kept_count']} of {len(n['tokens'])} tokens"),
                 ("entropy", f"{n['entropy']:.3f} nats (at most log {n['kept_count']} = {n['max_entropy']:.3f})"),
-                ("most likely", ", ".join(top)),
                 ("samples", "".join(n["tokens"][k] for k in n["samples"]).replace("\n", "⏎"))]
         cells = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{k}</th><td>{_escape(v)}</td></tr>"
                         for k, v in rows)
         return f"<table class='logitlab-numbers-table' style='font-family:monospace'>{cells}</table>"
 
     return Explorer("next-token explorer", controls, compute, picture, draw, summary, table,
-                    help_text="Try this: set T to 0 and watch every sample become the same token; then raise "
-                              "top-p from 0.05 to 1 and count the kept bars.")
+                    help_text="Try this: T = 0, then T = 3; then, at T = 3, lower top-p to 0.3.")
 
 
 def _escape(value):
