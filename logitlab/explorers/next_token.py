@@ -106,8 +106,10 @@ def next_token_explorer(logits=None, tokens=None, prompt="", seed=0):
     for ax in picture.axes:
         ax.tick_params(axis="x", labelsize=STYLE.small)
     picture.figure.get_layout_engine().set(rect=(0, 0.07, 1, 0.93))  # room below for the row of samples
-    row = picture.moving(text(picture.axes[0], 0.01, 0.02, transform=picture.figure.transFigure, ha="left",
+    # Centred: a cached label is rendered on a scratch canvas from its anchor, so it may reach half the width each way.
+    row = picture.moving(text(picture.axes[0], 0.5, 0.02, transform=picture.figure.transFigure, ha="center",
                               va="bottom", fontsize=STYLE.font_size, family="monospace"))
+    row.set_in_layout(False)  # the layout leaves room for it (rect above); it must not squeeze the axes
 
     def compute(temperature, top_k, top_p):
         return next_token_numbers(logits, tokens, temperature, top_k, top_p, seed)
