@@ -17,12 +17,11 @@ NB ?=
 # JupyterLab refuses to run as root (containers, Binder-like machines) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Silent TensorFlow and the same printed digits everywhere (see logitlab/__init__.py).
-export TF_CPP_MIN_LOG_LEVEL := 2
-export TF_ENABLE_ONEDNN_OPTS := 0
+# TensorFlow's quiet, oneDNN-off settings are set in one place, logitlab/__init__.py: every lesson, command and
+# test process imports logitlab before TensorFlow, and the kernels and children they start inherit them.
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab lecture update instructor test lint notebooks check install clean bench exercises grade slides book FORCE
+.PHONY: lab lecture update instructor test test-fast lint notebooks check install clean bench exercises grade slides book FORCE
 
 install: $(STAMP)
 
@@ -81,8 +80,14 @@ lecture: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check --quiet --output-format=concise . || (echo "ruff found the problems above (rules in pyproject.toml [tool.ruff])" >&2; exit 1)
 
+# The full suite CI runs. Each module stays on one worker; the browser modules share one (tests/conftest.py).
 test: lint
 	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-sanitize-with tests/sanitize.cfg -q
+
+# The inner loop: everything that needs no kernel, no browser and no grading run (markers set in tests/conftest.py).
+# pytest's cache is on: `$(PY) -m pytest --lf` reruns what failed last, `--sw` stops at the first failure and resumes.
+test-fast: lint
+	$(PY) -m pytest -n 2 --dist loadscope -m "not kernel and not browser and not grading" -q
 
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)
@@ -92,7 +97,8 @@ SIZE ?= normal
 bench: $(STAMP)
 	$(PY) -m logitlab bench --size $(SIZE)
 
-# Handouts: static reveal.js slides of every lesson, with the stored pictures, in slides/ (not in git).
+# Handouts: static reveal.js slides of every lesson, with the stored pictures, in slides/ (not in git); they work
+# offline: reveal.js and MathJax come from npm once (.venv/handout-assets) and are copied to slides/assets/.
 slides: $(STAMP)
 	$(PY) -m logitlab slides $(NB)
 

@@ -57,29 +57,31 @@ def cmd_notebooks(args):
 def cmd_check(args):
     """Fail if navigation, any notebook's JSON, any generated exercise or any lesson's lecture path is out of date."""
     from logitlab.exercises import generate as exercises
-    from logitlab.authoring import lecture
+    from logitlab.authoring import guide, lecture
 
     statuses = [report(course.update_navigation(check=True), "navigation is out of date", "make notebooks"),
                 report(course.unnormalized(course.notebook_paths()), "not normalized", "make notebooks"),
                 report(exercises.generate_exercises(check=True), "out of date", "make exercises"),
-                report(lecture.update_lessons(check=True), "lecture metadata is out of date", LECTURE_FIX)]
+                report(lecture.update_lessons(check=True) + guide.update_guide(check=True),
+                       "lecture metadata is out of date", LECTURE_FIX)]
     return max(statuses)
 
 
 def cmd_lecture(args):
     """Write the lecture path (slideshow metadata, speaker notes) into the lessons, or check it is current."""
-    from logitlab.authoring import lecture
+    from logitlab.authoring import guide, lecture
 
-    return report(lecture.update_lessons(check=args.check), "lecture metadata is out of date", LECTURE_FIX, args.check)
+    changed = lecture.update_lessons(check=args.check) + guide.update_guide(check=args.check)
+    return report(changed, "lecture metadata is out of date", LECTURE_FIX, args.check)
 
 
 def cmd_slides(args):
     """Static reveal.js slides of every lesson (or the ones given) into OUT, with the stored pictures."""
-    from logitlab.authoring import lecture
+    from logitlab.authoring import handouts
 
     paths = [Path(p) for p in args.paths] or [lesson.notebook for lesson in course.lessons()]
-    for path in paths:
-        print(lecture.build_slides(path, Path(args.out)), file=sys.stderr)
+    for target in handouts.build_all_slides(paths, Path(args.out), workers=args.workers):
+        print(target, file=sys.stderr)
     return 0
 
 
@@ -130,6 +132,8 @@ def main(argv=None):
     slides = sub.add_parser("slides", help="static reveal.js HTML slides of the lessons (nbconvert --to slides)")
     slides.add_argument("paths", nargs="*", help="lessons to convert (default: every lesson)")
     slides.add_argument("--out", default=str(course.ROOT / "slides"), help="folder for the HTML (default: slides/)")
+    slides.add_argument("--workers", type=int, default=1,
+                        help="lessons converted at once (default 1: a second process costs more than it saves here)")
     slides.set_defaults(func=cmd_slides)
     sub.add_parser("book", help="the course as a static website in _build/book/ (nothing is executed)") \
         .set_defaults(func=cmd_book)

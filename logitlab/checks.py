@@ -1,27 +1,14 @@
-"""Exercise checks that read like a tutor: what was tried, what came back, what to do next.
+"""The exercise checks a learner calls: `ll.checks.check_softmax(softmax)`, `ll.checks.check("nll", nll)`.
 
-A graded task is data (see `logitlab/exercises/tasks/` and CONTRIBUTING.md, "How to add a graded task"):
-the function the learner defines, its cases (inputs, the reference answer, tolerances), the
-named mistakes, and the earlier tasks it may call. Two steps judge it, and they can run in
-different processes:
-
-- `run_case` calls the learner's function on one case's inputs and returns plain data (arrays,
-  numbers, strings, or `Raised` when it raised). This runs where the learner's code lives.
-- `judge` compares that data with the reference and, when it is wrong, names the first mistake
-  that matches (a missing max subtraction, a wrong axis, probabilities where logits were
-  expected, ...). It returns how close the answer was, or raises `CheckFailed`.
-
-The instant checks (`ll.checks.check_softmax(softmax)`) do both in the learner's kernel and print
-one line starting with a tick. The grader runs `run_case` in a sandbox and `judge` in its own
-process, so no code in a submission decides a score. A failed check raises `CheckFailed`, an
-AssertionError that IPython shows as its message alone.
+Each prints one line starting with a tick, saying how close the answers were, or raises `CheckFailed`
+(an AssertionError that IPython shows as its message alone) naming the mistake; `NotAnswered` when the
+task still raises NotImplementedError. That is all a learner needs here: the tasks are data in
+`logitlab/exercises/tasks/`, and the engine that runs and judges them is in `logitlab/exercises/`
+(`instant.py` for these checks).
 """
 
-
 from logitlab.exercises.format import CheckFailed, NotAnswered
-from logitlab.exercises.judging import closeness, judge
-from logitlab.exercises.running import run_case
-from logitlab.exercises.tasks import TASKS, references
+from logitlab.exercises.instant import check
 
 __all__ = [
     "CheckFailed",
@@ -49,43 +36,6 @@ __all__ = [
     "check_trained_model",
     "check_looks_like_probabilities",
 ]
-
-
-
-# ---------------------------------------------------------------- the instant checks
-
-
-def _judge_with_blame(task, fn, case, name, env):
-    """Judge one case; if it fails only because an earlier task is wrong, say which task is at fault."""
-    got = run_case(task, fn, case, env)
-    try:
-        return judge(task, case, got, name)
-    except NotAnswered:
-        raise
-    except CheckFailed:
-        refs = references(task)
-        if not refs or task.probe is not None:
-            raise
-        try:
-            judge(task, case, run_case(task, fn, case, refs), name)
-        except CheckFailed:
-            raise
-        at_fault = ", ".join(sorted(refs))
-        raise CheckFailed(
-            f"{name} calls your {at_fault}, which is wrong (its own check says why): with the reference "
-            f"{at_fault} it passes.\nFix {at_fault} first, run its cell, then this one again.") from None
-
-
-def check(key, fn, hard=False, env=None, name=None):
-    """Check the learner's `fn` on task `key`'s visible cases (or, with `hard=True`, its hidden ones).
-
-    Prints a tick line saying how close the answers were, or raises CheckFailed naming the mistake.
-    `env` gives the functions of earlier tasks the probe should use (a learner's build_model).
-    """
-    task = TASKS[key]
-    name = name or task.function
-    differences = [_judge_with_blame(task, fn, case, name, env) for case in task.selected(hard)]
-    print(f"✓ {name}: {task.passed[1 if hard else 0]}{closeness(differences)}")
 
 
 def _name(fn, default):
@@ -130,7 +80,7 @@ def check_sparse_cross_entropy(sparse_cross_entropy, hard=False, error=ValueErro
     """Check `sparse_cross_entropy(label_ids, logits)`: one loss per row for integer class ids.
 
     `hard` also checks that out-of-range ids raise an error (ValueError for NumPy code; TensorFlow's
-    sparse op raises InvalidArgumentError, which is accepted too; `error` is kept for old notebooks).
+    sparse op raises InvalidArgumentError on a CPU, which is accepted too; `error` is kept for old notebooks).
     """
     name = _name(sparse_cross_entropy, "sparse_cross_entropy")
     check("sparse_cross_entropy", sparse_cross_entropy, hard=hard, name=name)
@@ -146,15 +96,15 @@ def check_logits_model(build_model):
     check("logits_model", build_model)
 
 
-def check_trained_model(train_model, build_model, points=None, label_ids=None):
+def check_trained_model(train_model, build_model):
     """Check `train_model(model, points, label_ids)`: compiles with a from_logits loss and fits well.
 
-    The learner's `build_model` makes the model; the task's own copy of the lesson's points is used.
+    The learner's `build_model` makes the model; the task trains it on its own copy of the exercise's points.
     """
     check("trained_model", train_model, env={"build_model": build_model})
 
 
-def check_probability_model(probability_model, build_model, points=None):
+def check_probability_model(probability_model, build_model):
     """Check `probability_model(model)`: the model followed by softmax, giving probabilities."""
     check("probability_model", probability_model, env={"build_model": build_model})
 

@@ -4,9 +4,8 @@ The pins are the ones `make install` uses (requirements.txt, with its per-Python
 sees at once whether their numbers should match the lessons', on any supported Python.
 """
 
-import importlib
+import importlib.metadata
 import platform
-import re
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -42,10 +41,35 @@ def pinned_versions(root=ROOT):
 
 
 def supported_pythons(root=ROOT):
-    """The `requires-python` text of pyproject.toml, e.g. ">=3.10,<3.14" (None when the file is not there)."""
+    """The Pythons the course supports, e.g. ">=3.10,<3.14" (None when unknown).
+
+    For this checkout, the installed package's Requires-Python (pip read it from pyproject.toml); for another
+    folder `root`, its pyproject.toml's `requires-python` (read with tomllib, Python 3.11+).
+    """
+    if Path(root).resolve() == ROOT:
+        installed = SpecifierSet(importlib.metadata.metadata("logitlab")["Requires-Python"])
+        # Lower bound first, as pyproject.toml writes it (the metadata sorts them the other way round).
+        return ",".join(str(s) for s in sorted(installed, key=lambda s: (not s.operator.startswith(">"), str(s))))
     path = Path(root) / "pyproject.toml"
-    found = path.exists() and re.search(r'^requires-python\s*=\s*"([^"]+)"', path.read_text(encoding="utf-8"), re.M)
-    return found[1] if found else None
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: no TOML reader in the standard library
+        return None
+    if not path.exists():
+        return None
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return data.get("project", data).get("requires-python")
+
+
+def installed_version(distributions):
+    """The installed version of the first of `distributions` that is installed (read from its metadata, so
+    checking TensorFlow's version does not import TensorFlow); "none" when none is."""
+    for name in sorted(distributions):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "none"
 
 
 def check_lines(root=ROOT):
@@ -53,15 +77,15 @@ def check_lines(root=ROOT):
     python = platform.python_version()
     supported = supported_pythons(root)
     if supported is None:
-        verdict = "? no pyproject.toml found to compare with"
+        verdict = "? no requires-python found to compare with"
     elif python in SpecifierSet(supported):
         verdict = f"✓ supported by the course ({supported})"
     else:
         verdict = f"✗ the course needs Python {supported}"
     lines = [f"{'Python':<11} {python:<10} {verdict}"]
     pins = pinned_versions(root)
-    for name, module, distributions in PACKAGES:
-        installed = importlib.import_module(module).__version__
+    for name, _module, distributions in PACKAGES:
+        installed = installed_version(distributions)
         pin = next((pins[d] for d in distributions if d in pins), None)
         if pin is None:
             verdict = "? no pin found in requirements.txt"

@@ -1,10 +1,11 @@
 """Benchmark (not a test): grade one class of fake submissions sandboxed and unsandboxed; notebooks per minute.
 
-    .venv/bin/python tests/bench_grading.py                      # 30 students x every exercise, both ways
+    .venv/bin/python tests/bench_grading.py                      # 10 students x every exercise, both ways
     .venv/bin/python tests/bench_grading.py --students 6 --exercises 01-math-logit 03-softmax
 """
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,7 @@ def grade(folder, out, workers, *options):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--students", type=int, default=10)
     parser.add_argument("--exercises", nargs="*", default=STEMS)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -50,10 +51,12 @@ def main():
         count = args.students * len(args.exercises)
         rates, grades = {}, {}
         for name, options in (("sandboxed", ()), ("unsandboxed", ("--no-sandbox",))):
+            before = os.getloadavg()[0]
             seconds, grades[name] = grade(folder, Path(tmp) / name, args.workers, *options)
             rates[name] = count / seconds * 60
             print(f"{name:>11}: {count} notebooks ({args.students} students x {len(args.exercises)} exercises) "
-                  f"in {seconds:.0f} s with {args.workers} workers: {rates[name]:.1f} notebooks/minute", flush=True)
+                  f"in {seconds:.0f} s with {args.workers} workers: {rates[name]:.1f} notebooks/minute "
+                  f"(load average {before:.1f} before, {os.getloadavg()[0]:.1f} after)", flush=True)
         cost = 1 - rates["sandboxed"] / rates["unsandboxed"]
         same = "the same grades" if grades["sandboxed"] == grades["unsandboxed"] else "DIFFERENT grades"
         print(f"bench: the sandbox costs {cost:.0%} of the unsandboxed throughput; both runs gave {same}")

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(condition, what):
-    """Skip locally when a tool is missing (saying how to get it); fail under CI=true."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is missing, and under CI=true nothing may be skipped")
-    pytest.skip(f"{what} is missing")
+import logitlab  # noqa: F401  first: its import sets TensorFlow's quiet, oneDNN-off settings for tests and kernels
+from helpers import IN_CI, ROOT, free_port, require  # noqa: F401  (re-exported: older tests import them from here)
 
 
 def chromium_path():
@@ -47,6 +37,40 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 # but held its worker idle while the other ran a browser module.)
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
                    "test_learner_copy.py")
+# What each module needs, for `-m "not browser"` and `make test-fast` (pyproject.toml lists the markers).
+MODULE_MARKS = {
+    "test_browser.py": ("browser", "kernel"),
+    "test_slideshow.py": ("browser", "kernel"),
+    "test_lab.py": ("kernel",),  # `make lab`: a JupyterLab server
+    "test_grading.py": ("grading", "kernel"),  # nbgrader and the sandbox run each submission in a kernel
+    "test_grading_sandbox.py": ("grading", "kernel"),
+    "test_grading_class.py": ("browser", "grading", "kernel"),
+    "test_learner_copy.py": ("browser", "kernel"),
+    "test_book.py": ("browser",),  # builds the book and reads it in Chromium
+}
+# Fixtures that bring a cost with them, wherever they are used.
+FIXTURE_MARKS = {"browser": ("browser", "kernel"), "tf": ("tensorflow",)}
+# Tests that run notebooks in kernels inside an otherwise quick module.
+KERNEL_TESTS = ("test_exercise_runs_to_the_end_and_reports_each_task_unanswered",)
+
+
+def marks_for(item):
+    """The markers of what a test needs: by its module, its fixtures, a notebook cell, TensorFlow in its module."""
+    names = set(MODULE_MARKS.get(item.path.name, ()))
+    for fixture in getattr(item, "fixturenames", ()):
+        names.update(FIXTURE_MARKS.get(fixture, ()))
+    if item.path.suffix == ".ipynb" or getattr(item, "originalname", None) in KERNEL_TESTS:
+        names.add("kernel")  # nbval runs each notebook in a kernel
+    if getattr(getattr(getattr(item, "module", None), "tf", None), "__name__", "") == "tensorflow":
+        names.add("tensorflow")  # `tf = pytest.importorskip("tensorflow")` at the top of the module
+    return names
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by what it needs (pyproject.toml lists the markers)."""
+    for item in items:
+        for name in sorted(marks_for(item)):
+            item.add_marker(name)
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -85,13 +109,6 @@ def browser(request):
             yield chromium
         finally:
             chromium.close()
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

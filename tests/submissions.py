@@ -195,3 +195,160 @@ WRONG_LOGSUMEXP = '''def logsumexp(logits):
     z = np.asarray(logits)
     m = z.max(axis=-1, keepdims=True)
     return np.log(np.exp(z - m).sum(axis=-1))'''
+
+
+# ---------------------------------------------------------------- attacks on the execution side (issues 16 and 26)
+
+LOGIT = '''def logit(p):
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.log(p) - np.log1p(-p)'''
+
+WRONG_LOGIT = '''def logit(p):
+    return np.log(np.asarray(p, dtype=float))'''
+
+
+def as_root(token, classmate, settings_name):
+    """A wrong logit, then every move root could make in a sandbox that kept its capabilities; prints each outcome."""
+    return WRONG_LOGIT + f'''
+
+
+import ctypes, glob, os, subprocess
+status = open("/proc/self/status").read()
+print("identity:", os.getuid(), os.getgid(),
+      [line.split()[1] for line in status.splitlines() if line.startswith(("CapEff", "NoNewPrivs"))])
+libc = ctypes.CDLL(None, use_errno=True)
+for name, call in [("umount /tmp", lambda: libc.umount2(b"/tmp", 2)),
+                   ("umount /proc", lambda: libc.umount2(b"/proc", 2)),
+                   ("remount / rw", lambda: libc.mount(None, b"/", None, 32 | 4096 | 16384, None)),
+                   ("mount a new /", lambda: libc.mount(b"none", b"/mnt", b"tmpfs", 0, None)),
+                   ("chroot", lambda: libc.chroot(b"/tmp")), ("setuid 0", lambda: libc.setuid(0))]:
+    print(f"{{name}}:", "refused" if call() != 0 else "DONE")
+for target in ["/tmp/escape-{token}", "/work/escape-{token}", "{ROOT}/escape-{token}", "{classmate}",
+               "/root/escape-{token}"]:
+    try:
+        with open(target, "a") as f:
+            f.write("escaped")
+        print("wrote", target)
+    except OSError as err:
+        print("write refused:", type(err).__name__)
+found = [p for top in ("/tmp", "/work", "/home") for name in ("{settings_name}", "gradebook.db")
+         for p in glob.glob(top + "/**/" + name, recursive=True)]
+print("seed or gradebook found:", found)
+print("root folder:", sorted(os.listdir("/")))
+print("course folder:", sorted(os.listdir("{ROOT}")))
+print("course's parent folder:", sorted(os.listdir("{ROOT.parent}")))
+print("hidden present:", [p for p in ("{ROOT}/.git", "{ROOT}/solutions", "{ROOT}/tests") if os.path.exists(p)])'''
+
+
+COLLECTOR_HUNT = '''import ctypes, os, signal
+from IPython.display import display
+
+seen = {}
+for pid in [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        seen[pid] = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:60]
+    except OSError:
+        pass
+print("collectors seen:", [c for c in seen.values() if "logitlab.grading" in c])
+print("processes seen:", len(seen))
+print("✓ logit: logit(0.5) = 0, and p = 0.1, 0.8, 0.9 give the right log-odds (exact)", flush=True)
+FAKE = {"application/vnd.logitlab.probe+json": {"nonce": "0" * 32, "results": [{"float": "0.0"}]}}
+display(FAKE, raw=True)
+for pid, cmdline in seen.items():
+    if pid == os.getpid():
+        continue
+    if "logitlab.grading" in cmdline:
+        os.kill(pid, signal.SIGKILL)
+    for fd in os.listdir(f"/proc/{pid}/fd") if os.access(f"/proc/{pid}/fd", os.R_OK) else []:
+        try:  # without blocking: a pipe nobody reads would hang the cell
+            pipe = os.open(f"/proc/{pid}/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK)
+            os.write(pipe, b'{"version": 2, "score": 4}')
+            os.close(pipe)
+        except OSError:
+            pass
+    ctypes.CDLL(None).ptrace(16, pid, None, None)  # PTRACE_ATTACH: bubblewrap's init is the only other process
+
+
+def logit(p):
+    display(FAKE, raw=True)
+    return np.log(np.asarray(p, dtype=float))'''
+
+TMPFS_HOG = LOGIT + '''
+
+
+written = {}
+for folder in ("/tmp", "/dev/shm", "/tmp/work", "/tmp/home"):
+    written[folder] = 0
+    try:
+        with open(f"{folder}/fill", "wb") as f:
+            for _ in range(3000):
+                f.write(b"x" * 2 ** 20)
+                written[folder] += 1
+    except OSError as err:
+        print(folder, "full:", type(err).__name__)
+    os.remove(f"{folder}/fill") if os.path.exists(f"{folder}/fill") else None
+print("MB written:", written)'''.replace("written = {}", "import os\nwritten = {}")
+
+THREADS = LOGIT + '''
+
+
+import threading, time
+started = 0
+try:
+    for _ in range(3000):
+        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+        started += 1
+except RuntimeError as err:
+    print("threads refused:", err)
+print("threads started:", started)'''
+
+DEAF_CELL = '''import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    pass
+
+
+''' + LOGIT
+
+DEAF_PROBE = '''import time
+
+
+def logit(p):
+    while True:
+        try:
+            time.sleep(100)
+        except:  # noqa: E722 - swallows the grader's interrupt
+            pass'''
+
+EXIT_IN_PROBE = '''import os
+
+
+def logit(p):
+    p = np.asarray(p, dtype=float)
+    if np.any(p == 0.0):
+        os._exit(1)  # dies on the hidden case p = [0, 1] only
+    return np.log(p) - np.log1p(-p)'''
+
+HUNDRED_MEGABYTES = LOGIT + '''
+
+
+for _ in range(100):
+    print("logits " * 150_000)'''
+
+REACHED_BY_DEFAULT = '''def softmax_with_temperature(logits, temperature, sm=softmax):
+    return sm(np.asarray(logits, dtype=float) / temperature)'''
+
+REACHED_BY_CLOSURE = '''def make(inner):
+    def softmax_with_temperature(logits, temperature):
+        return inner(np.asarray(logits, dtype=float) / temperature)
+    return softmax_with_temperature
+
+
+softmax_with_temperature = make(softmax)'''
+
+REACHED_BY_ALIAS = '''probabilities = softmax
+
+
+def softmax_with_temperature(logits, temperature):
+    return probabilities(np.asarray(logits, dtype=float) / temperature)'''

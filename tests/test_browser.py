@@ -122,6 +122,40 @@ def open_and_run(page, base, token, lesson):
     assert not problems, f"{lesson.stem} (kernel {ran['kernel']}): " + "; ".join(problems)
 
 
+# Runs in the page: every generated speaker-notes cell as a learner sees it (scrolled into view).
+NOTES_AS_SEEN = """
+async () => {
+  const cells = window.jupyterapp.shell.currentWidget.content.widgets
+      .filter(c => (c.model.getMetadata('tags') || []).includes('lecture-notes'));
+  const seen = [];
+  for (const cell of cells) {
+    cell.node.scrollIntoView({block: 'center'});
+    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)));
+    seen.push({text: cell.node.innerText, details: cell.node.querySelectorAll('details').length});
+  }
+  return seen;
+}
+"""
+
+
+def check_notes_are_closed_until_asked(page, lesson):
+    """After Run All a learner sees one line per notes cell, no note text, until they click it open."""
+    from logitlab.authoring import lecture
+
+    seen = page.evaluate(NOTES_AS_SEEN)
+    assert len(seen) == 1 + len(lecture.PLANS[lesson.number].notes), seen
+    for cell in seen:
+        assert cell["details"] == 1, f"{lesson.stem}: a notes cell is not rendered: {cell['text']!r}"
+        assert not any(word in cell["text"] for word in ("Ask the room", "Usually predicted", "Answer", " min")), (
+            f"{lesson.stem}: a learner sees note text: {cell['text']!r}")
+        assert cell["text"].strip() in (lecture.TIMING_FIRST_LINE, lecture.EXPLORER_FIRST_LINE), cell["text"]
+    # Asked: a click on the explorer note's line opens it.
+    page.locator(".jp-Notebook details summary", has_text=lecture.EXPLORER_FIRST_LINE).first.click()
+    page.wait_for_timeout(500)
+    opened = page.evaluate(NOTES_AS_SEEN)
+    assert any("Ask the room" in cell["text"] for cell in opened), opened
+
+
 def shut_down_kernel(page):
     """Free the lesson's kernel (TensorFlow lessons hold ~600 MB each); give up after 10 s, quietly."""
     try:
@@ -156,6 +190,7 @@ def test_lesson_runs_and_its_sliders_redraw(lab, browser, lesson):
     try:
         # A workspace of its own, reset: only this lesson is open (not the tabs an earlier test left).
         open_and_run(page, lab, TOKEN, lesson)
+        check_notes_are_closed_until_asked(page, lesson)
 
         # Attached, not necessarily visible: JupyterLab skips painting cells outside the viewport.
         page.wait_for_function("() => window.jupyterapp.shell.currentWidget.node"

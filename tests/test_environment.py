@@ -4,32 +4,34 @@
 import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from jupyter_core.paths import ENV_CONFIG_PATH
 from jupyter_server.services.config.manager import ConfigManager
 
-from conftest import ROOT
+from helpers import ROOT
 
-PIN = re.compile(r"^\s*(?:-\s+)?([A-Za-z0-9_.-]+)==([^\s;#]+)\s*(;[^#]*)?")
+# environment.yml describes Python 3.11 on Linux x86_64; requirements.txt also holds pins for Python 3.10 and for
+# TensorFlow off Linux x86_64, whose markers do not hold there.
+ENVIRONMENT_YML_PLATFORM = {"python_version": "3.11", "python_full_version": "3.11.0", "sys_platform": "linux",
+                            "platform_machine": "x86_64", "platform_system": "Linux", "os_name": "posix"}
 
 
-def pins(path, skip_markers=True):
+def pins(path):
+    """{name: version} of the `==` pins in a requirements file or environment.yml's pip section (read by packaging)."""
     found = {}
     for line in path.read_text().splitlines():
-        match = PIN.match(line)
-        if not match:
+        line = line.split("#", 1)[0].strip().removeprefix("- ").strip()
+        if "==" not in line or line.startswith("python="):
             continue
-        name, version, marker = match.groups()
-        # requirements.txt holds extra pins for Python 3.10 and for non-Linux TensorFlow;
-        # environment.yml describes Python 3.11 on Linux x86_64.
-        if marker and ('< "3.11"' in marker or "!=" in marker):
-            continue
-        found[name.lower()] = version
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate(ENVIRONMENT_YML_PLATFORM):
+            found[canonicalize_name(req.name)] = str(next(iter(req.specifier)).version)
     return found
 
 

@@ -1,12 +1,11 @@
 """Exercises: generated from the solutions by nbgrader, checks that name the mistake, checked against TensorFlow."""
 
 import json
-import re
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from logitlab import checks
 from logitlab.exercises import judging, running, format as task_format
 from logitlab.exercises.cells import read_check_cell
@@ -72,7 +71,9 @@ def test_exercise_has_notice_no_solution_and_no_hidden_tests():
         assert first.startswith(f"*Generated from `solutions/{stem}.ipynb` by `make exercises`")
         assert "edit the solution, not this file" in first
         text = "\n".join(course.cell_source(c) for c in nb["cells"])
-        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hard=True" not in text
+        code = "\n".join(course.cell_source(c) for c in nb["cells"] if c["cell_type"] == "code")
+        # The hard checks are offered to a learner alone in markdown (issue 17), never run by the exercise itself.
+        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hard=True" not in code
         for cell in nb["cells"]:
             meta = cell["metadata"].get("nbgrader", {})
             if meta.get("solution"):
@@ -122,24 +123,20 @@ def tf():
     return tensorflow
 
 
-def passes(check, fn, *args, **kwargs):
-    check(fn, *args, **kwargs)
-    return True
-
-
 def test_reference_numerics_pass_every_check(capsys):
+    """`ll.softmax` and friends as the learner's functions: each check prints its tick line (a failure raises)."""
     for hard in (False, True):
-        assert passes(checks.check_logit, ref.logit, hard=hard)
-        assert passes(checks.check_sigmoid, ref.sigmoid, hard=hard)
-        assert passes(checks.check_softmax, ref.softmax, hard=hard)
-        assert passes(checks.check_softmax_with_temperature, lambda z, t: ref.softmax(np.asarray(z) / t), hard=hard)
-        assert passes(checks.check_cross_entropy, ref.cross_entropy, hard=hard)
-        assert passes(checks.check_sparse_cross_entropy, ref.sparse_cross_entropy, hard=hard)
-        assert passes(checks.check_logsumexp, ref.logsumexp, hard=hard)
-        assert passes(checks.check_log_softmax, ref.log_softmax, hard=hard)
-        assert passes(checks.check_softmax_cross_entropy_grad, ref.softmax_cross_entropy_grad, hard=hard)
-        assert passes(checks.check_predict_class, lambda z: np.argmax(z, axis=-1), hard=hard)
-        assert passes(checks.check_binary_probability, lambda z: ref.softmax(z)[:, 1], hard=hard)
+        checks.check_logit(ref.logit, hard=hard)
+        checks.check_sigmoid(ref.sigmoid, hard=hard)
+        checks.check_softmax(ref.softmax, hard=hard)
+        checks.check_softmax_with_temperature(lambda z, t: ref.softmax(np.asarray(z) / t), hard=hard)
+        checks.check_cross_entropy(ref.cross_entropy, hard=hard)
+        checks.check_sparse_cross_entropy(ref.sparse_cross_entropy, hard=hard)
+        checks.check_logsumexp(ref.logsumexp, hard=hard)
+        checks.check_log_softmax(ref.log_softmax, hard=hard)
+        checks.check_softmax_cross_entropy_grad(ref.softmax_cross_entropy_grad, hard=hard)
+        checks.check_predict_class(lambda z: np.argmax(z, axis=-1), hard=hard)
+        checks.check_binary_probability(lambda z: ref.softmax(z)[:, 1], hard=hard)
     out = capsys.readouterr().out
     assert out.count("✓") == 22 and "✗" not in out
 
@@ -271,20 +268,19 @@ def test_keras_mistakes_are_named(tf):
     def logits_model(features, classes):
         return tf.keras.Sequential([tf.keras.Input(shape=(features,)), tf.keras.layers.Dense(classes)])
 
-    points = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]], dtype="float32")
     with pytest.raises(checks.CheckFailed, match="add a Softmax layer"):
-        checks.check_probability_model(lambda model: model, logits_model, points)
+        checks.check_probability_model(lambda model: model, logits_model)
     with pytest.raises(checks.CheckFailed, match="double softmax"):
         checks.check_probability_model(
             lambda m: tf.keras.Sequential([m, tf.keras.layers.Softmax(), tf.keras.layers.Softmax()]),
-            logits_model, points)
+            logits_model)
 
     def compile_without_from_logits(model, points, label_ids):
         model.compile(optimizer="adam", loss=tf.keras.losses.SparseCategoricalCrossentropy())
         return model
 
     with pytest.raises(checks.CheckFailed, match="without from_logits=True"):
-        checks.check_trained_model(compile_without_from_logits, logits_model, points, np.array([0, 1, 2]))
+        checks.check_trained_model(compile_without_from_logits, logits_model)
 
 
 def test_unanswered_and_crashing_tasks_get_a_message_not_a_traceback():
@@ -335,28 +331,22 @@ def test_reading_check_cells():
             read_check_cell(bad)
 
 
-def test_reference_passes_every_fresh_case():
-    """Cases drawn at grading time must be as passable as the fixed ones: the reference passes 30 draws."""
+def test_pass_lines_say_how_close(capsys):
+    """The tick line is the task's own text, then how close: exact, or the largest difference over the cases."""
     from logitlab.exercises.tasks import TASKS
 
-    drawn = 0
-    for task in TASKS.values():
-        if task.fresh is None:
-            continue
-        for seed in range(30):
-            for case in task.fresh(np.random.default_rng(seed)):
-                got = running.run_case(task, task.reference, case)
-                judging.judge(task, case, got)
-                drawn += 1
-    assert drawn >= 30 * 2 * 10
+    def learners_logit(p):
+        return np.log(p) - np.log1p(-np.asarray(p))
 
-
-def test_pass_lines_say_how_close(capsys):
     checks.check_softmax(ref.softmax)
-    checks.check_logit(lambda p: np.log(p) - np.log1p(-np.asarray(p)), hard=True)
+    checks.check_logit(learners_logit, hard=True)
     out = capsys.readouterr().out.splitlines()
-    assert out[0].endswith("sum to 1 (exact)")
-    assert re.search(r"logit\(sigmoid\(z\)\) = z \(largest difference \d\.\de-\d\d\)$", out[1])
+    assert out[0] == f"✓ softmax: {TASKS['softmax'].passed[0]} (exact)"
+    task = TASKS["logit"]
+    largest = max(judging.judge(task, case, running.run_case(task, learners_logit, case))
+                  for case in task.selected(True) if not case.raises)
+    assert 0 < largest < 1e-6
+    assert out[1] == f"✓ logit: {task.passed[1]} (largest difference {largest:.1e})"
 
 
 def test_a_wrong_earlier_task_is_blamed_not_the_later_one():

@@ -51,7 +51,12 @@ def test_pick_loss_scenarios_have_one_right_answer():
         outputs, labels = case.args
         family, from_logits = case.expected["loss"], case.expected["from_logits"]
         in_unit = bool(((outputs >= 0) & (outputs <= 1)).all())
-        assert in_unit != from_logits
+        rows_sum_to_1 = bool(np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-3))
+        if family == "BinaryCrossentropy":
+            assert in_unit != from_logits
+        else:  # a softmax output lies in [0, 1] and its rows sum to 1; small positive logits do not sum to 1
+            assert (in_unit and rows_sum_to_1) != from_logits
+            assert from_logits or rows_sum_to_1
         if family == "SparseCategoricalCrossentropy":
             assert labels.ndim == 1 and labels.dtype.kind == "i" and labels.max() < outputs.shape[-1]
         else:
@@ -87,6 +92,40 @@ def test_pick_loss_explains_from_logits_from_the_outputs():
 
     binary_as_categorical = fails_with("pick_loss", binary_as_categorical, "BinaryCrossentropy")
     assert "yes/no" in binary_as_categorical
+
+
+def by_rule(logits_when):
+    """A pick_loss that gets the family right and decides from_logits by `logits_when(outputs)`."""
+    def pick(outputs, labels):
+        right = TASKS["pick_loss"].reference(outputs, labels)
+        return type(right)(from_logits=bool(logits_when(np.asarray(outputs, dtype=float))))
+
+    return pick
+
+
+def test_pick_loss_rejects_shortcut_rules_for_from_logits():
+    """"Logits iff some output is negative" fails the visible check (all-positive logits); "logits iff some output
+    is outside [0, 1]" (the old worked solution) fails the hidden one, on small positive logits."""
+    negative_rule = fails_with("pick_loss", by_rule(lambda out: (out < 0).any()), "outside [0, 1], so they are raw")
+    assert "BinaryCrossentropy(from_logits=True)" in negative_rule
+    outside_rule = by_rule(lambda out: not ((out >= 0) & (out <= 1)).all())
+    checks.check("pick_loss", outside_rule)  # the visible cases do not tell the two rules apart
+    message = fails_with("pick_loss", outside_rule, "but the rows sum to", hard=True)
+    assert "CategoricalCrossentropy(from_logits=True)" in message and "happen to be small" in message
+    # The issue's example: small positive logits whose rows sum to 0.6 and 0.8 are logits.
+    small = np.array([[0.2, 0.3, 0.1], [0.4, 0.1, 0.3]])
+    assert TASKS["pick_loss"].reference(small, np.eye(3)[[0, 2]]).get_config()["from_logits"] is True
+    assert TASKS["pick_loss"].reference(numerics.softmax(small), np.eye(3)[[0, 2]]).get_config()["from_logits"] is False
+
+
+def test_pick_loss_fresh_scenarios_include_all_positive_and_small_logits():
+    kinds = set()
+    for seed in range(60):
+        for case in TASKS["pick_loss"].fresh(np.random.default_rng(seed)):
+            outputs = case.args[0]
+            if case.expected["from_logits"]:
+                kinds.add("negative" if (outputs < 0).any() else "small" if (outputs <= 1).all() else "positive")
+    assert kinds == {"negative", "positive", "small"}
 
 
 def test_pick_loss_asks_for_a_loss_object():
@@ -126,17 +165,16 @@ def test_double_softmax_floor_names_the_mistake(wrong, words):
 
 def test_batch_mean_loss_reference_and_tensorflow_pass():
     task = TASKS["batch_mean_loss"]
-    for fn in (task.reference,
-               lambda y, z: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)),
-               lambda y, z: tf.keras.losses.CategoricalCrossentropy(from_logits=True)(y, z)):
+    # the NumPy reference gives the values; the learner's answer must also give a gradient, so TensorFlow here
+    fused = tf.function(lambda y, z: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)))
+    for fn in (fused, lambda y, z: tf.keras.losses.CategoricalCrossentropy(from_logits=True)(y, z)):
         checks.check("batch_mean_loss", fn)
-    for fn in (task.reference,
-               lambda y, z: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z))):
+    for fn in (fused, lambda y, z: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z))):
         checks.check("batch_mean_loss", fn, hard=True)
         for seed in range(10):
             for case in task.fresh(np.random.default_rng(seed)):
                 judging.judge(task, case, running.run_case(task, fn, case))
-    assert round(task.reference(LABELS, Y_HAT), 5) == 0.83934
+    assert round(float(task.reference(LABELS, Y_HAT)), 5) == 0.83934
 
 
 @pytest.mark.parametrize("wrong, words, hard", [
@@ -148,6 +186,34 @@ def test_batch_mean_loss_reference_and_tensorflow_pass():
 ])
 def test_batch_mean_loss_names_the_mistake(wrong, words, hard):
     fails_with("batch_mean_loss", wrong, words, hard=hard)
+
+
+@tf.function
+def _log_softmax_bug_in_a_graph(labels, logits):
+    return -tf.reduce_mean(tf.reduce_sum(labels * tf.math.log(tf.nn.softmax(logits)), axis=-1))
+
+
+def test_batch_mean_loss_is_judged_eagerly_with_its_gradient():
+    # Grappler rewrites log(softmax) into log_softmax in a forward-only tf.function (TF 2.21): the bug the task
+    # is built to catch would pass if the check called the learner's tf.function as it is.
+    z = tf.constant([[800.0, 0.0, -800.0]])
+    assert np.isfinite(_log_softmax_bug_in_a_graph(tf.constant([[0.0, 1.0, 0.0]]), z).numpy())
+    message = fails_with("batch_mean_loss", _log_softmax_bug_in_a_graph, "eagerly", hard=True)
+    assert "softmax_cross_entropy_with_logits" in message
+    assert not tf.config.functions_run_eagerly()  # the probe restores the setting
+    fails_with("batch_mean_loss", lambda y, z: numerics.cross_entropy(np.asarray(y), np.asarray(z)).mean(),
+               "no gradient reaches the logits")
+
+
+@pytest.mark.parametrize("make, sparse, words", [
+    (lambda: tf.keras.losses.SparseCategoricalCrossentropy(), True, "reads the logits as probabilities"),
+    (lambda: tf.keras.losses.CategoricalCrossentropy(), False, "reads the logits as probabilities"),
+    (lambda: tf.keras.losses.categorical_crossentropy, False, "not a loss object"),
+    (lambda: tf.keras.losses.sparse_categorical_crossentropy, True, "not a loss object"),
+    (lambda: tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"), True, "sum over"),
+])
+def test_keras_loss_tasks_name_the_mistake(make, sparse, words):
+    fails_with("sparse_keras_loss" if sparse else "keras_loss", make, words)
 
 
 def test_exercises_06_and_08_no_longer_share_a_task():
@@ -189,3 +255,35 @@ def test_positional_call_prediction_matches_what_tensorflow_2_returns():
 ])
 def test_positional_call_names_the_mistake(wrong, words):
     fails_with("positional_call", wrong, words)
+
+
+# ---------------------------------------------------------------- exercise 06: the fused ops, called by name
+
+
+def test_fused_tasks_pass_with_tensorflow_called_by_name(capsys):
+    for hard in (False, True):
+        checks.check("fused_cross_entropy", lambda y, z: tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z),
+                     hard=hard)
+        checks.check("sparse_fused_cross_entropy",
+                     lambda ids, z: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids, logits=z), hard=hard)
+    assert capsys.readouterr().out.count("✓") == 4
+
+
+def test_fused_cross_entropy_names_the_swapped_positional_call():
+    def per_example_loss(labels, logits):
+        return tf.nn.softmax_cross_entropy_with_logits(logits, labels)  # TF 1's order, by position
+
+    message = fails_with("fused_cross_entropy", per_example_loss, "first parameter is `labels`")
+    assert "[1.758034, 6.367513]" in message, message  # lesson 06's positional-call numbers
+    fails_with("fused_cross_entropy", per_example_loss, "labels=labels, logits=logits", hard=True)
+
+
+def test_sparse_fused_task_says_the_op_raises_not_valueerror():
+    def via_one_hot(label_ids, logits):  # a bad id becomes a row of zeros: loss 0, no error
+        labels = tf.one_hot(label_ids, depth=np.shape(logits)[-1], dtype=tf.float64)
+        return tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+    checks.check("sparse_fused_cross_entropy", via_one_hot)
+    message = fails_with("sparse_fused_cross_entropy", via_one_hot, "instead of an error", hard=True)
+    assert "raises InvalidArgumentError" in message and "tf.one_hot" in message and "ValueError" not in message
+    assert "NumPy" not in message

@@ -149,3 +149,46 @@ def test_the_training_and_held_out_temperatures_are_far_apart():
     for case in TASKS["calibrated_probabilities"].cases:
         train_logits, train_ids, held_logits, held_ids, _ = case.args
         assert _fit(train_logits, train_ids) < 0.8 and _fit(held_logits, held_ids) > 1.8
+
+
+# ---------------------------------------------------------------- logit adjustment, and the Keras tasks' judges
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda z, prior, tau: np.argmax(z, axis=-1), "plain argmax"),
+    (lambda z, prior, tau: np.argmax(z + tau * np.log(prior), axis=-1), "Subtract it"),
+    (lambda z, prior, tau: np.argmax(z - tau * np.asarray(prior), axis=-1), "the prior itself"),
+    (lambda z, prior, tau: z - tau * np.log(prior), "adjusted logits"),
+])
+def test_adjusted_predictions_mistakes_are_named(fn, words):
+    assert words in feedback("adjusted_predictions", fn)
+
+
+def test_adjusted_predictions_reference_passes_visible_hidden_and_fresh_cases():
+    task = TASKS["adjusted_predictions"]
+    assert feedback("adjusted_predictions", task.reference) == ""
+    assert feedback("adjusted_predictions", task.reference, hard=True) == ""
+    for seed in range(30):
+        for case in task.fresh(np.random.default_rng(seed)):
+            judging.judge(task, case, running.run_case(task, task.reference, case))
+    assert task.reference(*task.cases[0].args).tolist() == [1, 1, 2], "the frequent class 0 loses the close calls"
+
+
+def test_keras_judges_read_values_not_configs_and_name_a_mutated_model():
+    tf = pytest.importorskip("tensorflow")
+    from logitlab.exercises.tasks.ex07_training_with_logits import reference_build_model
+
+    def lambda_loss(model, points, label_ids):
+        model.compile(optimizer=tf.keras.optimizers.Adam(0.05), loss=lambda y, z: tf.reduce_mean(
+            tf.keras.losses.sparse_categorical_crossentropy(y, z, from_logits=True)))
+        model.fit(points, label_ids, epochs=30, batch_size=50, verbose=0)
+        return model
+
+    checks.check_trained_model(lambda_loss, reference_build_model)  # a correct lambda loss passes
+
+    def mutate(model):
+        model.add(tf.keras.layers.Softmax())
+        return model
+
+    with pytest.raises(checks.CheckFailed, match="changed the model it was given"):
+        checks.check_probability_model(mutate, reference_build_model)

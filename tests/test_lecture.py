@@ -75,6 +75,9 @@ def test_every_cell_has_a_slide_type_and_every_explorer_a_slide_and_notes(lesson
         text = course.cell_source(notes)
         assert types[i + 1] == "notes" and lecture.NOTES_TAG in notes["metadata"]["tags"], "notes right after it"
         assert all(part in text for part in ("**Ask the room:**", "**Usually predicted:**", "**Answer:**")), text
+        hint = cells[i + 2]
+        assert lecture.HINT_TAG in hint["metadata"]["tags"] and types[i + 2] == "-", "hint on the explorer's slide"
+        assert course.cell_source(hint) == lecture.NO_SLIDERS_HINT and "\n" not in lecture.NO_SLIDERS_HINT
     assert types.count("skip") >= 3, "the lecture leaves the setup, the Chinese summary and the navigation out"
 
 
@@ -96,9 +99,11 @@ def test_a_learner_reads_the_same_lesson(lesson):
     """Notes are the only added cells, collapsed; nothing is deleted, only marked skip."""
     cells = cells_of(lesson)
     notes = [c for c in cells if lecture.NOTES_TAG in c["metadata"].get("tags", [])]
-    assert notes and all(c["metadata"]["jupyter"] == {"source_hidden": True} for c in notes)
+    assert notes and all(lecture.notes_text(c)[1] for c in notes), "closed in a <details>"
     assert all(c["metadata"]["slideshow"]["slide_type"] == "notes" for c in notes)
-    assert len(lecture.lesson_cells({"cells": cells})) == len(cells) - len(notes)
+    hints = [c for c in cells if lecture.HINT_TAG in c["metadata"].get("tags", [])]
+    assert len(hints) == len(lecture.PLANS[lesson.number].notes)
+    assert len(lecture.lesson_cells({"cells": cells})) == len(cells) - len(notes) - len(hints)
     plan = lecture.PLANS[lesson.number]
     ids = {c.get("id") for c in cells}
     assert set(plan.skip_sections) <= ids and set(plan.skip_cells) <= ids, "skipped cells stay in the notebook"
@@ -111,13 +116,86 @@ def test_each_lecture_is_45_to_50_minutes():
     assert lectures and all(45 <= minutes <= 50 for minutes in lectures.values()), lectures
 
 
-def test_timing_notes_follow_the_title():
+def test_timing_notes_follow_the_title_and_link_the_teaching_guide():
     for lesson in PLANNED:
         cells = cells_of(lesson)
-        text = course.cell_source(cells[1])
+        first, text = lecture.notes_text(cells[1])
         plan = lecture.PLANS[lesson.number]
-        assert text.startswith("**Speaker notes") and f"({sum(plan.minutes.values())} in all" in text
+        assert first == lecture.TIMING_FIRST_LINE and f"({sum(plan.minutes.values())} in all" in text
         assert text.count(" min\n") + text.endswith(" min") == len(plan.minutes)
+        link = f"../docs/teaching-guide.md#lecture-{lecture.lecture_number(plan)}"
+        assert link in text
+        guide = (ROOT / "docs" / "teaching-guide.md").read_text(encoding="utf-8")
+        assert f'<a id="lecture-{lecture.lecture_number(plan)}"></a>' in guide, "the link's target"
+
+
+NOTE_WORDS = ("Ask the room", "Usually predicted", "Answer", " min")
+
+
+@pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
+def test_a_closed_note_shows_a_learner_one_line_without_the_answer(lesson):
+    """Each note is one summary line a learner sees, and the notes in a closed <details> behind it."""
+    for cell in cells_of(lesson):
+        if lecture.NOTES_TAG in cell["metadata"].get("tags", []):
+            first, rest = lecture.notes_text(cell)
+            assert first in (lecture.TIMING_FIRST_LINE, lecture.EXPLORER_FIRST_LINE), course.cell_source(cell)
+            assert not any(word in first for word in NOTE_WORDS) and rest.startswith("\n"), first
+            assert cell["cell_type"] == "markdown" and "<details open" not in course.cell_source(cell)
+
+
+@pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
+def test_every_note_starts_from_what_the_slide_shows(lesson):
+    """Each note names the explorer's opening state, and that is what its stored summary (checked by nbval) shows."""
+    cells = cells_of(lesson)
+    for index, cell in enumerate(cells):
+        if not lecture.is_explorer(cell):
+            continue
+        note = lecture.PLANS[lesson.number].notes[cell["id"]]
+        shown = " ".join(course.cell_source({"source": out["data"]["text/plain"]}) for out in cell["outputs"]
+                         if "text/plain" in out.get("data", {}))
+        assert note.opens_on and note.opens_on in shown, (note.opens_on, shown)
+        assert f"**On the slide before anything moves:** {note.opens_on}\n" in course.cell_source(cells[index + 1])
+
+
+def test_lesson_07_note_says_which_point_it_asks_about_and_where_the_slide_starts():
+    """The training explorer opens on point 0 (its `point` default, the lesson calls it without one); the note's
+    question is about point 1, so it says to move the ringed point first."""
+    import inspect
+
+    from logitlab.explorers import widgets
+
+    (note,) = lecture.PLANS["07"].notes.values()
+    opening = inspect.signature(widgets.training_explorer).parameters["point"].default
+    assert f"point {opening}" in note.opens_on
+    asked = re.findall(r"[Rr]inged point (?:to )?(\d+)", note.ask)
+    assert asked and all(int(point) == opening or "opens on point" in note.ask for point in asked), note.ask
+
+
+def test_teaching_guide_is_generated_from_the_plans():
+    """docs/teaching-guide.md's lecture sections are what `python -m logitlab lecture` writes: every lecture with
+    its minutes, every lesson's sections with theirs, every demo's question, misconception and answer."""
+    from logitlab.authoring import guide
+
+    assert guide.update_guide(check=True) == [], "run python -m logitlab lecture"
+    text = (ROOT / "docs" / "teaching-guide.md").read_text(encoding="utf-8")
+    for number, plan in lecture.PLANS.items():
+        assert f"### {number} · " in text and f"({sum(plan.minutes.values())} minutes)" in text
+        for note in plan.notes.values():
+            assert note.ask in text and note.predicted in text and note.answer in text
+    totals = {}
+    for plan in lecture.PLANS.values():
+        totals[lecture.lecture_number(plan)] = totals.get(lecture.lecture_number(plan), 0) + sum(plan.minutes.values())
+    found = {int(n): int(m) for n, m in re.findall(r"^## Lecture (\d+): .* \((\d+) minutes\)$", text, re.M)}
+    assert found == totals
+
+
+def test_a_guide_that_lost_its_generated_mark_fails_loudly(tmp_path):
+    from logitlab.authoring import guide
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "teaching-guide.md").write_text("# hand-edited all through\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="generated part"):
+        guide.update_guide(root=tmp_path, check=True)
 
 
 def test_normalizing_keeps_slideshow_metadata_and_collapsed_notes():
@@ -155,7 +233,16 @@ def test_make_slides_builds_every_lesson_with_its_explorer_picture(handouts, les
     picture = "".join(picture).replace("\n", "")
     assert base64.b64decode(picture)[:4] == b"\x89PNG"
     assert picture in html, "the explorer's stored picture is on a slide"
-    assert "Reveal.initialize" in html and '<aside class="notes">' in html and "Ask the room" in html
+    assert "Reveal.initialize" in html and "Run All Cells" not in html, "a handout has no kernel: no hint to run it"
+    assert '<aside class="notes">' not in html and "Ask the room" not in html and "Speaker notes" not in html, \
+        "the student's copy has no speaker notes"
+    loaded = re.findall(r'(?:src|href)="([^"#][^"]*)"', html)
+    assert loaded and all(url.startswith(("assets/", "data:")) for url in loaded), loaded
+    assert all((handouts / url.split("?")[0]).is_file() for url in loaded if url.startswith("assets/"))
+    styles = [(handouts / url).read_text(encoding="utf-8") for url in loaded if url.endswith(".css")]
+    assert styles and not any(re.search(r"@import url\((?:https?:)?//", css) for css in styles), "no web fonts"
+    imported = re.findall(r"""(?:import .* from|url\()\s*['"]?([^'")]+)""", html)
+    assert not [url for url in imported if url.startswith(("http:", "https:", "//"))], imported
     assert "中文小结" not in html, "the Chinese summary is marked skip"
     if lesson.number == "03":
         assert "From TensorFlow 1 to TensorFlow 2" not in html, "the TF 1 detour is marked skip"
@@ -219,11 +306,46 @@ def test_lesson_07_notes_quote_only_numbers_the_lesson_prints():
     assert len(quoted) >= 5 and all(number in printed for number in quoted), (quoted, printed[:500])
 
 
-def test_teaching_guide_rows_match_the_plans():
-    """docs/teaching-guide.md has one row per lesson with its lecture number and its planned minutes."""
-    guide = (ROOT / "docs" / "teaching-guide.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| (\d+) \| (\d\d) [^|]+\| (\d+) \|", guide, re.M)
-    lectures = sorted({plan.lecture for plan in lecture.PLANS.values()}, key=lambda name: int(name.split()[1]))
-    planned = [(str(lectures.index(plan.lecture) + 1), number, str(sum(plan.minutes.values())))
-               for number, plan in sorted(lecture.PLANS.items())]
-    assert rows == planned
+# Each Summary bullet's key terms (its `code` and **bold** words, compared without spaces or case) must appear in
+# a cell the lecture shows: a shown Summary must not promise what only skipped cells teach (issue 17).
+KEY_TERM = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*")
+SUMMARY_NOT_YET_ON_SHOWN_SLIDES = set()  # every lesson passes; a lesson listed here is an expected failure
+
+
+def summary_key_terms_not_shown(cells):
+    """The key terms of a lesson's shown Summary that no shown cell (outside the Summary) contains."""
+    summary = next(c for c in cells if course.cell_source(c).startswith("## Summary"))
+    if summary["metadata"]["slideshow"]["slide_type"] == "skip":
+        return []
+
+    def squeezed(text):
+        return re.sub(r"\s+", "", text).lower()
+
+    shown = squeezed(" ".join(course.cell_source(c) for c in cells if c is not summary
+                              and c["metadata"]["slideshow"]["slide_type"] not in ("skip", "notes")))
+    missing = []
+    for line in course.cell_source(summary).splitlines():
+        if line.startswith("- "):
+            terms = [code or bold for code, bold in KEY_TERM.findall(line)]
+            missing += [term for term in terms if squeezed(term) not in shown]
+    return missing
+
+
+@pytest.mark.parametrize("lesson", [
+    pytest.param(lesson, marks=pytest.mark.xfail(reason="issue 17: lessons 05-08's helpers fix their summaries"))
+    if lesson.number in SUMMARY_NOT_YET_ON_SHOWN_SLIDES else lesson for lesson in PLANNED],
+    ids=lambda lesson: lesson.stem)
+def test_every_summary_bullet_stands_on_shown_slides(lesson):
+    assert summary_key_terms_not_shown(cells_of(lesson)) == []
+
+
+def test_a_summary_term_taught_only_on_a_skipped_slide_is_caught():
+    lesson = PLANNED[3]  # 03: the TF 1 detour is skipped in the lecture
+    cells = cells_of(lesson)
+    summary = next(c for c in cells if course.cell_source(c).startswith("## Summary"))
+    assert "tf.compat.v1" not in course.cell_source(summary)
+    detour = next(c for c in cells if course.cell_source(c).startswith("### From TensorFlow 1"))
+    assert detour["metadata"]["slideshow"]["slide_type"] == "skip" and "`tf.compat.v1`" in course.cell_source(detour)
+    assert summary_key_terms_not_shown(cells) == []
+    summary["source"] = course.cell_source(summary) + "\n- Old TF 1 code runs via `tf.compat.v1`."
+    assert summary_key_terms_not_shown(cells) == ["tf.compat.v1"]

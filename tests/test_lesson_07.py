@@ -184,36 +184,58 @@ def test_lesson_07_log_prior_bias_starts_the_loss_near_the_entropy_of_the_prior(
 # ---------------------------------------------------------------- calibration
 
 
-def calibration_report(text, temperature_label):
-    head = lines_starting(text, f"held out, T = {temperature_label}:")[0]
-    nll, ece = numbers(head)[-2:]
-    block = text.split(head, 1)[1].splitlines()[1:]
-    rows = []
-    for line in block:
-        if not line.strip().startswith("confidence"):
-            break
-        low, high, count, confidence, accuracy = [float(x) for x in NUMBER.findall(line)]
-        rows.append((int(count), confidence, accuracy))
-    return nll, ece, rows
-
-
-def test_lesson_07_fits_a_temperature_on_held_out_data_and_it_calibrates():
-    text = all_output("07")
-    temperature = numbers(lines_starting(text, "temperature fitted on the held-out data:")[0])[-1]
+def test_lesson_07_fits_the_temperature_on_one_split_and_scores_it_on_another():
+    """Guo et al.'s protocol: T from the calibration split, NLL and ECE on a separate test split."""
+    text, code = all_output("07"), all_code("07")
+    assert "T = temperatures[np.argmin([nll(cal_logits, label_ids_cal, t) for t in temperatures])]" in code
+    assert "x_test, label_ids_test = make_blobs(points_per_class=1000, seed=1)" in code
+    temperature = numbers(lines_starting(text, "temperature fitted on the calibration split:")[0])[-1]
     assert temperature > 1.1, "the lesson says the model was overconfident"
-    nll_before, ece_before, rows_before = calibration_report(text, "1")
-    nll_after, ece_after, rows_after = calibration_report(text, f"{temperature:.2f}")
-    assert nll_after < nll_before and ece_after < ece_before / 2
-    assert sum(n for n, _, _ in rows_before) == sum(n for n, _, _ in rows_after) == 450
-    busy = [(confidence, accuracy) for n, confidence, accuracy in rows_before if n >= 10]
-    assert len(busy) >= 3 and all(confidence > accuracy for confidence, accuracy in busy), \
-        "the prose says: in every bin with more than a handful of instances, confidence is above accuracy"
-    before, after = numbers(lines_starting(text, "held-out accuracy:")[0])
+    nll_before, ece_before = numbers(lines_starting(text, "test split, T = 1:")[0])[-2:]
+    nll_after, ece_after = numbers(lines_starting(text, f"test split, T = {temperature:.2f}:")[0])[-2:]
+    assert nll_after < nll_before and ece_after < ece_before
+    before, after = numbers(lines_starting(text, "test accuracy:")[0])
     assert before == after
-    trained_on_training = numbers(lines_starting(text, "the same search on the training data:")[0])[-1]
-    assert abs(trained_on_training - 1) < 0.15 < temperature - 1, "on the training data T looks about right"
-    code = all_code("07")
-    assert "nll(held_logits, label_ids_held, t) for t in temperatures" in code
+    on_training = numbers(lines_starting(text, "the same search on the training data:")[0])
+    assert abs(on_training[0] - 1) < 0.15 < temperature - 1, "on the training data T looks about right"
+    assert on_training[-1] != temperature, "the test split's own best T differs: scoring where T was fitted flatters"
+
+
+def test_lesson_07_shows_how_noisy_ten_bin_ece_is():
+    text = all_output("07")
+    ranges = {}
+    for line in lines_starting(text, "450 points, T =") + lines_starting(text, "3000 points, T ="):
+        size, temperature = NUMBER.findall(line.split(":")[0])
+        low, high = numbers(line)[:2]
+        ranges[(int(size), float(temperature))] = (low, high)
+    (low_450, high_450), (low_450_t, high_450_t) = [v for k, v in ranges.items() if k[0] == 450]
+    nll_before, ece_before = numbers(lines_starting(text, "test split, T = 1:")[0])[-2:]
+    temperature = numbers(lines_starting(text, "temperature fitted on the calibration split:")[0])[-1]
+    ece_after = numbers(lines_starting(text, f"test split, T = {temperature:.2f}:")[0])[-1]
+    change = ece_before - ece_after
+    assert (high_450 - low_450) > 2.5 * change, "the prose: about three times as wide as the change"
+    (low_3000, high_3000), (low_3000_t, high_3000_t) = [v for k, v in ranges.items() if k[0] == 3000]
+    assert low_3000 < high_3000_t, "the prose: even on 3000 points the two ranges overlap"
+    assert (high_3000 - low_3000) < (high_450 - low_450)
+
+
+def test_lesson_07_bias_claim_holds_in_the_mode_it_states():
+    """Balanced classes, a 64-unit model: the bias is not equal, the mean probabilities are the frequencies."""
+    text = all_output("07")
+    bias = numbers(lines_starting(text, "64-unit model, balanced classes: output bias")[0].split("bias")[1])
+    assert max(bias) - min(bias) > 0.3
+    line = lines_starting(text, "its mean predicted probabilities on the training data:")[0]
+    mean_probs, frequencies = numbers(line.split("|")[0]), numbers(line.split("|")[1])
+    np.testing.assert_allclose(mean_probs, frequencies, atol=0.01)
+
+
+def test_lesson_07_logit_adjustment_raises_balanced_accuracy():
+    text = all_output("07")
+    balanced = {float(NUMBER.findall(line.split(":")[0])[0]): numbers(line)[-1]
+                for line in lines_starting(text, "tau = ")}
+    assert set(balanced) == {0.0, 0.5, 1.0, 1.5}
+    assert balanced[1.0] > balanced[0.0] + 0.03
+    assert "(logits_lt - tau * log_prior_lt).argmax(axis=-1)" in all_code("07")
 
 
 def test_temperature_keeps_the_argmax_and_the_rescaling_model_divides_by_it():

@@ -13,6 +13,9 @@ and the page then loads no widget manager at all. On a slide the arrow keys belo
 the slides), so the slideshow test drags the handle, as an instructor does.
 """
 
+import subprocess
+import sys
+
 import pytest
 
 from conftest import ROOT, serve_lab
@@ -113,10 +116,12 @@ def move_slider(page, root):
     return before, page.evaluate(state)
 
 
-def drag_slider(page, root):
+def drag_slider(page, root, mouse=None, offset=(0, 0)):
     """Drag the first slider's handle under `root` a quarter of its track (towards the roomier end) with the mouse;
-    return (before, after) picture and numbers."""
+    return (before, after) picture and numbers. `page` may be a frame: then `mouse` is its page's and `offset`
+    where the frame sits in the page."""
     state = picture_and_numbers(root)
+    mouse = mouse or page.mouse
     before = page.evaluate(state)
     box = page.evaluate(f"""() => {{
       const slider = {root}.querySelector('.noUi-target');
@@ -124,10 +129,11 @@ def drag_slider(page, root):
       const x = knob.x + knob.width / 2, y = knob.y + knob.height / 2;
       return {{x, y, dx: (x < track.x + track.width / 2 ? 1 : -1) * track.width / 4}};
     }}""")
-    page.mouse.move(box["x"], box["y"])
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["dx"], box["y"], steps=8)
-    page.mouse.up()
+    x, y = box["x"] + offset[0], box["y"] + offset[1]
+    mouse.move(x, y)
+    mouse.down()
+    mouse.move(x + box["dx"], y, steps=8)
+    mouse.up()
     page.wait_for_function(f"(b) => ({state})().src !== b.src && ({state})().text !== b.text", arg=before,
                            timeout=15000)
     return before, page.evaluate(state)
@@ -182,4 +188,188 @@ def test_projector_size_explorer_is_live_in_the_notebook_and_on_its_own_slide(le
     finally:
         if page is not None:
             shut_down_kernel(page)
+        context.close()
+
+
+# The paths an instructor takes into the slideshow, from a freshly opened lesson (one without TensorFlow: quick).
+PATHS_LESSON = next(lesson for lesson in PLANNED if lesson.number == "01")
+SLIDE_TEXT = """
+() => { const slide = document.querySelector('.reveal .slides section.present section.present')
+            || document.querySelector('.reveal .slides section.present');
+        return slide ? slide.innerText : ''; }
+"""
+
+
+def step_to_explorer(slides, what):
+    """Step through the slides as a presenter does (down within a section, else right) to the explorer's slide."""
+    for _ in range(60):
+        if slides.evaluate(CURRENT)["explorer"]:
+            slides.wait_for_timeout(800)
+            return
+        down = slides.locator(".reveal .controls .navigate-down.enabled")
+        (down if down.count() else slides.locator(".reveal .controls .navigate-right.enabled")).click()
+        slides.wait_for_timeout(300)
+    raise AssertionError(f"{what}: never reached the explorer's slide")
+
+
+def says_what_to_press(slides):
+    """True when the current slide shows the one-line hint (what to press for live sliders)."""
+    text = slides.evaluate(SLIDE_TEXT)
+    return "Run → Run All Cells" in text and "Shift+Enter" in text
+
+
+def rerun_explorer_on_the_slide(slides):
+    """Click the explorer's code on the current slide and press Shift+Enter; wait for the live explorer."""
+    slides.locator(".reveal .slides section.present .jp-CodeCell .cm-content").first.click()
+    slides.keyboard.press("Shift+Enter")
+    slides.wait_for_function(f"() => ({CURRENT})().live", timeout=60000)
+    slides.wait_for_timeout(800)
+
+
+def run_all_in_lab(page, base):
+    """Open the lesson in JupyterLab (a fresh workspace) and Run All; it joins the kernel session of its path."""
+    open_and_run(page, base, TOKEN, PATHS_LESSON)
+
+
+def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(lecture_lab, browser):
+    """From a freshly opened lesson: the /rise/ page opened first (nothing has run); JupyterLab's Run All while
+    the slideshow is open in its own tab, unsaved; a kernel restarted mid-lecture; View → Render as slideshow.
+    Every explorer slide either is live (the drag changes picture and numbers) or shows the hint, and pressing
+    what the hint says makes it live."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    stem, name = PATHS_LESSON.stem, PATHS_LESSON.notebook.name
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    slides = lab = None
+    try:
+        # 1. The /rise/ page in its own tab, before anything ran: the stored picture, and the hint.
+        slides = context.new_page()
+        slides.goto(f"{lecture_lab}/rise/notebooks/{name}?token={TOKEN}")
+        slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
+        step_to_explorer(slides, "fresh /rise/ page")
+        shown = slides.evaluate(CURRENT)
+        assert not shown["live"] and shown["width"] > 0, f"nothing ran, so the stored picture: {shown}"
+        assert says_what_to_press(slides), slides.evaluate(SLIDE_TEXT)
+        notes = slides.evaluate("() => [...document.querySelectorAll('aside.notes')].map(a => a.textContent)")
+        assert any("Ask the room" in text for text in notes), f"the speaker view gets the notes: {notes}"
+        slides.screenshot(path=str(SHOTS / "path-1-rise-page-before-run.png"))
+
+        # 2. Run All in the notebook (not saved), then what the hint says on the slide: live.
+        lab = context.new_page()
+        run_all_in_lab(lab, lecture_lab)
+        assert lab.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.dirty"), "not saved"
+        rerun_explorer_on_the_slide(slides)
+        before, after = drag_slider(slides, SLIDE_EXPLORER)
+        assert after["src"] != before["src"] and after["text"] != before["text"], (before, after)
+        slides.screenshot(path=str(SHOTS / "path-2-rise-page-after-run-all-and-shift-enter.png"))
+
+        # 3. The kernel restarted mid-lecture: the hint is still on the slide; Run All, Shift+Enter: live again.
+        lab.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+        lab.wait_for_timeout(3000)
+        assert says_what_to_press(slides)
+        slides.screenshot(path=str(SHOTS / "path-3-after-kernel-restart.png"))
+        ran = lab.evaluate(RUN_ALL_AGAIN)
+        assert ran == "idle", ran
+        rerun_explorer_on_the_slide(slides)
+        before, after = drag_slider(slides, SLIDE_EXPLORER)
+        assert after["src"] != before["src"] and after["text"] != before["text"], (before, after)
+        slides.screenshot(path=str(SHOTS / "path-3-after-restart-run-all-and-shift-enter.png"))
+        slides.close()
+        slides = None
+
+        # 4. View → Render as slideshow in the lab (RISE:preview saves, then shows the slides beside the notebook).
+        found = lab.evaluate(FIND_EXPLORER)  # the slides start at the selected cell: the explorer's heading
+        lab.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.content.activeCellIndex = {found['heading']}; }}")
+        lab.evaluate("() => window.jupyterapp.commands.execute('RISE:preview')")
+        lab.wait_for_function("() => [...document.querySelectorAll('iframe')].some(f => f.src.includes('/rise/'))",
+                              timeout=60000)
+        frame = next(f for f in lab.frames if "/rise/" in f.url)
+        frame.wait_for_selector(".reveal .slides section.present", timeout=60000)
+        step_to_explorer(frame, "Render as slideshow")
+        shown = frame.evaluate(CURRENT)
+        assert shown["live"], f"the lesson ran and was saved: the preview's explorer is live: {shown}"
+        box = lab.locator("iframe[src*='/rise/']").bounding_box()
+        before, after = drag_slider(frame, SLIDE_EXPLORER, mouse=lab.mouse, offset=(box["x"], box["y"]))
+        assert after["src"] != before["src"] and after["text"] != before["text"], (before, after)
+        lab.screenshot(path=str(SHOTS / "path-4-render-as-slideshow.png"))
+    except BaseException:
+        for label, target in (("lab", lab), ("slides", slides)):
+            if target is not None:
+                target.screenshot(path=str(SHOTS / f"paths-{stem}-{label}-FAILED.png"))
+        raise
+    finally:
+        if lab is not None:
+            shut_down_kernel(lab)
+        context.close()
+
+
+# Run All again in the open notebook (after a restart), waiting for the kernel to be idle with every cell run.
+RUN_ALL_AGAIN = """
+async () => {
+  const app = window.jupyterapp, panel = app.shell.currentWidget;
+  await panel.sessionContext.ready;
+  await app.commands.execute('notebook:run-all-cells');
+  const deadline = Date.now() + 120000;
+  const kernel = () => panel.sessionContext.session.kernel;
+  while (!(kernel().status === 'idle' && panel.content.widgets.filter(c => c.model.type === 'code')
+           .every(c => c.model.executionCount !== null)) && Date.now() < deadline) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return kernel().status;
+}
+"""
+
+
+HANDOUT_SHOTS = ROOT / "artifacts" / "handouts"
+
+
+@pytest.fixture(scope="module")
+def offline_handouts(tmp_path_factory):
+    """`make slides` into a scratch folder (reveal.js and MathJax copied beside the pages from npm's packages)."""
+    out = tmp_path_factory.mktemp("handouts")
+    result = subprocess.run([sys.executable, "-m", "logitlab", "slides", "--out", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
+def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(offline_handouts, browser, lesson):
+    """The handout from a USB stick: opened as a file with every request that is not file:// aborted."""
+    HANDOUT_SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    blocked = []
+
+    def only_files(route):
+        if route.request.url.startswith(("file://", "data:")):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_files)
+    page = context.new_page()
+    try:
+        page.goto((offline_handouts / f"{lesson.stem}.slides.html").as_uri())
+        page.wait_for_selector(".reveal.ready", timeout=30000)  # reveal.js ran: the page is slides
+        assert page.evaluate("() => document.querySelectorAll('.reveal .slides section').length") >= 2
+        source = course.read_notebook(lesson.notebook)
+        has_math = any(c["cell_type"] == "markdown" and "$" in course.cell_source(c)
+                       for c in lecture.lesson_cells(source) if c["metadata"]["slideshow"]["slide_type"] != "skip")
+        if has_math:
+            page.wait_for_function("() => document.querySelectorAll('.MathJax_SVG svg').length > 0", timeout=30000)
+        text = page.evaluate("() => document.body.innerText")
+        assert page.evaluate("() => document.querySelectorAll('aside.notes').length") == 0
+        assert not any(word in text for word in ("Speaker notes", "Ask the room", "Usually predicted")), "notes"
+        assert not blocked, f"the handout asked the network for {blocked}"
+        page.screenshot(path=str(HANDOUT_SHOTS / f"{lesson.stem}-title.png"))
+        # the first slide with math, shown as a student steps to it
+        if has_math:
+            for _ in range(40):
+                if page.evaluate("() => !!document.querySelector('.reveal .slides section.present .MathJax_SVG svg')"):
+                    break
+                page.keyboard.press("Space")
+                page.wait_for_timeout(250)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(HANDOUT_SHOTS / f"{lesson.stem}-math.png"))
+    finally:
         context.close()

@@ -87,6 +87,38 @@ def test_cross_entropy_explorer_loss_and_label_smoothing_match_keras():
     close(sum(exp.numbers["contributions"]), exp.numbers["loss"])
 
 
+def test_cross_entropy_explorer_never_shows_a_clamped_loss():
+    # With smoothing, q[true] = 1 leaves the other classes label mass eps/K and probability 0: the loss is +inf,
+    # not the 1.8883 a clamp to 1 - 1e-12 printed. The slider stops below 1, the smoothed curve reaches its end.
+    assert w.cross_entropy_numbers(1.0, 3, 0.1)["loss"] == np.inf
+    assert w.cross_entropy_numbers(1.0, 3, 0.0)["loss"] == 0.0
+    exp = ll.widgets.cross_entropy_explorer()
+    with pytest.raises(ValueError, match="from 0.01 to 0.99"):
+        exp.set(p_true=1.0)
+    exp.set(p_true=0.99, smoothing=0.1)
+    assert exp.numbers["p_true"] == exp.controls["p_true"].max < 1
+    assert np.isfinite(exp.numbers["loss"])
+    drawn = exp.picture.axes[0].lines
+    assert max(line.get_xdata()[-1] for line in drawn if len(line.get_xdata()) == 50) == exp.controls["p_true"].max
+    best = 1 - 0.1 + 0.1 / 3  # the smoothed label itself
+    losses = {q: w.cross_entropy_numbers(q, 3, 0.1)["loss"] for q in (0.9, round(best, 2), 0.97)}
+    assert min(losses, key=losses.get) == round(best, 2)
+
+
+def test_cross_entropy_explorer_counts_classes_from_0():
+    exp = ll.widgets.cross_entropy_explorer()
+    labels = [t.get_text() for t in exp.picture.axes[1].get_xticklabels()]
+    assert labels == ["class 0 (true)", "class 1", "class 2"]
+
+
+def test_softmax_explorer_shows_the_scaled_logits():
+    exp = ll.widgets.softmax_explorer(logits=(2.0, 1.0, 0.1))
+    exp.set(temperature=0.5, shift=1.0)
+    close(exp.numbers["scaled_logits"], (np.array([2.0, 1.0, 0.1]) + 1.0) / 0.5)
+    assert "(logits + shift) / T" in exp._numbers_html.value and "[6.00, 4.00, 2.20]" in exp._numbers_html.value
+    assert "(logits + shift) / T [6.00, 4.00, 2.20]" in exp.summary()
+
+
 def test_stability_explorer_naive_breaks_stable_matches_tensorflow():
     exp = ll.widgets.stability_explorer(logits=(2.0, 1.0, 0.1), label_id=2)
     close(exp.numbers["naive_loss"], exp.numbers["stable_loss"], tol=1e-5)
@@ -257,30 +289,46 @@ def test_bench_report_ends_with_the_bench_line():
                         r"baseline_median_ms=\d+\.\d size=normal", lines[-1])
 
 
-def test_projector_size_draws_every_explorer_larger_with_bigger_text():
+def test_projector_size_draws_every_explorer_larger_with_bigger_text(monkeypatch):
     from PIL import Image
 
     from logitlab.explorers import blitting
     from logitlab.explorers import widgets
 
-    try:
-        normal = widgets.softmax_explorer()
-        style = widgets.set_size("projector")
-        big = widgets.softmax_explorer()
-        assert style is blitting.STYLE and style.font_size > blitting.SIZES["normal"].font_size
-        small_px, big_px = Image.open(io.BytesIO(normal.png)).size, Image.open(io.BytesIO(big.png)).size
-        assert big_px[0] >= 1.4 * small_px[0] and big_px[1] >= 1.4 * small_px[1], (small_px, big_px)
-        ax = big.picture.axes[1]
-        assert ax.yaxis.label.get_fontsize() == style.font_size  # axis labels follow the size too
-        assert "font-size: 20px" in big.widget.children[0].children[0].children[0].value  # the sliders' text
-        assert big.controls["z0"].layout.width == f"{style.slider_px}px"
-        big.set(z0=-3.0)  # still a live explorer
-        assert big.numbers["argmax"] == 1
-        with pytest.raises(ValueError, match="not one of normal, projector"):
-            widgets.set_size("huge")
-    finally:
-        widgets.set_size("normal")
-    assert blitting.STYLE == blitting.SIZES["normal"]
+    monkeypatch.setitem(blitting.CHOSEN, "size", None)  # set_size's choice is undone after the test
+    monkeypatch.delenv("LOGITLAB_SIZE", raising=False)
+    normal = widgets.softmax_explorer()
+    style = widgets.set_size("projector")
+    big = widgets.softmax_explorer()
+    assert style == big.style == blitting.SIZES["projector"] and style.font_size > blitting.SIZES["normal"].font_size
+    small_px, big_px = Image.open(io.BytesIO(normal.png)).size, Image.open(io.BytesIO(big.png)).size
+    assert big_px[0] >= 1.4 * small_px[0] and big_px[1] >= 1.4 * small_px[1], (small_px, big_px)
+    ax = big.picture.axes[1]
+    assert ax.yaxis.label.get_fontsize() == style.font_size  # axis labels follow the size too
+    assert "font-size: 20px" in big.widget.children[0].children[0].children[0].value  # the sliders' text
+    assert big.controls["z0"].layout.width == f"{style.slider_px}px"
+    big.set(z0=-3.0)  # still a live explorer
+    assert big.numbers["argmax"] == 1
+    # An explorer keeps the size it was made with: set_size changes only the ones made afterwards.
+    normal.set(z0=-3.0)
+    assert normal.style == blitting.SIZES["normal"] and Image.open(io.BytesIO(normal.png)).size == small_px
+    with pytest.raises(ValueError, match="not one of normal, projector"):
+        widgets.set_size("huge")
+    assert widgets.set_size("normal") == widgets.softmax_explorer().style == blitting.SIZES["normal"]
+    with pytest.raises(AttributeError, match="read-only"):
+        blitting.STYLE.dpi = 150
+
+
+def test_a_kernel_started_with_logitlab_size_draws_at_that_size(monkeypatch):
+    """`make lecture` starts JupyterLab with LOGITLAB_SIZE=projector: explorers made in its kernels are large."""
+    from logitlab.explorers import blitting
+
+    monkeypatch.setitem(blitting.CHOSEN, "size", None)
+    monkeypatch.setenv("LOGITLAB_SIZE", "projector")
+    assert w.softmax_explorer().style == blitting.SIZES["projector"]
+    monkeypatch.setenv("LOGITLAB_SIZE", "huge")
+    with pytest.raises(ValueError, match="LOGITLAB_SIZE 'huge' is not one of normal, projector"):
+        w.softmax_explorer()
 
 
 # ---------------------------------------------------------------- blitting draws what a full redraw draws
@@ -370,11 +418,15 @@ def test_encode_png_round_trips_rgb_and_rgba(compressor, monkeypatch):
 
 
 def test_one_style_setting_draws_a_larger_picture(monkeypatch):
-    """STYLE holds every size: a projector-sized dpi scales the whole picture and blitting stays exact."""
+    """A Style holds every size: a projector-sized dpi scales the whole picture and blitting stays exact."""
+    import dataclasses
+
     from logitlab.explorers import blitting
 
+    monkeypatch.setitem(blitting.CHOSEN, "size", None)
+    monkeypatch.delenv("LOGITLAB_SIZE", raising=False)
     normal = pixels(w.softmax_explorer().png).shape
-    monkeypatch.setattr(blitting.STYLE, "dpi", 150)
+    monkeypatch.setitem(blitting.SIZES, "normal", dataclasses.replace(blitting.SIZES["normal"], dpi=150))
     exp = w.softmax_explorer()
     assert pixels(exp.png).shape[:2] == (round(normal[0] * 1.5), round(normal[1] * 1.5))
     assert exp.image.layout.width == f"{round(normal[1] * 1.5)}px"

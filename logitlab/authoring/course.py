@@ -293,8 +293,6 @@ def execute_notebook(path, timeout=300):
 
 def execute_all(paths, workers=2):
     """Execute notebooks in parallel; return the list of failure messages (empty when all ran clean)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     failures = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for path, (problem, seconds) in zip(paths, pool.map(execute_notebook, paths)):

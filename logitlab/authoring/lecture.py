@@ -9,11 +9,12 @@ The types follow from the lesson's own headings (`slide_type`), so a lesson edit
 sensible path; `PLANS` adds what a rule cannot know: the sections a 45-50 minute lecture skips (kept
 in the notebook, marked skip), the minutes per section, and for every explorer the question to ask
 the room before moving the slider, what the room usually predicts, and the answer. Speaker notes are
-cells tagged `lecture-notes` with their input collapsed, so a learner alone scrolls past a closed bar.
+cells tagged `lecture-notes` whose notes sit in a closed <details>: a learner alone sees one closed line.
 
 `python -m logitlab lecture` writes the metadata and notes into the lessons (the only way they are
 written); `python -m logitlab lecture --check`, part of `make check`, fails when a lesson's lecture path
-is out of date. `python -m logitlab slides` (`make slides`) turns the lessons into static reveal.js handouts.
+is out of date. `python -m logitlab slides` (`make slides`, handouts.py) turns the lessons into static reveal.js
+handouts, and guide.py writes the teaching guide's lecture pages.
 """
 
 import json
@@ -24,6 +25,15 @@ from pathlib import Path
 from logitlab.authoring import course
 
 NOTES_TAG = "lecture-notes"
+HINT_TAG = "lecture-hint"
+GENERATED_TAGS = (NOTES_TAG, HINT_TAG)
+# One line under every explorer, on its slide and in the notebook: what to press when only the stored picture
+# shows. The /rise/ page renders the notebook file, so its explorer is live only once the lesson has run in the
+# kernel and the file holds the live outputs (saved; "Render as slideshow" saves first); otherwise Shift+Enter on
+# the explorer's code redraws it live, but only in a kernel that has run the lesson: the setup cells are not on
+# the slides, and a fresh kernel answers NameError: name 'll' is not defined.
+NO_SLIDERS_HINT = ("*A still picture above, no sliders? Run the lesson (in the notebook: Run → Run All Cells), "
+                   "then click the code above and press Shift+Enter.*")
 HEADING = re.compile(r"^(#{1,6}) +(.*)")
 FENCE = re.compile(r"^\s*(```|~~~)")
 EXPLORER_CALL = re.compile(r"^ll\.widgets\.\w+_explorer\(", re.M)
@@ -36,6 +46,9 @@ class ExplorerNote:
     ask: str  # the "Try this" as a question to the room, before the slider moves
     predicted: str  # what the room usually says
     answer: str  # what the slider shows, and the one sentence to say about it
+    # what the slide shows before anything moves: a phrase of the explorer's stored summary (its text/plain
+    # output, which nbval checks), so a test can tell when the note and the slide disagree
+    opens_on: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ PLANS = {
         skip_sections=("dcaa8b6c", "2f3ee376", "355a42ef", "f5e1ca12", "279a3267", "f663ac2c"),
         skip_cells=("eaf5bf35", "40e2f69d", "6e617a49"),
         notes={"first-slider-explorer": ExplorerNote(
+            opens_on="logits [0.10, 1.00, 2.00]",
             ask="Bird has the biggest score. If I drag cat's score z0 above bird's, does cat get all the "
                 "probability, or just the most?",
             predicted="Many say cat jumps to (nearly) 100 %, or that the bars swap exactly.",
@@ -70,6 +84,7 @@ PLANS = {
         skip_sections=("4b1362c9", "72eecd65"),
         skip_cells=("dfaed50d", "9f6f19a3", "a74ae423"),
         notes={"24f56619": ExplorerNote(
+            opens_on="p=0.800 -> logit(p)=1.3863; z=1.00 -> sigmoid(z)=0.7311",
             ask="p = 0.8 gives a positive logit. What happens to the logit when p drops below 0.5, and what "
                 "when p heads for 0.999? And sigmoid(2) + sigmoid(-2): what do they add up to?",
             predicted="Most expect the logit to stop at some maximum near p = 1, like a probability does; few "
@@ -84,6 +99,7 @@ PLANS = {
         skip_sections=("d4599d4d", "0d25afc1", "961ba39a"),
         skip_cells=("180a781a",),
         notes={"15fcb6fe": ExplorerNote(
+            opens_on="prediction 1 (neutral)",
             ask="Neutral wins now. If I raise only positive's bias b2, when does the prediction switch, and "
                 "what happens to negative's probability on the way?",
             predicted="Usually: 'when b2 makes positive's probability pass 0.5', and 'negative does not change, "
@@ -94,41 +110,47 @@ PLANS = {
     ),
     "03": LessonPlan(
         lecture="Lecture 2 (03 + 04)",
-        minutes={"10a5c0da": 1, "52249530": 3, "e7488695": 3, "19fd96aa": 2, "fc1ed428": 1, "ed0639a9": 2,
+        minutes={"10a5c0da": 1, "52249530": 3, "e7488695": 3, "19fd96aa": 2, "fc1ed428": 1, "ed0639a9": 3,
                  "08cdb07d": 2, "f096a359": 3, "997390fa": 5, "ce509c9f": 1},
         skip_sections=("03893dda", "71b7cc19", "4f094f28", "59d24c80"),  # 71b7cc19: the TF 1 detour
         skip_cells=("9be4bd90", "de2de5a6"),
         notes={"bcb05f57": ExplorerNote(
+            opens_on="T=1.00, shift=0.00",
             ask="If I add 5 to every logit with the shift slider, do the probabilities go up, down, or stay? "
                 "And what does temperature 0.1 do, and temperature 5?",
             predicted="Most expect the probabilities to rise with the shift (bigger scores, more confidence); "
                       "the temperature is usually guessed right once the shift is seen.",
-            answer="Nothing moves: softmax only sees differences between logits. Low temperature sharpens it "
-                   "into an arg max (one bar near 1); high temperature evens the bars out towards 1/3.")},
+            answer="Nothing moves: softmax only sees differences between logits (the table's (logits + shift) / T "
+                   "row keeps its gaps). Low temperature divides by a small T and stretches the gaps: an arg max, "
+                   "one bar near 1; high temperature shrinks them and evens the bars out towards 1/3.")},
     ),
     "04": LessonPlan(
         lecture="Lecture 2 (03 + 04)",
-        minutes={"db97bee7": 1, "5ff5753b": 3, "cfa7f0b9": 3, "860176ba": 2, "3de138d5": 4, "8ca2160d": 3,
-                 "34690478": 3, "c25b309a": 2, "6a497100": 5, "f8736c08": 1},
+        minutes={"db97bee7": 1, "5ff5753b": 2, "cfa7f0b9": 2, "860176ba": 2, "3de138d5": 4, "8ca2160d": 3,
+                 "why-softmax-pairs": 3, "34690478": 2, "c25b309a": 2, "6a497100": 4, "f8736c08": 1},
         skip_sections=("b087ac02", "992feedf", "1b3c747d"),
-        # the optimiser and weight-decay part of E4 (a long table and a detour): learners read it alone
-        skip_cells=("e1f8ab0a", "7ff8b059", "0dc44fd9", "c13d2632", "533d3753", "e1e57249"),
+        skip_cells=("533d3753", "e1e57249"),
         notes={"685ff749": ExplorerNote(
+            opens_on="q[true]=0.700, smoothing=0.00",
             ask="The model gives the true class 0.7. As that falls to 0.5, 0.1, 0.01, does the loss grow "
                 "steadily, or faster and faster? And with label smoothing on, is q[true] = 1 still the best?",
             predicted="Most picture a straight line (loss = 1 - q); with smoothing, most still say 1 is best.",
-            answer="Faster and faster: -log q is log 2 at 0.5, log 3 at 1/3, and runs off as q goes to 0, so a "
-                   "confident wrong answer costs most. With smoothing the minimum sits a little below 1: "
-                   "over-confidence is now punished.")},
+            answer="Faster and faster: -log q is log 2 at 0.5, about log 3 near 1/3, and runs off as q goes to 0, "
+                   "so a confident wrong answer costs most. With smoothing 0.1 the minimum sits at 1 - eps + eps/K, "
+                   "about 0.93, and the loss climbs towards 1 (at exactly 1 it is infinite: the slider stops at "
+                   "0.99): over-confidence is now punished.")},
     ),
     "05": LessonPlan(
         lecture="Lecture 3 (05)",
-        minutes={"aaf1fb52": 2, "a74dedb8": 10, "d2611949": 5, "311f447e": 7, "f255ac04": 5, "ee07d15b": 7,
+        minutes={"aaf1fb52": 2, "a74dedb8": 11, "d2611949": 5, "311f447e": 7, "f255ac04": 5, "ee07d15b": 7,
                  "1aea6c39": 8, "c38c5c7e": 2},
         skip_sections=("033dde9b", "8a491ec9"),
-        # the checks behind the float table (bit layout, bfloat16 bit patterns, NumPy's edge) and TF's flush to zero
-        skip_cells=("c05a13bf", "919c7b4b", "17d7af9e", "4745050e", "b91c36d2", "c0369769", "7fe03694", "60bacd30"),
+        # the checks behind the float table (bit layout, bfloat16 bit patterns, NumPy's edge, exp not always the
+        # nearest number); TF's flush to zero stays: the Summary's TensorFlow edges stand on it
+        skip_cells=("c05a13bf", "919c7b4b", "17d7af9e", "4745050e", "b91c36d2", "exp-not-nearest-text",
+                    "exp-not-nearest"),
         notes={"23831938": ExplorerNote(
+            opens_on="scale=1, float32",
             ask="float32, logits [1, 0, -1] times the scale, true class 2. As I drag the scale up from 1, where "
                 "does the naive loss break first, and into what: a huge number, inf, or nan?",
             predicted="Most expect nothing to go wrong until exp overflows (a scale near 89), and then a nan; few "
@@ -136,18 +158,22 @@ PLANS = {
             answer="Underflow comes first: at the first step past 52 (52.5) class 2's probability, about "
                    "e^(-2 scale), rounds to 0 and the naive loss is inf, while the stable loss reads 2 x scale "
                    "(105); past 88.7 exp(scale) overflows and the naive probabilities turn into nan (89.1). float16 "
-                   "breaks at 8.71 already, float64 at 380; the stable loss stays finite in every type.")},
+                   "breaks already at the first step past 8.66 (8.71), float64 at the first step past 372.6 (380); the "
+                   "stable loss stays finite in every type.")},
     ),
     "06": LessonPlan(
         lecture="Lecture 4 (06)",
-        minutes={"3688ca76": 2, "0edbc5c1": 2, "680f7ff2": 3, "eacb45e3": 8, "6eefb719": 5, "ea17c81e": 6,
-                 "e04f45b4": 5, "58bfd226": 6, "5565f8c4": 5, "c7695bfd": 5, "cfae3f4b": 2},
+        # the sparse op shows XLA's nan for a bad id, the TF 1 part the positional call's gradient: a minute each,
+        # taken from the sigmoid op's section
+        minutes={"3688ca76": 2, "0edbc5c1": 2, "680f7ff2": 3, "eacb45e3": 8, "6eefb719": 6, "ea17c81e": 5,
+                 "e04f45b4": 5, "58bfd226": 6, "5565f8c4": 5, "c7695bfd": 6, "cfae3f4b": 2},
         skip_sections=("e5cead16", "965dc81f"),
         # asides (the axis argument, gradients into the labels, BinaryCrossentropy's averaging) and the TF 1
         # detour through tf.compat.v1; the positional-argument trap stays: it is a silent bug in TF 2 today
         skip_cells=("1bf3c1d3", "f5624b5f", "24ee939a", "4b1055e7", "52b19222", "a1af7fed", "b498a1df", "59e703ae",
                     "a9e375db", "cd36243f", "8928e2a0"),
         notes={"a4113a60": ExplorerNote(
+            opens_on="true class 1 -> loss 0.4790, grad [0.2279, -0.3806, 0.1527]",
             ask="True class 1 has the largest logit and a gradient bar of -0.381. If I raise z1 to 6, and then "
                 "make the model confidently wrong (z0 = 6, z1 = -6), how big do the bars get? Is there a limit?",
             predicted="Most expect the gradient to grow with the loss, without a limit: a huge loss, a huge push.",
@@ -158,14 +184,17 @@ PLANS = {
     ),
     "07": LessonPlan(
         lecture="Lecture 5 (07)",
-        minutes={"c811b880": 2, "e9a2a5cd": 3, "12a3509e": 3, "6015de13": 4, "162a8641": 4, "d7c73a3d": 2,
-                 "7d66596e": 6, "3a32b7ea": 3, "8dd80980": 6, "cbb715da": 4, "a52bb0b8": 2, "b27c3130": 8,
-                 "0d1cb530": 2},
-        skip_sections=("c3abad98", "b30fa933"),  # the setup holds the seeds: said aloud, not shown
+        minutes={"c811b880": 2, "e9a2a5cd": 3, "12a3509e": 2, "6015de13": 3, "162a8641": 4, "d7c73a3d": 2,
+                 "7d66596e": 5, "3a32b7ea": 3, "8dd80980": 5, "cbb715da": 4, "a52bb0b8": 2, "logit-adjustment": 3,
+                 "b27c3130": 9, "0d1cb530": 2},
+        # the setup holds the seeds: said aloud, not shown; the optimiser aside (from lesson 04) is for learners
+        skip_sections=("c3abad98", "reduction-optimiser", "b30fa933"),
         skip_cells=("7bc95c97",),  # the mixed-precision model: an aside, the bullet above it says the rule
         notes={"d00960b4": ExplorerNote(
-            ask="Ringed point 1 sits where the three clouds meet; its true class is 0. As I drag the epoch from "
-                "0 to 30, does its highest probability climb steadily towards 1, as the training loss falls?",
+            opens_on="epoch 0, point 0",
+            ask="I set the ringed point to 1 (the slide opens on point 0): it sits where the three clouds meet; its "
+                "true class is 0. As I drag the epoch from 0 to 30, does its highest probability climb steadily "
+                "towards 1, as the training loss falls?",
             predicted="Most expect a steady climb to near certainty: training makes the model surer of every "
                       "point.",
             answer="No. It starts near 1/3 for each class, after one epoch it even leans to class 2 (0.463 against "
@@ -175,13 +204,15 @@ PLANS = {
     ),
     "08": LessonPlan(
         lecture="Lecture 6 (08)",
-        minutes={"37725287": 2, "dbf2ce85": 10, "6f915a1a": 8, "b7e10e28": 4, "3661098c": 3, "554a9336": 3,
-                 "1ae53e01": 6, "30bc768e": 2, "fcc947df": 4, "9bd8d5fa": 2, "6fb16bb1": 1, "63719546": 2},
+        minutes={"37725287": 2, "dbf2ce85": 8, "6f915a1a": 6, "mixed-precision": 2, "grappler-rewrite": 2,
+                 "b7e10e28": 4, "3661098c": 3, "554a9336": 3, "1ae53e01": 5, "30bc768e": 2, "fcc947df": 4,
+                 "logits-metrics": 2, "modes-table": 2, "9bd8d5fa": 1, "6fb16bb1": 1, "63719546": 2},
         skip_sections=("54a0cbf0",),
         # only the setup's imports: its E3 data stays on the title slide; pitfall 5's optimiser run stays too,
-        # because the cell that opens pitfall 6 starts by reading its result
+        # because the text after it (cell 48a7dbe9, still pitfall 5) starts by reading its result
         skip_cells=("e8b6d63a", "5f841aab"),
         notes={"ce297d6c": ExplorerNote(
+            opens_on="softmax once",
             ask="I switch on 'apply softmax twice' and drag the true logit z1 up to 6: does the loss go to 0, as "
                 "with softmax once? And at z1 = -6, a confidently wrong model, how hard does the gradient push z1 "
                 "back up?",
@@ -204,7 +235,7 @@ PLANS = {
             predicted="Most expect a higher temperature to change which letter is most likely, and top-p to change "
                       "little once T is high.",
             answer="The arg max stays e at every T: only the tail grows, and at T = 3 the samples fill with letters "
-                   "that never follow 'th'. Top-p 0.3 cuts the sorted tail back to the few likeliest letters, so even "
+                   "that rarely follow an h. Top-p 0.3 cuts the sorted tail back to a handful of letters, so even "
                    "at T = 3 the draws look plausible again: temperature reshapes, truncation removes.")},
     ),
 }
@@ -250,9 +281,14 @@ def has_picture(cell):
     return any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
 
 
+def is_generated(cell):
+    """True for a cell `python -m logitlab lecture` writes (speaker notes, the no-sliders hint)."""
+    return any(tag in GENERATED_TAGS for tag in cell.get("metadata", {}).get("tags", []))
+
+
 def lesson_cells(nb):
-    """The notebook's cells without the generated speaker-notes cells."""
-    return [c for c in nb["cells"] if NOTES_TAG not in c.get("metadata", {}).get("tags", [])]
+    """The notebook's cells without the generated speaker-notes and hint cells."""
+    return [c for c in nb["cells"] if not is_generated(c)]
 
 
 def skipped_ids(cells, plan):
@@ -287,29 +323,65 @@ def slide_type(cell, skipped):
 
 
 def notes_cell(cell_id, text):
-    """A generated speaker-notes cell: slide type "notes", tagged, its source collapsed for learners."""
+    """A generated speaker-notes cell: slide type "notes" (RISE's speaker view, left out of the handouts), tagged;
+    `text` starts with the one line a learner sees, and the rest stays closed until they click that line.
+
+    A Markdown cell whose notes sit in a closed <details> element, not a collapsed cell: JupyterLab's Run All
+    renders every Markdown cell and opens collapsed ones (`runCell` sets `inputHidden = false`, @jupyterlab/notebook
+    4.x), and jupyterlab_rise 0.43.1 puts a collapsed cell into the speaker view collapsed (its first line only).
+    A closed <details> stays closed after Run All, and the speaker view opens it with one click."""
+    first, _, rest = text.partition("\n")
     return {"cell_type": "markdown", "id": cell_id,
-            "metadata": {"jupyter": {"source_hidden": True}, "slideshow": {"slide_type": "notes"},
-                         "tags": [NOTES_TAG]},
-            "source": text}
+            "metadata": {"slideshow": {"slide_type": "notes"}, "tags": [NOTES_TAG]},
+            "source": f"<details><summary>{first}</summary>\n{rest}\n\n</details>"}
+
+
+def hint_cell(cell_id):
+    """The generated line under an explorer, on the same slide: what to press when its sliders are not there."""
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {"slideshow": {"slide_type": "-"}, "tags": [HINT_TAG]},
+            "source": NO_SLIDERS_HINT}
+
+
+# The first line of every notes cell: all a learner sees of a collapsed cell (JupyterLab shows a hidden cell's
+# first line as plain text, so it holds no Markdown and no answer).
+TIMING_FIRST_LINE = "Speaker notes for the lecture (minutes per section). Learners can skip this."
+EXPLORER_FIRST_LINE = "Speaker notes for this explorer. Learners: move the slider yourself before you open them."
+
+
+def lecture_number(plan):
+    """1 for "Lecture 1 (00 + 01 + 02)"."""
+    return int(plan.lecture.split()[1])
+
+
+def guide_link(plan, prefix="../"):
+    """Where this lesson's lecture is in the teaching guide (a path relative to notebooks/ by default)."""
+    return f"{prefix}docs/teaching-guide.md#lecture-{lecture_number(plan)}"
+
+
+def notes_text(cell):
+    """(the line a learner sees, the notes behind it) of a generated notes cell."""
+    match = re.match(r"<details><summary>(.*)</summary>\n(.*)\n\n</details>$", course.cell_source(cell), re.S)
+    return (match.group(1), match.group(2)) if match else ("", "")
 
 
 def timing_text(cells, plan):
     """The per-section minutes of this lesson's lecture path, for the speaker view of the title slide."""
-    lines = [f"**Speaker notes · {plan.lecture}.** Minutes per section ({sum(plan.minutes.values())} in all; "
-             "sections marked skip stay in the notebook for learners):", ""]
+    lines = [TIMING_FIRST_LINE, "",
+             f"**{plan.lecture}**: minutes per section ({sum(plan.minutes.values())} in all; sections marked skip "
+             "stay in the notebook for learners).",
+             f"[Teaching guide]({guide_link(plan)}): the path, the demo, what to do when a slider does not come up.",
+             ""]
     for cell in cells:
         if cell.get("id") in plan.minutes:
-            title = heading(cell)[1]
-            lines.append(f"- {title}: {plan.minutes[cell['id']]} min")
+            lines.append(f"- {heading(cell)[1]}: {plan.minutes[cell['id']]} min")
     return "\n".join(lines)
 
 
 def explorer_text(note):
     """The speaker notes of one explorer slide, from its `ExplorerNote`."""
-    return (f"**Speaker notes: predict, then move the slider.**\n\n"
-            f"- **Ask the room:** {note.ask}\n- **Usually predicted:** {note.predicted}\n"
-            f"- **Answer:** {note.answer}")
+    opens = f"- **On the slide before anything moves:** {note.opens_on}\n" if note.opens_on else ""
+    return (f"{EXPLORER_FIRST_LINE}\n\n**Predict, then move the slider.**\n\n{opens}"
+            f"- **Ask the room:** {note.ask}\n- **Usually predicted:** {note.predicted}\n- **Answer:** {note.answer}")
 
 
 def with_lecture(nb, plan):
@@ -336,6 +408,7 @@ def with_lecture(nb, plan):
             out.append(notes_cell(f"{NOTES_TAG}-timing", timing_text(cells, plan)))
         if cell.get("id") in plan.notes:
             out.append(notes_cell(f"{NOTES_TAG}-{cell['id']}", explorer_text(plan.notes[cell["id"]])))
+            out.append(hint_cell(f"{HINT_TAG}-{cell['id']}"))
     nb["cells"] = out
     return nb
 
@@ -355,22 +428,3 @@ def update_lessons(root=course.ROOT, check=False):
             if not check:
                 lesson.notebook.write_text(after, encoding="utf-8")
     return changed
-
-
-def build_slides(notebook, out):
-    """Static reveal.js HTML of one lesson with its stored outputs (pictures included); returns the file.
-
-    `nbconvert --to slides` follows the same slideshow metadata as RISE; reveal.js itself is loaded from
-    a CDN when the file is opened, so the handout needs a network connection to run as slides.
-    """
-    from nbconvert import SlidesExporter
-    from traitlets.config import Config
-
-    config = Config()
-    config.SlidesExporter.reveal_scroll = True
-    exporter = SlidesExporter(config=config)
-    body, _ = exporter.from_filename(str(notebook))
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / (Path(notebook).stem + ".slides.html")
-    target.write_text(body, encoding="utf-8")
-    return target

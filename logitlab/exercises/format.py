@@ -38,7 +38,8 @@ class Case:
     `args` are passed to the learner's function. `expected` is the right answer; when it is None
     the task's `reference(*args)` gives it. `hidden` cases run only when the notebook is graded
     (the `hard=True` check cell). `nonfinite` is the message for inf or nan where the right answer
-    is finite; `hint` is added when the answer is wrong and no named mistake matches; `about`
+    is finite (or a function of the returned values giving it);
+    `hint` is added when the answer is wrong and no named mistake matches; `about`
     describes the input in messages ("logits above 1"); `shown`, when not None, is how the call's
     arguments are written in messages ("model"). `dtype`, when given, is the dtype the answer must
     have. `raises` lists exception names one of which the call must raise.

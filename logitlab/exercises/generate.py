@@ -6,11 +6,15 @@ notice cell on top and the check cells tagged so that Run All goes on past a fai
 """
 
 import json
+import re
 from pathlib import Path
 
 from logitlab.authoring import course
 
 RAISES = "raises-exception"
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+GRADED_WHEN = "# Hidden checks run when your notebook is graded:"
+HARD_CASES = re.compile(r"more checks run on the hard cases \([^)]*\)")
 
 
 def notice(stem):
@@ -19,6 +23,63 @@ def notice(stem):
         f"*Generated from `solutions/{stem}.ipynb` by `make exercises` — edit the solution, not this file.*\n\n"
         "*Learners: this notebook is yours. Write your answers in it and run the checks.*"
     )
+
+
+def hard_checks(nb):
+    """[(grade id, the hidden check's call, what it tries)] of a solution's hidden-check cells, in order.
+
+    What it tries is the cell's first comment ("# Hidden checks run when your notebook is graded: p = 0 and 1.").
+    """
+    found = []
+    for cell in nb.cells:
+        block = HIDDEN_BLOCK.search(cell.source) if cell.cell_type == "code" else None
+        if block:
+            first = cell.source.splitlines()[0]
+            tries = first.removeprefix(GRADED_WHEN).strip().rstrip(".") if first.startswith(GRADED_WHEN) else ""
+            found.append((cell.metadata["nbgrader"]["grade_id"], block.group(1).strip(), tries))
+    return found
+
+
+def try_it_yourself(call):
+    """The cell after a hidden check in an exercise: a learner alone runs the same hard cases."""
+    return (f"*Studying alone?* Run the hard cases yourself: in a new cell, `{call}`. They are the graded check's "
+            "fixed inputs; grading also draws fresh random ones, so a ✓ here is a good sign, not a guarantee.")
+
+
+def done_yourself(calls):
+    """What the exercise's closing "Done?" cell adds: every hard check of the notebook, to run alone."""
+    lines = "\n".join(calls)
+    return ("\n\n**Studying alone?** Run every task's hard cases yourself, in a new cell:\n\n"
+            f"```python\n{lines}\n```\n\nGrading runs the same checks and adds fresh random inputs.")
+
+
+def with_hard_cases_listed(intro, checks):
+    """The exercise's intro with its own hard cases listed, task by task, from its hidden-check cells."""
+    from logitlab.exercises.cells import read_check_cell
+
+    listed = "; ".join(f"`{read_check_cell(call)[1]}`: {tries}" for _, call, tries in checks if tries)
+    return HARD_CASES.sub(f"more checks run on the hard cases ({listed})", intro) if listed else intro
+
+
+def for_learners_alone(plain, checks):
+    """Offer each hidden check's hard cases to a learner alone: after each hidden-check cell, in the closing
+    "Done?" cell, and listed in the intro. The graded cells themselves stay as nbgrader made them."""
+    calls = {grade_id: call for grade_id, call, _ in checks}
+    cells = []
+    for cell in plain["cells"]:
+        if isinstance(cell["source"], list):
+            cell["source"] = "".join(cell["source"])
+        cells.append(cell)
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell["cell_type"] == "code" and grade_id in calls:
+            cells.append({"cell_type": "markdown", "id": f"{grade_id}-yourself", "metadata": {},
+                          "source": try_it_yourself(calls[grade_id])})
+    markdown = [cell for cell in cells if cell["cell_type"] == "markdown"]
+    if markdown:
+        markdown[0]["source"] = with_hard_cases_listed(markdown[0]["source"], checks)
+    if checks and markdown and markdown[-1]["source"].startswith("## Done?"):
+        markdown[-1]["source"] += done_yourself([call for _, call, _ in checks])
+    plain["cells"] = cells
 
 
 def release_steps():
@@ -34,12 +95,14 @@ def exercise_notebook(solution_path):
     """The exercise for a solution notebook, as normalized JSON text.
 
     Check cells are tagged `raises-exception` so that Run All (JupyterLab and nbclient) goes on
-    past a check that reports an unanswered or wrong task.
+    past a check that reports an unanswered or wrong task. A learner alone is offered the hidden
+    checks' calls (`for_learners_alone`).
     """
     import nbformat
 
     path = Path(solution_path)
     nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    checks = hard_checks(nb)
     resources = {}
     for step in release_steps():
         nb, resources = step().preprocess(nb, resources)
@@ -49,6 +112,7 @@ def exercise_notebook(solution_path):
             tags = cell["metadata"].setdefault("tags", [])
             if RAISES not in tags:
                 tags.append(RAISES)
+    for_learners_alone(plain, checks)
     plain["cells"].insert(0, {"cell_type": "markdown", "id": "generated-notice", "metadata": {},
                               "source": notice(path.stem)})
     return course.dumps(course.normalized(plain))

@@ -29,14 +29,15 @@ def _wrong_answer(mistake, case):
         return None
 
 
-def _same(task, case, got, alt):
-    if task.kind == "value":
+def _same(kind, case, got, alt, rtol=None, atol=None):
+    if kind == "value":
         return not isinstance(alt, Opaque) and _equal_values(got, alt)
     try:
         a, b = np.asarray(got, dtype=float), np.asarray(alt, dtype=float)
     except (TypeError, ValueError):
         return False
-    return a.shape == b.shape and np.allclose(a, b, rtol=case.rtol, atol=case.atol, equal_nan=True)
+    rtol, atol = case.rtol if rtol is None else rtol, case.atol if atol is None else atol
+    return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def _equal_values(got, expected):
@@ -49,13 +50,23 @@ def _equal_values(got, expected):
 
 
 def _named_mistake(task, case, got, shape_only=False):
-    for mistake in task.mistakes:
+    return matching_mistake(task.mistakes, case, got, kind=task.kind, shape_only=shape_only)
+
+
+def matching_mistake(mistakes, case, got, kind="array", shape_only=False, rtol=None, atol=None):
+    """The message of the first of `mistakes` whose wrong answer on `case` equals `got`, or None.
+
+    Custom judges call it with their task's own `mistakes=` list and the part of the probed data
+    a mistake predicts (a loss value, a bias), so every task keeps its named mistakes in one place.
+    `rtol` and `atol`, when given, replace the case's tolerances.
+    """
+    for mistake in mistakes:
         alt = _wrong_answer(mistake, case)
         if alt is None:
             continue
         if shape_only and np.shape(alt) != np.shape(got):
             continue
-        if _same(task, case, got, alt):
+        if _same(kind, case, got, alt, rtol, atol):
             return mistake.message
     return None
 
@@ -135,7 +146,14 @@ def _judge_array(task, name, case, got, expected):
         raise CheckFailed(f"{call} returned shape {list(values.shape)}; expected shape {list(expected.shape)}.")
     told = f"{call} returned {show(got)}; expected {show(expected)}."
     if case.nonfinite and (~np.isfinite(values) & np.isfinite(expected)).any():
-        raise CheckFailed(f"{told}\n{case.nonfinite}")
+        # A named mistake is the more precise diagnosis, but only if some finite value matched it too: nan equals
+        # nan in that comparison, so an answer of nothing but nan and inf would match any mistake that breaks there.
+        named = _named_mistake(task, case, got) if np.isfinite(values).any() else None
+        if named:
+            raise CheckFailed(f"{told}\n{named}")
+        # A callable says what went wrong by what came back (nan from an overflow, inf from an underflow).
+        why = case.nonfinite(values) if callable(case.nonfinite) else case.nonfinite
+        raise CheckFailed(f"{told}\n{why}")
     if np.allclose(values, expected, rtol=case.rtol, atol=case.atol, equal_nan=False):
         both = np.isfinite(values) & np.isfinite(expected)
         return float(np.max(np.abs(values[both] - expected[both]), initial=0.0))

@@ -2,11 +2,11 @@
 
 import contextlib
 import warnings
+from unittest import mock
 
 import numpy as np
 
 from logitlab.exercises.format import Opaque, Raised, show
-
 
 
 @contextlib.contextmanager
@@ -40,24 +40,15 @@ def _raised(err):
     return Raised(tuple(t.__name__ for t in type(err).__mro__ if t is not object), str(err)[:2000])
 
 
-@contextlib.contextmanager
 def bound(fn, env):
-    """Within the block, the names in `env` seen by the learner's function `fn` are env's functions."""
+    """Within the block, the names in `env` seen by the learner's function `fn` are env's functions.
+
+    The learner's own functions are back afterwards, and names env added are gone (`mock.patch.dict`).
+    """
     space = getattr(fn, "__globals__", None)
     if not env or space is None:
-        yield
-        return
-    missing = object()
-    saved = {name: space.get(name, missing) for name in env}
-    space.update(env)
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is missing:
-                space.pop(name, None)
-            else:
-                space[name] = old
+        return contextlib.nullcontext()
+    return mock.patch.dict(space, env)
 
 
 def run_case(task, fn, case, env=None):

@@ -8,14 +8,15 @@ result goes out as PNG bytes (`logitlab/explorers/png.py`) to an image widget, s
 for the life of an explorer. Labels that change are `CachedText`: a string drawn before is pasted
 as a bitmap, because drawing text is most of a move's cost (`make bench`).
 
-Sizes live in one place, `STYLE`: figure inches, dots per inch and font sizes. A bigger
-`STYLE.dpi` draws every explorer larger, text included. `set_size("projector")` switches every
-explorer made afterwards to the lecture-hall sizes in `SIZES` (`set_size("normal")` switches back);
-a kernel started with the environment variable LOGITLAB_SIZE=projector (`make lecture`) starts there.
+Sizes live in a `Style`: figure inches, dots per inch and font sizes. Each picture keeps its own
+(`BlittedFigure.style`), taken when it is made from the default: `SIZES["normal"]`, or the size a kernel was
+started with (the environment variable LOGITLAB_SIZE=projector, `make lecture`), or the last
+`set_size("projector")`, which changes the default for explorers made afterwards and none made before.
+`STYLE` reads the default (`STYLE.font_size`) for code that builds a picture.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -24,7 +25,7 @@ from matplotlib.text import Text
 from logitlab.explorers.png import encode_png
 
 __all__ = ["BlittedFigure", "Bars", "CachedText", "Curve", "STYLE", "SIZES", "Style", "CLASS_COLOURS", "readout",
-           "set_size", "text"]
+           "default_style", "set_size", "text"]
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
 BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, GREY = (
@@ -57,7 +58,6 @@ class Style:
         return self.font_size + 1
 
 
-STYLE = Style()
 # The picture at "projector" is 1080 x 486 pixels with 13-point text (about 24 pixels high):
 # it fits a 1280 x 720 slide beside its sliders and is read from the back of a lecture hall.
 SIZES = {
@@ -66,33 +66,59 @@ SIZES = {
 }
 
 
-def set_size(name):
-    """Draw every explorer made from now on at size `name` ("normal" or "projector"); returns the Style."""
+CHOSEN = {"size": None}  # set_size's choice; None: the kernel's LOGITLAB_SIZE, else "normal"
+
+
+def size_named(name, where="size"):
+    """A copy of the Style called `name` in SIZES; ValueError naming the sizes there are."""
     if name not in SIZES:
-        raise ValueError(f"size {name!r} is not one of {', '.join(SIZES)}")
-    for field, value in vars(SIZES[name]).items():
-        setattr(STYLE, field, value)
-    return STYLE
+        raise ValueError(f"{where} {name!r} is not one of {', '.join(SIZES)}")
+    return replace(SIZES[name])
 
 
-if os.environ.get("LOGITLAB_SIZE"):  # one switch for every notebook of a lecture
-    set_size(os.environ["LOGITLAB_SIZE"])
+def default_style():
+    """A new copy of the Style for an explorer made now (see the module's docstring)."""
+    if CHOSEN["size"]:
+        return size_named(CHOSEN["size"])
+    # Read at each explorer, not at import: one switch for every notebook of a lecture (`make lecture`).
+    return size_named(os.environ.get("LOGITLAB_SIZE") or "normal", "LOGITLAB_SIZE")
+
+
+def set_size(name):
+    """Draw every explorer made from now on at size `name` ("normal" or "projector"); returns that Style."""
+    style = size_named(name)
+    CHOSEN["size"] = name
+    return style
+
+
+class DefaultStyle:
+    """`STYLE.font_size` and friends: the default Style's sizes, read when asked (never set: see set_size)."""
+
+    def __getattr__(self, name):
+        return getattr(default_style(), name)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("STYLE is read-only: set_size(name) changes the size of explorers made afterwards")
+
+
+STYLE = DefaultStyle()
 
 
 class BlittedFigure:
     """An off-screen matplotlib figure whose changing artists are redrawn on a saved background."""
 
-    def __init__(self, width=None, height=None, ncols=2):
+    def __init__(self, width=None, height=None, ncols=2, style=None):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        size = (width or STYLE.width, height or STYLE.height)
-        self.figure = Figure(figsize=size, dpi=STYLE.dpi, layout="constrained")
+        self.style = style or default_style()  # this picture's sizes, whatever set_size does later
+        size = (width or self.style.width, height or self.style.height)
+        self.figure = Figure(figsize=size, dpi=self.style.dpi, layout="constrained")
         FigureCanvasAgg(self.figure)
         self.axes = list(self.figure.subplots(1, ncols, squeeze=False)[0])
         for ax in self.axes:
             ax.spines[["top", "right"]].set_visible(False)
-            ax.tick_params(labelsize=STYLE.ticks)
+            ax.tick_params(labelsize=self.style.ticks)
         self.changing = []  # the artists the sliders move, in the order they are drawn
         self._background = None
         self._laid_out = False
@@ -117,9 +143,9 @@ class BlittedFigure:
     def freeze_layout(self):
         """Lay the figure out now and keep that layout: later moves must not shift the axes."""
         if not self._laid_out:
-            for ax in self.axes:  # axis labels follow STYLE too (matplotlib's default is 10 points)
-                ax.xaxis.label.set_fontsize(STYLE.font_size)
-                ax.yaxis.label.set_fontsize(STYLE.font_size)
+            for ax in self.axes:  # axis labels follow the style too (matplotlib's default is 10 points)
+                ax.xaxis.label.set_fontsize(self.style.font_size)
+                ax.yaxis.label.set_fontsize(self.style.font_size)
             self.figure.canvas.draw()
             self.figure.set_layout_engine("none")
             self._laid_out = True
@@ -264,7 +290,8 @@ class Bars:
                  offset=0.0, width=0.65, fontsize=None, mark="argmax"):
         from matplotlib.transforms import offset_copy
 
-        fontsize = fontsize or STYLE.font_size
+        style = figure.style
+        fontsize = fontsize or style.font_size
         self.ax, self.ylim, self.fmt = ax, ylim, fmt
         colours = colours or [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(len(names))]
         x = np.arange(len(names))
@@ -280,9 +307,9 @@ class Bars:
             ax.axhline(0, color="black", linewidth=0.8)
         ax.set_ylabel(ylabel)
         if title:  # the title's empty second line is where the changing note goes
-            ax.set_title(title + "\n", fontsize=STYLE.title)
+            ax.set_title(title + "\n", fontsize=style.title)
         self.note = figure.moving(text(ax, 0.5, 1.01, transform=ax.transAxes, ha="center", va="bottom",
-                                       fontsize=STYLE.font_size, color="#333333"))
+                                       fontsize=style.font_size, color="#333333"))
         # The marked bar's word sits one line above its value.
         self.mark = figure.moving(text(ax, 0, 0, mark, ha="center", va="bottom", fontsize=fontsize,
                                        fontweight="bold", transform=offset_copy(ax.transData, ax.figure,
@@ -314,7 +341,7 @@ class Curve:
         self.line, = ax.plot(x, y, color=colour, linewidth=2)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=STYLE.title)
+        ax.set_title(title, fontsize=figure.style.title)
         ax.grid(alpha=0.3)
         if xlim:
             ax.set_xlim(*xlim)
@@ -323,7 +350,7 @@ class Curve:
         self.guides = figure.moving(ax.plot([], [], color=GREY, linestyle="--", linewidth=1)[0])
         self.marker = figure.moving(ax.plot([], [], "o", color=VERMILION, markersize=9,
                                             markeredgecolor="black")[0])
-        self.readout = figure.moving(readout(ax))
+        self.readout = figure.moving(readout(ax, figure.style.font_size))
 
     def update(self, x, y, text):
         """Move the marker to (x, y), draw its guides, and show `text` in the readout."""
@@ -334,9 +361,9 @@ class Curve:
         self.readout.set_text(text)
 
 
-def readout(ax):
+def readout(ax, fontsize=None):
     """An empty text box in the axes' top-left corner, for numbers that change with the sliders."""
-    return text(ax, 0.03, 0.95, transform=ax.transAxes, va="top", fontsize=STYLE.font_size,
+    return text(ax, 0.03, 0.95, transform=ax.transAxes, va="top", fontsize=fontsize or STYLE.font_size,
                 bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9})
 
 

@@ -85,7 +85,7 @@ def next_token_explorer(logits=None, tokens=None, prompt="", seed=0):
     import ipywidgets as widgets
 
     from logitlab.explorers.blitting import BLUE, GREY, STYLE, VERMILION, Bars, BlittedFigure, text
-    from logitlab.explorers.widgets import Explorer
+    from logitlab.explorers.explorer import Explorer
 
     if logits is None:
         corpus = sampling.course_text()

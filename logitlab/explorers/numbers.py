@@ -109,9 +109,11 @@ def softmax_numbers(logits, temperature=1.0, shift=0.0):
     temperature = finite_number(temperature, "temperature", 0.0, low_open=True)
     shift = finite_number(shift, "shift")
     shifted = logits + shift
-    probs = numerics.softmax(shifted / temperature)
+    scaled = shifted / temperature  # what softmax sees: the gaps between logits divided by T
+    probs = numerics.softmax(scaled)
     return {"logits": logits.tolist(), "shift": shift, "temperature": temperature,
-            "shifted_logits": shifted.tolist(), "probs": probs.tolist(), "argmax": int(np.argmax(probs))}
+            "shifted_logits": shifted.tolist(), "scaled_logits": scaled.tolist(), "probs": probs.tolist(),
+            "argmax": int(np.argmax(probs))}
 
 
 def score_numbers(features, weights, biases):
@@ -131,11 +133,11 @@ def cross_entropy_numbers(p_true, classes=3, smoothing=0.0):
     """Lesson 04: loss -sum(labels * log(probs)) when the true class (class 0) gets `p_true`.
 
     The rest of the probability is shared equally by the other classes; `smoothing` moves that
-    much of the one-hot label's mass evenly onto all classes (label smoothing).
+    much of the one-hot label's mass evenly onto all classes (label smoothing). At p_true = 1 the
+    loss is exact: 0 for one-hot labels, +inf with smoothing (the other classes keep label mass
+    smoothing / classes and get probability 0).
     """
     p_true = finite_number(p_true, "p_true", 0.0, 1.0, low_open=True)
-    if p_true == 1.0:
-        p_true = 1.0 - 1e-12  # keep the other classes' log finite; the loss is 0 to 12 digits
     if not is_index(classes, 2, 10):
         raise ValueError(f"classes is {classes!r}: expected an integer from 2 to 10")
     smoothing = finite_number(smoothing, "smoothing", 0.0, 1.0)
@@ -143,7 +145,8 @@ def cross_entropy_numbers(p_true, classes=3, smoothing=0.0):
     probs[0] = p_true
     labels = np.full(classes, smoothing / classes)
     labels[0] += 1 - smoothing
-    contributions = -labels * np.log(probs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        contributions = np.where(labels > 0, -labels * np.log(probs), 0.0)  # 0 * log 0 counts as 0
     return {"p_true": float(probs[0]), "smoothing": smoothing, "probs": probs.tolist(), "labels": labels.tolist(),
             "contributions": contributions.tolist(), "loss": float(contributions.sum())}
 

@@ -6,12 +6,17 @@ process tree and never runs a submission's code itself. It is nbgrader's Autogra
 afterwards by `logitlab.grading.feedback`), with one step changed: nbgrader's `Execute` is replaced
 by `SandboxedExecute`, which
 
-1. sends the notebook and the grader's inputs (each check cell's cases, plus cases drawn from a
-   secret per-run seed) to `logitlab.grading.sandbox` inside bubblewrap, bounded in CPU time per cell and
-   in memory;
-2. validates the report that comes back on a private pipe (`sandbox.decode_result`);
-3. judges the returned values here with `judging.judge` and writes each verdict into its check cell
-   as the cell's output: a tick line, or an error that nbgrader's SaveAutoGrades scores 0.
+1. creates a cgroup bounding the kernel's memory (tmpfs included) and processes (`limits`);
+2. starts the collector `logitlab.grading.child` (trusted, outside the sandbox), which runs the
+   notebook in a kernel inside bubblewrap (`bwrap`) and calls the learner's functions on the
+   grader's inputs (each check cell's cases, plus cases drawn from a secret per-run seed);
+3. accepts the collector's report only if the collector ended normally, validates it strictly
+   (`wire.decode_result`), judges the returned values here with `judging.judge` and writes each
+   verdict into its check cell: a tick line, or an error that nbgrader's SaveAutoGrades scores 0.
+
+Each notebook's status file (WORK/STUDENT/NOTEBOOK/status.json, `read_status`) holds
+{"problem": all problems in one sentence or None, "problems": [one sentence each],
+"timeouts": cells stopped at the per-cell timeout, "unsandboxed": bool}.
 """
 
 import json
@@ -19,6 +24,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zlib
@@ -32,14 +38,16 @@ from logitlab.exercises import judging
 from logitlab.exercises.cells import read_check_cell
 from logitlab.exercises.format import CheckFailed
 from logitlab.exercises.tasks import TASKS
-from logitlab.grading import sandbox
+from logitlab.grading import limits, wire
 
 ASSIGNMENT = "logits-lab"
 COURSE_ID = "logits-lab"
 SETTINGS = "logitlab-settings.json"  # in the course folder, out of the sandbox's sight
-MAX_OUTPUT_CHARS = 20_000
-CUT = f"... output cut at {MAX_OUTPUT_CHARS} characters ..."
+MAX_OUTPUT_CHARS, CUT = wire.MAX_OUTPUT_CHARS, wire.CUT
 MAX_REPORT_BYTES = 64 * 2 ** 20
+MAX_LOG_BYTES = 2 ** 20  # of the collector's and the kernel's own output, per notebook; the rest is dropped
+MAX_PIDS = 512  # processes and threads of one kernel (TensorFlow starts a few dozen)
+TMP_MB = 256  # size of each of the sandbox's tmpfs folders (/tmp, /dev/shm); they count as memory too
 
 
 class LimitOutputSize(NbGraderPreprocessor):
@@ -97,22 +105,38 @@ def kill_tree(procs, wait=2.0):
             time.sleep(0.01)
 
 
-def run_child(job, scratch, hidden, use_sandbox, memory_mb, budget):
-    """Run the grading child on `job` (a path); return (report text or None, problem or None).
+def _drain(stream, path, limit):
+    """Copy `stream` into the file `path`, at most `limit` bytes; read and drop the rest."""
+    with open(path, "wb") as log:
+        written = 0
+        while chunk := stream.read(1 << 16):
+            if written < limit:
+                log.write(chunk[:limit - written])
+                written += len(chunk)
+        if written >= limit:
+            log.write(b"\n... log cut ...\n")
 
-    The child's report arrives on a pipe it alone was given. Its process tree is polled every
-    0.1 s: over `memory_mb` MB of resident memory in all, or past `budget` seconds, it is killed
-    and the problem says so. Whatever is left of the tree afterwards is killed too.
+
+def run_child(job, memory_mb, budget, use_sandbox=True):
+    """Run the collector on `job` (a dict, written beside its log); return (report text or None, [problems]).
+
+    The kernel runs in a new cgroup of `memory_mb` MB and MAX_PIDS processes; the collector itself is
+    killed past `budget` seconds. A report counts only from a collector that exited with 0.
     """
+    path = Path(job["notebook_file"]).parent.parent / "job.json"
+    try:
+        cgroup = limits.Cgroup(memory_mb, MAX_PIDS)
+    except limits.NoLimits as err:
+        if use_sandbox:
+            return None, [f"not graded: {err}"]
+        cgroup = None
+    job = {**job, "cgroup": cgroup.procs_files() if cgroup else [], "tmp_mb": TMP_MB, "budget": budget,
+           "ipc_parent": tempfile.gettempdir(), "sandbox": use_sandbox}
+    path.write_text(json.dumps(job), encoding="utf-8")
     read_end, write_end = os.pipe()
-    if use_sandbox:
-        cmd, home = sandbox.command(job, scratch, hidden, write_end), "/tmp/home"
-    else:
-        cmd, home = [sys.executable, "-m", "logitlab.grading.sandbox", str(job), str(write_end)], scratch / ".home"
-        home.mkdir(exist_ok=True)
-    log = open(Path(job).with_suffix(".log"), "wb")
-    proc = subprocess.Popen(cmd, pass_fds=(write_end,), cwd=scratch, env=sandbox.private_env(home),
-                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "logitlab.grading.child", str(path), str(write_end)],
+                            pass_fds=(write_end,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     os.close(write_end)
     chunks, size = [], [0]
 
@@ -123,31 +147,34 @@ def run_child(job, scratch, hidden, use_sandbox, memory_mb, budget):
                 if size[0] <= MAX_REPORT_BYTES:
                     chunks.append(chunk)
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    problem, seen, start = None, {}, time.monotonic()
-    while proc.poll() is None:
-        rss, procs = tree_rss(proc)
-        seen.update({p.pid: p for p in procs})
-        if rss > memory_mb * 2 ** 20:
-            problem = f"it used more than {memory_mb} MB of memory and was stopped (see --memory)"
-        elif time.monotonic() - start > budget:
-            problem = f"grading it took longer than {budget:.0f} s and was stopped (a loop that ignores interrupts?)"
-        if problem:
-            kill_tree(procs)
-            break
-        time.sleep(0.1)
-    kill_tree(list(seen.values()))
+    threads = [threading.Thread(target=read, daemon=True),
+               threading.Thread(target=_drain, args=(proc.stdout, path.with_suffix(".log"), MAX_LOG_BYTES),
+                                daemon=True)]
+    for thread in threads:
+        thread.start()
+    problems = []
     try:
+        proc.wait(timeout=budget + 60)
+    except subprocess.TimeoutExpired:
+        problems.append(f"grading it took longer than {budget:.0f} s and was stopped")
         os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    proc.wait()
-    log.close()
-    reader.join(timeout=10)
+        proc.wait()
+    if cgroup:
+        hit = cgroup.hit()
+        cgroup.remove()
+        if hit["memory"]:
+            problems.append(f"it used more than {memory_mb} MB of memory and was stopped (see --memory)")
+        if hit["pids"]:
+            problems.append(f"it tried to run more than {MAX_PIDS} processes or threads at once and was refused")
+    for thread in threads:
+        thread.join(timeout=10)
     if size[0] > MAX_REPORT_BYTES:
-        problem = problem or f"its report was larger than {MAX_REPORT_BYTES >> 20} MB"
-    return b"".join(chunks).decode("utf-8", errors="replace"), problem
+        problems.append(f"its report was larger than {MAX_REPORT_BYTES >> 20} MB")
+        return None, problems
+    if proc.returncode != 0:
+        problems.append(f"the grading child failed (exit status {proc.returncode}); see {path.with_suffix('.log')}")
+        return None, problems
+    return b"".join(chunks).decode("utf-8", errors="replace"), problems
 
 
 # ---------------------------------------------------------------- the verdicts
@@ -200,9 +227,9 @@ class SandboxedExecute(NbGraderPreprocessor):
     """nbgrader's Execute step, replaced: run the notebook in the sandbox, judge its values here."""
 
     timeout = Integer(30, help="seconds each cell (and each check's calls) may run").tag(config=True)
-    memory = Integer(2048, help="MB of resident memory a submission's processes may use in all").tag(config=True)
+    memory = Integer(2048, help="MB of memory (tmpfs included) a submission may use").tag(config=True)
     sandbox = Bool(True, help="run submissions in bubblewrap").tag(config=True)
-    hidden = List(Unicode(), help="folders the sandbox must not see").tag(config=True)
+    hidden = List(Unicode(), help="unused: the sandbox shows only what a notebook needs").tag(config=True)
     seed = Integer(0, help="secret seed of this grading run's fresh cases").tag(config=True)
     work = Unicode(help="folder for scratch copies, status files and logs").tag(config=True)
 
@@ -220,39 +247,65 @@ class SandboxedExecute(NbGraderPreprocessor):
         work = Path(self.work) / student / stem
         scratch = work / "scratch"
         scratch.mkdir(parents=True, exist_ok=True)
-        (scratch / f"{stem}.ipynb").write_text(json.dumps(nb), encoding="utf-8")  # its private copy
-        job = work / "job.json"
-        job.write_text(json.dumps({
-            "notebook": nb, "run": run, "timeout": self.timeout, "cwd": "/tmp/work" if self.sandbox else str(scratch),
-            "probes": [{"task": t.key, "function": function, "cases": [sandbox.encode(c.args)["list"] for c in cases]}
-                       for _, t, function, cases in planned],
-        }), encoding="utf-8")
-        budget = 60 + (len(run) + len(planned)) * 2 * self.timeout
-        text, problem = run_child(job, scratch, self.hidden, self.sandbox, self.memory, budget)
-        outputs, timeouts, values = {}, [], [None] * len(planned)
-        if problem is None:
+        notebook = scratch / f"{stem}.ipynb"
+        notebook.write_text(json.dumps(nb), encoding="utf-8")  # its private copy, shown read-only in the sandbox
+        job = {"notebook_file": str(notebook), "timeout": self.timeout, "startup": max(60, 2 * self.timeout),
+               "cells": {str(i): nb.cells[i].source for i in run},
+               "probes": [{"task": t.key, "function": function, "cases": [wire.encode(c.args)["list"] for c in cases]}
+                          for _, t, function, cases in planned]}
+        text, problems = run_child(job, self.memory, self.budget(stem, len(planned)), self.sandbox)
+        outputs, timeouts, values, fatal = {}, [], [None] * len(planned), text is None
+        if text is not None:
             try:
-                outputs, timeouts, values, died = sandbox.decode_result(text, set(run), len(planned))
-                if died:
-                    problem = ("the kernel died while running the notebook "
-                               "(does it call exit(), os._exit() or use too much memory?)")
-            except sandbox.BadData as err:
-                problem = f"the grading child's report was rejected ({err})"
+                outputs, timeouts, values, found = wire.decode_result(text, set(run), len(planned))
+                problems = [self.describe(p, nb, planned) for p in found] + problems
+            except wire.BadData as err:
+                problems.append(f"the grading child's report was rejected ({err})")
+                fatal = True
         for index, cell in outputs.items():
             nb.cells[index].outputs = nbformat.from_dict(cell.outputs)
             nb.cells[index].execution_count = cell.execution_count
         failed = set()
         for (index, task, function, cases), got in zip(planned, values, strict=True):
-            if problem:
-                out = failure_output(CheckFailed(f"not graded: {problem}."))
+            if fatal:
+                out = failure_output(CheckFailed(f"not graded: {'; '.join(problems)}."))
             else:
                 out = verdict(task, cases, got, function, failed)
             if out["output_type"] == "error":
                 failed.add(task.key)
             nb.cells[index].outputs = [nbformat.from_dict(out)]
-        status = {"problem": problem, "timeouts": len(timeouts), "unsandboxed": not self.sandbox}
+        problems = list(dict.fromkeys(problems))
+        status = {"problem": "; ".join(problems) or None, "problems": problems, "timeouts": len(timeouts),
+                  "unsandboxed": not self.sandbox}
         (work / "status.json").write_text(json.dumps(status), encoding="utf-8")
         return nb, resources
+
+    def budget(self, stem, checks):
+        """Seconds one notebook may take in all, from the exercise as given (never from the student's cells)."""
+        source = Path(self.work).parent / "source" / ASSIGNMENT / f"{stem}.ipynb"
+        try:
+            cells = sum(1 for c in json.loads(source.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code")
+        except (OSError, ValueError, KeyError):
+            cells = checks
+        return 60 + (cells + checks) * 2 * self.timeout
+
+    def describe(self, problem, nb, planned):
+        """One sentence for a problem the collector reported, naming the cell or the task."""
+        if problem["probe"] is not None:
+            _, task, function, _ = planned[problem["probe"]]
+            if problem["kind"] == "probe_died":
+                return (f"the kernel died during task {task.key} ({function}): "
+                        "that task earns nothing, the next ones went on")
+            return (f"the probe of task {task.key} timed out ({function} ran longer than {self.timeout} s): "
+                    "that task earns nothing, the next ones went on")
+        if problem["kind"] == "budget":
+            return "the notebook ran out of its time budget: the remaining checks were not run"
+        cell = problem["cell"]
+        grade_id = nb.cells[cell].get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        where = f"cell {cell}" + (f" ({grade_id})" if grade_id else "")
+        if problem["kind"] == "cell_died":
+            return f"the kernel died while running {where} (exit(), os._exit() or too much memory?): it was restarted"
+        return f"{where} ignored the interrupt at the time limit: its kernel was killed and restarted"
 
 
 def read_status(work, student, stem):

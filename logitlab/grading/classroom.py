@@ -3,7 +3,7 @@
 Submissions are found and read as untrusted files (`submissions.py`). Each notebook goes through
 nbgrader's autograde step in a temporary nbgrader course built from `solutions/` (see
 `logitlab/grading/autograde.py`): check cells are restored, the submission's code runs in a sandbox
-(`logitlab/grading/sandbox.py`), and every check is judged by the grader from the values the student's
+(`logitlab/grading/child.py` and `bwrap.py`), and every check is judged by the grader from the values the student's
 functions returned on the grader's inputs. Writes OUT/grades.csv and OUT/problems.csv (`csvsafe.py`)
 and OUT/feedback/<student>/<NN-slug>.html (`feedback.py`), with a row and a page for every student and
 exercise.

@@ -21,7 +21,7 @@ ADVICE = "Open it in JupyterLab, run every cell from the top, save, and hand it 
 IMAGES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 CLASSES = {"grader", "title", "score", "note", "checks", "pass", "fail", "submission", "frame-label", "cell", "md",
            "code", "source", "out", "err", "verdict", "verdict-head", "verdict-text", "points", "hidden-output"}
-CSS = """
+CSS = r"""
 body { font: 15px/1.45 system-ui, sans-serif; margin: 0; color: #1d1d1f; background: #fff; }
 header.grader { position: sticky; top: 0; z-index: 10; background: #0b3d91; color: #fff; padding: 10px 18px;
   box-shadow: 0 2px 6px rgba(0, 0, 0, .3); }

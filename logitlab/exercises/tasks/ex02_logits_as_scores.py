@@ -8,9 +8,14 @@ from logitlab.exercises.tasks.common import random_logits, register
 
 # ---------------------------------------------------------------- lesson 02: logits as scores
 
-_rng = np.random.default_rng(2)
-_X, _W = np.round(_rng.normal(size=(3, 4)), 2), np.round(_rng.normal(size=(4, 5)), 2)
-_X1 = np.round(_rng.normal(size=(1, 4)), 2)
+
+
+def _seeded_normal(seed, shape):
+    """Fixed inputs, each from its own generator: adding or changing one case changes no other."""
+    return np.round(np.random.default_rng(seed).normal(size=shape), 2)
+
+
+_X, _W, _X1 = _seeded_normal(21, (3, 4)), _seeded_normal(22, (4, 5)), _seeded_normal(23, (1, 4))
 _B = np.array([0.5, -1.0, 0.0, 2.0, 0.25])
 
 
@@ -36,11 +41,19 @@ register(Task(
     fresh=_dense_fresh,
 ))
 
+def _max_off_index_0(rng):
+    """Logits near -2000 whose largest entry is never at index 0 (where nan's argmax lands)."""
+    z = random_logits(rng, 3, 5, scale=500) - 2000
+    z[:, 0] = z.min(axis=-1) - 1
+    return z
+
+
 register(Task(
     key="predict_class", function="predict_class", reference=lambda z: np.argmax(z, axis=-1),
     cases=[
         Case((np.array([[2.0, 1.0, 0.1], [-1.0, 3.0, 0.5], [0.2, 0.1, 4.0], [1.5, 2.5, -0.3]]),)),
-        Case((np.array([[-5.0, -2.0, -9.0], [1000.0, 999.0, -1000.0]]),), hidden=True),
+        # The largest logit is off index 0: a softmax that overflows to nan would still give argmax 0.
+        Case((np.array([[-5.0, -2.0, -9.0], [-1000.0, 999.0, 1000.0]]),), hidden=True),
     ],
     mistakes=[
         Mistake(lambda z: np.argmax(z, axis=0),
@@ -51,17 +64,19 @@ register(Task(
     ],
     passed=("the highest logit of each of 4 rows gives its class id",
             "all-negative logits and logits near 1000 give the right classes"),
-    fresh=lambda rng: [Case((random_logits(rng, 6, 4),)),
-                       Case((random_logits(rng, 3, 5, scale=500) - 2000,), hidden=True)],
+    fresh=lambda rng: [Case((random_logits(rng, 6, 4),)), Case((_max_off_index_0(rng),), hidden=True)],
 ))
+
+BINARY_NAN = ("exp(1000) overflows to inf, and inf / inf is nan: do not divide exponentials of the logits; "
+              "compute sigmoid(z1 - z0) = 1 / (1 + exp(-(z1 - z0))), which gives 0 or 1 there (or call ll.sigmoid).")
 
 register(Task(
     key="binary_probability", function="binary_probability", reference=lambda z: numerics.softmax(z)[:, 1],
     cases=[
         Case((np.array([[0.0, 0.0], [1.0, 3.0], [2.0, -1.0]]),),
-             nonfinite="exp of a logit of 1000 overflows: compute sigmoid(z1 - z0) stably (see lesson 01's sigmoid)."),
+             nonfinite=BINARY_NAN),
         Case((np.array([[1000.0, 0.0], [0.0, 1000.0], [-1000.0, 1000.0]]),), hidden=True,
-             nonfinite="exp of a logit of 1000 overflows: compute sigmoid(z1 - z0) stably (see lesson 01's sigmoid)."),
+             nonfinite=BINARY_NAN),
     ],
     mistakes=[
         Mistake(lambda z: numerics.sigmoid(np.asarray(z)[:, 1]),
@@ -72,7 +87,7 @@ register(Task(
                 "you returned both probabilities: return only P(class 1), one number per row."),
     ],
     passed=("equal logits give 0.5 and the difference z1 - z0 decides the rest",
-            "logits of ±1000 give probabilities of 0 and 1 without overflow"),
+            "logits of ±1000 give probabilities of 0 and 1, no nan"),
     fresh=lambda rng: [Case((random_logits(rng, 4, 2),)), Case((random_logits(rng, 3, 2, scale=800),), hidden=True)],
 ))
 

@@ -10,9 +10,48 @@ from logitlab.exercises.tasks.common import LABELS, Y_HAT, random_logits, random
 
 DOUBLE_SOFTMAX = ("this is the loss of softmax(logits): the loss got probabilities where logits were expected, "
                   "so softmax ran twice (double softmax). Pass the raw logits.")
-STABLE_LOG = ("log(softmax(logits)) underflows: the probability of a class 1000 below the top is 0, and log(0) = -inf. "
-              "Compute log_softmax directly: logits - max - log(sum(exp(logits - max))).")
+LOG_FREE = ("Never take the log of a probability: loss = logsumexp(logits) - sum(labels * logits) "
+            "(for one-hot labels, logsumexp(logits) - logits[true]), "
+            "with logsumexp = max + log(sum(exp(logits - max))).")
 
+
+def stable_log(first=""):
+    """The message for a loss that came back nan or inf, by what came back (`first` is said before it)."""
+    def message(values):
+        if np.isnan(values).any():
+            why = ("your loss is nan: either exp overflowed (exp(1000) = inf, and inf / inf = nan), or a label of 0 "
+                   "met log(0) = -inf (0 * -inf = nan).")
+        else:
+            why = ("your loss is infinite: log(softmax(logits)) underflows, since the probability of a class 1000 "
+                   "below the top is 0 in floating point and log(0) = -inf.")
+        return f"{first}{why} {LOG_FREE}"
+    return message
+
+
+STABLE_LOG = stable_log()
+EPSILON = 1e-7  # Keras's backend.epsilon(), the clip of a loss that reads probabilities
+
+
+def keras_probabilities_loss(labels, logits):
+    """What Keras's categorical cross-entropy does with logits when from_logits is left False: it takes them for
+    probabilities, divides by their sum and clips to [1e-7, 1 - 1e-7] (keras/src/backend/tensorflow/nn.py)."""
+    z = np.asarray(logits, dtype=float)
+    q = np.clip(z / z.sum(axis=-1, keepdims=True), EPSILON, 1 - EPSILON)
+    return -(np.asarray(labels) * np.log(q)).sum(axis=-1)
+
+
+def keras_sparse_probabilities_loss(label_ids, logits):
+    """Keras's sparse categorical cross-entropy with from_logits False: clip to [1e-7, 1 - 1e-7], log, then the
+    fused sparse op, which normalizes the clipped values again."""
+    c = np.clip(np.asarray(logits, dtype=float), EPSILON, 1 - EPSILON)
+    return -np.log(c[np.arange(len(c)), np.asarray(label_ids)] / c.sum(axis=-1))
+
+
+FROM_LOGITS = ("this is what Keras returns when it takes the logits for probabilities: from_logits was left False. "
+               "Pass from_logits=True (or compute the loss from the logits yourself).")
+MEAN_OVER_CLASSES = ("your losses are divided by the number of classes: you averaged over the classes. "
+                     "Sum over the classes of each row (the labels pick the true class); "
+                     "average over the batch later.")
 
 def _per_row_loss_mistakes(loss, formula):
     """The mistakes both cross-entropy tasks look for first: the batch reduced to one number, the sign flipped
@@ -22,6 +61,7 @@ def _per_row_loss_mistakes(loss, formula):
                 "you returned one number for the whole batch: return one loss per row (reduce with a mean later)."),
         Mistake(lambda labels, z: -loss(labels, z), f"the losses are negative: sign error. {formula}"),
         Mistake(lambda labels, z: loss(labels, numerics.softmax(z)), DOUBLE_SOFTMAX),
+        Mistake(lambda labels, z: loss(labels, z) / np.shape(z)[-1], MEAN_OVER_CLASSES),
     ]
 
 
@@ -30,7 +70,7 @@ register(Task(
     cases=[
         Case((LABELS, Y_HAT)),
         Case((np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1000.0, 0.0], [0.0, 0.0]])), hidden=True,
-             nonfinite=f"the right loss for the first row is 1000. {STABLE_LOG}"),
+             nonfinite=stable_log("the right loss for the first row is 1000; ")),
         Case((np.array([[0.1, 0.9], [0.5, 0.5]]), np.array([[1.0, 2.0], [3.0, -1.0]])), hidden=True),
         Case((np.eye(4)[[2]], np.zeros((1, 4))), hidden=True, expected=np.array([np.log(4.0)])),
     ],
@@ -43,6 +83,12 @@ register(Task(
                 "(or use log_softmax)."),
         Mistake(lambda y, z: -(np.asarray(y) * numerics.log_softmax(z, axis=0)).sum(axis=0),
                 "wrong axis: sum over the classes of each row (axis=-1), not over the batch."),
+        Mistake(keras_probabilities_loss, FROM_LOGITS),
+        Mistake(lambda y, z: np.mean(keras_probabilities_loss(y, z)), FROM_LOGITS),
+        Mistake(lambda y, z: -(np.asarray(z) * numerics.log_softmax(y)).sum(axis=-1),
+                "labels and logits are swapped: tf.nn.softmax_cross_entropy_with_logits(logits, labels) called "
+                "positionally (the pre-1.0 order) runs without error in TF 2 and gives this. "
+                "Name the arguments: labels=..., logits=...."),
     ],
     passed=("the [2, 3] example of lesson 04 gives [0.4790107, 1.19967598]",
             "a logit 1000 below the top gives loss 1000, soft labels work, 4 equal logits give log(4)"),
@@ -52,14 +98,16 @@ register(Task(
 ))
 
 OUT_OF_RANGE = "Label ids must be 0 to classes - 1 (NumPy even reads -1 as the last class)."
-ID_ERRORS = ("ValueError", "InvalidArgumentError")  # NumPy code raises ValueError, TensorFlow's sparse op the other
+# NumPy code raises ValueError; TensorFlow's sparse op raises InvalidArgumentError on a CPU (eagerly; on a GPU,
+# or under XLA, it returns nan rows instead, which the judge rejects as "instead of an error").
+ID_ERRORS = ("ValueError", "InvalidArgumentError")
 
 register(Task(
     key="sparse_cross_entropy", function="sparse_cross_entropy", reference=numerics.sparse_cross_entropy,
     cases=[
         Case((np.array([1, 2]), Y_HAT)),
         Case((np.array([2]), np.array([[1000.0, 0.0, -1000.0]])), hidden=True, expected=np.array([2000.0]),
-             nonfinite=f"the right loss is 2000. {STABLE_LOG}"),
+             nonfinite=stable_log("the right loss is 2000; ")),
         Case((np.array([-1, 0]), Y_HAT), hidden=True, raises=ID_ERRORS, hint=OUT_OF_RANGE,
              about="[-1, 0], logits with 3 classes"),
         Case((np.array([1, 3]), Y_HAT), hidden=True, raises=ID_ERRORS, hint=OUT_OF_RANGE,
@@ -70,6 +118,8 @@ register(Task(
         Mistake(lambda ids, z: -numerics.log_softmax(z)[:, np.asarray(ids)],
                 "you picked columns label_ids for every row: pick one entry per row, "
                 "logp[np.arange(len(label_ids)), label_ids]."),
+        Mistake(keras_sparse_probabilities_loss, FROM_LOGITS),
+        Mistake(lambda ids, z: np.mean(keras_sparse_probabilities_loss(ids, z)), FROM_LOGITS),
     ],
     passed=("label ids [1, 2] give the same [0.4790107, 1.19967598] as the one-hot labels",
             "a logit 2000 below the top gives loss 2000; ids 3 and -1 raise an error"),

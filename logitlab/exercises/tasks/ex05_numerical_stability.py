@@ -8,8 +8,28 @@ from logitlab.exercises.tasks.common import LABELS, Y_HAT, as_floats, random_log
 
 # ---------------------------------------------------------------- lesson 05: numerical stability
 
-LSE_OVERFLOW = ("exp(1000) overflows to inf: subtract the row max, sum exp(logits - max), "
-                "take the log and add the max back.")
+LSE_OVERFLOW = ("exp(1000) overflows to inf (and exp(-1000) underflows to 0, whose log is -inf): subtract the "
+                "row max, sum exp(logits - max), take the log and add the max back.")
+# What came back tells which step broke: every entry -inf means log(sum(exp(logits))) overflowed;
+# finite entries beside -inf mean log(softmax) took the log of a probability that underflowed to 0.
+LOG_SOFTMAX_OVERFLOW = ("every entry is -inf: exp(1000) overflowed to inf, so log(sum(exp(logits))) is inf. "
+                        "Subtract the row max inside: logits - (max + log(sum(exp(logits - max)))).")
+LOG_SOFTMAX_UNDERFLOW = ("log(softmax) gives -inf where a probability underflows to 0 (e^-1000 is below the "
+                         "smallest float): compute logits - logsumexp(logits) instead of taking the log.")
+LOG_SOFTMAX_FINITE = ("compute logits - logsumexp(logits), with the row max subtracted inside logsumexp: every "
+                      "log-probability is finite and at most 0.")
+
+
+def _naive_lse_log_softmax(z):
+    """The textbook logits - log(sum(exp(logits))): exp overflows at a logit of 1000."""
+    z = as_floats(z)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _log_of_naive_softmax(z):
+    z = as_floats(z)
+    e = np.exp(z)
+    return np.log(e / e.sum(axis=-1, keepdims=True))
 
 
 def _lse_no_max_back(z):
@@ -44,14 +64,17 @@ register(Task(
     key="log_softmax", function="log_softmax", reference=numerics.log_softmax, uses=("logsumexp",),
     cases=[
         Case((Y_HAT,)),
-        Case((np.array([[1000.0, 0.0, -1000.0]]),), hidden=True,
-             nonfinite="log(softmax) gives -inf when a probability underflows to 0: "
-                       "compute logits - logsumexp(logits)."),
+        # No `nonfinite` message here: the named mistakes below tell overflow from underflow.
+        Case((np.array([[1000.0, 0.0, -1000.0]]),), hidden=True, hint=LOG_SOFTMAX_FINITE),
         Case((np.zeros((3, 5)),), hidden=True, expected=np.full((3, 5), -np.log(5.0))),
     ],
     mistakes=[
         Mistake(lambda z: numerics.softmax(z),
                 "you returned probabilities: take their log (better: logits - logsumexp(logits))."),
+        Mistake(_naive_lse_log_softmax, LOG_SOFTMAX_OVERFLOW),
+        Mistake(_log_of_naive_softmax, "the nan: exp(1000) overflowed to inf, and inf / inf = nan; the -inf: "
+                + LOG_SOFTMAX_UNDERFLOW),
+        Mistake(lambda z: np.log(numerics.softmax(z)), LOG_SOFTMAX_UNDERFLOW),
         Mistake(lambda z: as_floats(z) - as_floats(z).max(axis=-1, keepdims=True),
                 "you subtracted the max but not log(sum(exp(logits - max)))."),
         Mistake(lambda z: numerics.log_softmax(z, axis=0), "wrong axis: normalize each row (axis=-1)."),
@@ -60,9 +83,7 @@ register(Task(
     passed=("a [2, 3] batch gives the log of each row's softmax",
             "logits of ±1000 give -1000 and -2000 instead of -inf; equal logits give -log 5"),
     fresh=lambda rng: [Case((random_logits(rng, 3, 4),)),
-                       Case((random_logits(rng, 2, 4, scale=500),), hidden=True,
-                            nonfinite="log(softmax) gives -inf when a probability underflows to 0: "
-                                      "compute logits - logsumexp(logits).")],
+                       Case((random_logits(rng, 2, 4, scale=500),), hidden=True, hint=LOG_SOFTMAX_FINITE)],
 ))
 
 register(Task(

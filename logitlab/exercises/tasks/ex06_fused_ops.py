@@ -1,11 +1,54 @@
-"""Exercise 06, fused ops: `pick_loss` and `positional_call` (the per-example losses reuse exercise 04's tasks)."""
+"""Exercise 06, fused ops: `per_example_loss`, `sparse_per_example_loss` (exercise 04's cases, with the mistakes
+of TensorFlow's ops), `pick_loss` and `positional_call`."""
+
+from dataclasses import replace
 
 import numpy as np
 
 from logitlab import numerics
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Task
 from logitlab.exercises.format import show
-from logitlab.exercises.tasks.common import LABELS, Y_HAT, describe, as_floats, random_logits, random_one_hot, register
+from logitlab.exercises.tasks.common import (LABELS, TASKS, Y_HAT, describe, as_floats, random_logits, random_one_hot,
+                                             register)
+
+# ---------------------------------------------------------------- tasks 1 and 2: the fused ops, called right
+
+
+def _swapped_call(y_hat, y_true):
+    """What TF 2 returns for softmax_cross_entropy_with_logits(y_hat, y_true): y_hat is taken as the labels."""
+    return -(as_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1)
+
+
+SWAPPED_FUSED = ("you passed the logits where TensorFlow 2 expects the labels: the op's first parameter is `labels`, "
+                 "so the positional call (logits, labels) swaps the two without an error. Pass them by name: "
+                 "labels=labels, logits=logits.")
+_dense = TASKS["cross_entropy"]  # exercise 04's cases: the same losses, now from TensorFlow's op
+_SWAPPED = Mistake(lambda labels, logits: _swapped_call(logits, labels), SWAPPED_FUSED)
+
+
+def _not_the_swap(mistake, case=_dense.cases[0]):
+    """Exercise 04's mistakes other than its own swapped call, which SWAPPED_FUSED names for the op."""
+    wrong, swapped = np.asarray(mistake.wrong(*case.args)), _SWAPPED.wrong(*case.args)
+    return wrong.shape != swapped.shape or not np.allclose(wrong, swapped)
+
+
+register(Task(
+    key="fused_cross_entropy", function="per_example_loss", reference=_dense.reference, cases=_dense.cases,
+    mistakes=[_SWAPPED, *filter(_not_the_swap, _dense.mistakes)],
+    passed=_dense.passed, fresh=_dense.fresh,
+))
+
+# In NumPy (exercise 04) a bad id must raise ValueError; here TensorFlow's sparse op raises by itself (on the CPU).
+BAD_ID_FUSED = ("Label ids must be 0 to classes - 1. tf.nn.sparse_softmax_cross_entropy_with_logits raises "
+                "InvalidArgumentError for such an id on the CPU: call it with labels=label_ids and let the error "
+                "through (no try/except; tf.one_hot would turn a bad id into a row of zeros, whose loss is 0).")
+_sparse = TASKS["sparse_cross_entropy"]
+register(Task(
+    key="sparse_fused_cross_entropy", function="sparse_per_example_loss", reference=_sparse.reference,
+    cases=[replace(case, hint=BAD_ID_FUSED, raises=("InvalidArgumentError", "ValueError")) if case.raises else case
+           for case in _sparse.cases],
+    mistakes=_sparse.mistakes, passed=_sparse.passed, fresh=_sparse.fresh,
+))
 
 # ---------------------------------------------------------------- exercises 06 and 08: judgement tasks
 # Each is judged on scenarios the learner does not choose (fixed ones, and fresh ones drawn when grading),
@@ -14,10 +57,28 @@ from logitlab.exercises.tasks.common import LABELS, Y_HAT, describe, as_floats, 
 KERAS_LOSSES = ("CategoricalCrossentropy", "SparseCategoricalCrossentropy", "BinaryCrossentropy")
 
 
-def _loss_scenario(rng, family, from_logits, rows=4, classes=3):
-    """(outputs, labels) for one kind of model: its outputs (logits or probabilities) and its labels."""
+LOGIT_KINDS = ("mixed", "positive", "small")
+
+
+def _scenario_logits(rng, kind, rows, classes):
+    """Logits of one kind: "mixed" has a negative one; "positive" are all above 0, one above 1; "small" all lie in
+    [0.6, 0.95], so every row sums to at least 1.2: only the row sums tell them from softmax probabilities."""
+    if kind == "small":
+        return np.round(rng.uniform(0.6, 0.95, size=(rows, classes)), 2)
     logits = np.round(rng.normal(scale=2.0, size=(rows, classes)), 2)
-    logits[0, 0] = -abs(logits[0, 0]) - 1.5  # some logit below 0, so logits never pass for probabilities
+    if kind == "positive":
+        logits = np.abs(logits) + 0.05
+        logits[0, 0] += 1.5  # one logit above 1, so they never pass for sigmoid probabilities
+    else:
+        logits[0, 0] = -abs(logits[0, 0]) - 1.5  # some logit below 0
+    return logits
+
+
+def _loss_scenario(rng, family, from_logits, rows=4, classes=3, kind="mixed"):
+    """(outputs, labels) for one kind of model: its outputs (logits or probabilities) and its labels."""
+    if family == "BinaryCrossentropy" and kind == "small":
+        raise ValueError("small positive logits pass for sigmoid probabilities: no right answer")
+    logits = _scenario_logits(rng, kind, rows, classes)
     if family == "SparseCategoricalCrossentropy":
         labels = rng.integers(0, classes, size=rows)
     elif family == "CategoricalCrossentropy":
@@ -35,23 +96,44 @@ def _loss_scenario(rng, family, from_logits, rows=4, classes=3):
     return outputs.astype(np.float32), labels
 
 
-def _pick_case(rng, family, from_logits, hidden=False, **shape):
-    outputs, labels = _loss_scenario(rng, family, from_logits, **shape)
+def _pick_case(seed, family, from_logits, hidden=False, **shape):
+    """A fixed scenario, drawn from its own generator so that adding or removing a case changes no other."""
+    outputs, labels = _loss_scenario(np.random.default_rng(seed), family, from_logits, **shape)
     return Case((outputs, labels), hidden=hidden, expected={"loss": family, "from_logits": from_logits},
                 shown="outputs, labels")
 
 
+def _fresh_pick_case(rng, family, from_logits):
+    kinds = LOGIT_KINDS[:2] if family == "BinaryCrossentropy" else LOGIT_KINDS
+    kind = kinds[int(rng.integers(0, len(kinds)))]
+    outputs, labels = _loss_scenario(rng, family, from_logits, rows=int(rng.integers(3, 7)),
+                                     classes=int(rng.integers(2, 6)), kind=kind)
+    return Case((outputs, labels), hidden=True, expected={"loss": family, "from_logits": from_logits},
+                shown="outputs, labels")
+
+
+def _rows_sum_to_1(outputs):
+    return bool(np.allclose(np.asarray(outputs, dtype=float).sum(axis=-1), 1.0, atol=1e-3))
+
+
+def _in_unit(outputs):
+    outputs = np.asarray(outputs, dtype=float)
+    return bool(((outputs >= 0) & (outputs <= 1)).all())
+
+
 def reference_pick_loss(outputs, labels):
-    """The Keras loss for these outputs and labels: the family from the labels, from_logits from the outputs."""
+    """The Keras loss for these outputs and labels: the family from the labels, from_logits from the outputs.
+
+    Probabilities lie in [0, 1], and a softmax's rows also sum to 1: small positive logits are still logits."""
     import tensorflow as tf
 
     outputs, labels = np.asarray(outputs, dtype=float), np.asarray(labels)
-    probabilities = bool(((outputs >= 0) & (outputs <= 1)).all())
+    softmax_output = _in_unit(outputs) and _rows_sum_to_1(outputs)
     if labels.ndim == outputs.ndim - 1:
-        return tf.keras.losses.SparseCategoricalCrossentropy(from_logits=not probabilities)
+        return tf.keras.losses.SparseCategoricalCrossentropy(from_logits=not softmax_output)
     if np.allclose(labels.sum(axis=-1), 1.0):
-        return tf.keras.losses.CategoricalCrossentropy(from_logits=not probabilities)
-    return tf.keras.losses.BinaryCrossentropy(from_logits=not probabilities)
+        return tf.keras.losses.CategoricalCrossentropy(from_logits=not softmax_output)
+    return tf.keras.losses.BinaryCrossentropy(from_logits=not _in_unit(outputs))
 
 
 def _probe_pick(pick_loss, case, env):
@@ -76,11 +158,14 @@ def _labels_read(labels):
 def _outputs_read(outputs, family):
     outputs = np.asarray(outputs, dtype=float)
     span = f"the outputs run from {outputs.min():.4g} to {outputs.max():.4g}"
-    if ((outputs >= 0) & (outputs <= 1)).all():
-        if family == "BinaryCrossentropy":
-            return f"{span}, all inside [0, 1]: they are sigmoid probabilities already"
+    if not _in_unit(outputs):
+        return f"{span}: outside [0, 1], so they are raw logits"
+    if family == "BinaryCrossentropy":
+        return f"{span}, all inside [0, 1]: they are sigmoid probabilities already"
+    if _rows_sum_to_1(outputs):
         return f"{span}, all inside [0, 1], and each row sums to 1: softmax was applied already"
-    return f"{span}: outside [0, 1], so they are raw logits"
+    return (f"{span}, all inside [0, 1], but the rows sum to {show(np.round(outputs.sum(axis=-1), 3))}, not 1: "
+            "a softmax output's rows always sum to 1, so these are raw logits that happen to be small")
 
 
 def _judge_pick(case, got, name):
@@ -103,27 +188,23 @@ def _judge_pick(case, got, name):
     return None
 
 
-_pick_rng = np.random.default_rng(6)
 register(Task(
     key="pick_loss", function="pick_loss", kind="custom", reference=reference_pick_loss,
-    cases=[_pick_case(_pick_rng, "SparseCategoricalCrossentropy", True),
-           _pick_case(_pick_rng, "CategoricalCrossentropy", False),
-           _pick_case(_pick_rng, "BinaryCrossentropy", True),
-           _pick_case(_pick_rng, "CategoricalCrossentropy", True, hidden=True, rows=5, classes=4),
-           _pick_case(_pick_rng, "SparseCategoricalCrossentropy", False, hidden=True, rows=3, classes=5),
-           _pick_case(_pick_rng, "BinaryCrossentropy", False, hidden=True, rows=4, classes=2)],
+    cases=[_pick_case(60, "SparseCategoricalCrossentropy", True),
+           _pick_case(61, "CategoricalCrossentropy", False),
+           _pick_case(62, "BinaryCrossentropy", True, kind="positive"),
+           _pick_case(63, "CategoricalCrossentropy", True, hidden=True, rows=5, classes=4),
+           _pick_case(64, "SparseCategoricalCrossentropy", False, hidden=True, rows=3, classes=5),
+           _pick_case(65, "BinaryCrossentropy", False, hidden=True, rows=4, classes=2),
+           _pick_case(66, "SparseCategoricalCrossentropy", True, hidden=True, rows=3, classes=4, kind="positive"),
+           _pick_case(67, "CategoricalCrossentropy", True, hidden=True, rows=2, classes=3, kind="small")],
     probe=_probe_pick, judge_data=_judge_pick,
-    passed=("integer ids with logits, one-hot rows with probabilities, multi-label yes/no with logits",
-            "other shapes, and each family with the other kind of outputs"),
-    fresh=lambda rng: [_pick_case(rng, family, bool(flag), hidden=True, rows=int(rng.integers(3, 7)),
-                                  classes=int(rng.integers(2, 6)))
+    passed=("integer ids with logits, one-hot rows with probabilities, multi-label yes/no with all-positive logits",
+            "other shapes, each family with the other kind of outputs, and small positive logits whose rows "
+            "do not sum to 1"),
+    fresh=lambda rng: [_fresh_pick_case(rng, family, bool(flag))
                        for family, flag in zip(KERAS_LOSSES, rng.integers(0, 2, size=3))],
 ))
-
-
-def _swapped_call(y_hat, y_true):
-    """What TF 2 returns for softmax_cross_entropy_with_logits(y_hat, y_true): y_hat is taken as the labels."""
-    return -(as_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1)
 
 
 def _swapped_case(rng, rows, classes, hidden=False):

@@ -5,7 +5,8 @@ import numpy as np
 from logitlab import numerics
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Opaque, Task
 from logitlab.exercises.format import show
-from logitlab.exercises.tasks.common import describe, as_floats, register
+from logitlab.exercises.judging import matching_mistake
+from logitlab.exercises.tasks.common import as_floats, describe, random_logits, register
 
 def reference_build_model(num_features, num_classes):
     """A small classifier whose last layer outputs logits (lesson 07's answer)."""
@@ -79,9 +80,14 @@ def _probe_trained_model(train_model, case, env):
     model = trained if trained is not None else model
     loss = getattr(model, "loss", None)
     facts = {"compiled": loss is not None, "loss_type": type(loss).__name__,
-             "loss_name": loss if isinstance(loss, str) else None,
-             "from_logits": bool((loss.get_config() if hasattr(loss, "get_config") else {}).get("from_logits", False))}
-    return {**facts, **_model_outputs(model, points)}
+             "loss_name": loss if isinstance(loss, str) else None, **_model_outputs(model, points)}
+    if callable(loss) and "outputs" in facts:
+        # Judged by value, so a loss written as a function or a lambda counts as well as a loss object.
+        try:
+            facts["loss_value"] = loss(np.asarray(label_ids), facts["outputs"])
+        except Exception as err:  # noqa: BLE001 - the loss's own error is the feedback
+            facts["loss_error"] = f"{type(err).__name__}: {err}"[:2000]
+    return facts
 
 
 def _judge_trained_model(case, got, name):
@@ -93,16 +99,24 @@ def _judge_trained_model(case, got, name):
         raise CheckFailed(
             f"{name} compiled with loss={got['loss_name']!r}: a loss given by name reads the outputs as probabilities. "
             "Pass tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True).")
-    if not got.get("from_logits"):
-        raise CheckFailed(
-            f"{name} compiled the model with {got.get('loss_type')} without from_logits=True, but the model "
-            "outputs logits: the loss reads them as probabilities. Pass from_logits=True.")
     if "error" in got:
         raise CheckFailed(f"calling the model after {name} raised {got['error']}")
+    if "loss_error" in got:
+        raise CheckFailed(f"the loss compiled by {name}, called on integer label ids and the model's outputs, "
+                          f"raised {got['loss_error']}")
     out = np.asarray(got["outputs"], dtype=float)
     if out.shape != (len(points), 3):
         raise CheckFailed(f"after {name} the model gives outputs of shape {list(out.shape)}; "
                           f"expected [{len(points)}, 3].")
+    right = float(numerics.sparse_cross_entropy(np.asarray(label_ids), out).mean())
+    value = got.get("loss_value")
+    if isinstance(value, Opaque) or value is None or np.size(value) != 1 or not np.isclose(
+            float(np.asarray(value, dtype=float).reshape(-1)[0]), right, rtol=1e-3, atol=1e-5):
+        raise CheckFailed(
+            f"{name} compiled the model with {got.get('loss_type')}, which gives {show(value)} on the trained "
+            f"model's outputs, where the mean cross-entropy of those logits is {right:.5f}: the loss reads the logits "
+            "as probabilities, as a loss without from_logits=True does.\n"
+            "Pass SparseCategoricalCrossentropy(from_logits=True).")
     accuracy = float((out.argmax(axis=-1) == np.asarray(label_ids)).mean())
     if accuracy < 0.9:
         raise CheckFailed(
@@ -122,13 +136,14 @@ register(Task(
 def _probe_probability_model(probability_model, case, env):
     (points,) = case.args
     model = env.get("build_model", reference_build_model)(points.shape[1], 3)
+    before = _model_outputs(model, points)
     wrapped = probability_model(model)
     if not callable(wrapped):
         return {"model": describe(wrapped)}
     logits, probs = _model_outputs(model, points), _model_outputs(wrapped, points)
     if "error" in probs:
         return probs
-    return {"logits": logits.get("outputs"), "probs": probs["outputs"]}
+    return {"logits": before.get("outputs"), "logits_after": logits.get("outputs"), "probs": probs["outputs"]}
 
 
 def _judge_probability_model(case, got, name):
@@ -138,6 +153,12 @@ def _judge_probability_model(case, got, name):
     if "error" in got:
         raise CheckFailed(f"calling the model from {call} raised {got['error']}")
     logits, probs = np.asarray(got["logits"], dtype=float), np.asarray(got["probs"], dtype=float)
+    after = np.asarray(got.get("logits_after", logits), dtype=float)
+    if after.shape != logits.shape or not np.allclose(after, logits, atol=1e-5):
+        raise CheckFailed(f"{call} changed the model it was given (model.add(...)?): the logits model now outputs "
+                          f"{show(after[:2])} instead of its logits {show(logits[:2])}, so training it would "
+                          "double the softmax. Leave it as it is and return a new model: "
+                          "tf.keras.Sequential([model, tf.keras.layers.Softmax()]).")
     expected = numerics.softmax(logits)
     if probs.shape != expected.shape:
         raise CheckFailed(f"{call} gives shape {list(probs.shape)}; expected {list(expected.shape)}, like the model.")
@@ -239,24 +260,25 @@ def _judge_log_prior_bias(case, got, name):
         return float(np.max(np.abs(probs - frequencies)))
     told = (f"{call} returned {show(bias)}; softmax of it is {show(np.round(probs, 4))}, but the class "
             f"frequencies are {show(np.round(frequencies, 4))}.")
-    with np.errstate(all="ignore"):
-        wrong = [
-            (frequencies, "You returned the frequencies themselves: the bias is their log (softmax(log f) = f)."),
-            (frequencies * len(ids), "You returned the counts: take their log (log counts work too: softmax "
-                                     "ignores the constant log n)."),
-            (-np.log(frequencies),
-             "Sign error: the bias is +log(frequency); -log makes the rarest class the likeliest."),
-            (np.log(frequencies / (1 - frequencies)),
-             "That is each class's log-odds log(f / (1 - f)), the bias for a sigmoid output per class; "
-             "softmax needs log(f)."),
-            (np.zeros(classes), "Zeros is Keras's default bias: it predicts 1/K for every class. Use log(frequency)."),
-        ]
-    for alt, message in wrong:
-        if alt.shape == bias.shape and np.allclose(bias, alt, rtol=1e-6, atol=1e-9):
-            raise CheckFailed(f"{told}\n{message}")
-    raise CheckFailed(f"{told}\nChoose the bias so that softmax(bias) equals the frequencies: log(frequency), "
-                      "plus any constant you like.")
+    message = matching_mistake(_LOG_PRIOR_MISTAKES, case, bias, rtol=1e-6, atol=1e-9)
+    raise CheckFailed(f"{told}\n{message or _LOG_PRIOR_HINT}")
 
+
+_LOG_PRIOR_HINT = ("Choose the bias so that softmax(bias) equals the frequencies: log(frequency), "
+                   "plus any constant you like.")
+_LOG_PRIOR_MISTAKES = [
+    Mistake(lambda ids, k: _frequencies(ids, k),
+            "You returned the frequencies themselves: the bias is their log (softmax(log f) = f)."),
+    Mistake(lambda ids, k: _frequencies(ids, k) * len(ids),
+            "You returned the counts: take their log (log counts work too: softmax ignores the constant log n)."),
+    Mistake(lambda ids, k: -np.log(_frequencies(ids, k)),
+            "Sign error: the bias is +log(frequency); -log makes the rarest class the likeliest."),
+    Mistake(lambda ids, k: np.log(_frequencies(ids, k) / (1 - _frequencies(ids, k))),
+            "That is each class's log-odds log(f / (1 - f)), the bias for a sigmoid output per class; "
+            "softmax needs log(f)."),
+    Mistake(lambda ids, k: np.zeros(k), "Zeros is Keras's default bias: it predicts 1/K for every class. "
+                                        "Use log(frequency)."),
+]
 
 register(Task(
     key="log_prior_bias", function="log_prior_bias", kind="custom", reference=_reference_log_prior_bias,
@@ -266,7 +288,7 @@ register(Task(
         Case((np.array([0, 0, 0, 1, 2, 2]), 5), hidden=True, atol=1e-2, shown="[0, 0, 0, 1, 2, 2], 5"),
         Case((np.repeat([2, 0, 1], [1, 998, 1]), 3), hidden=True, atol=1e-4, shown="998 zeros, one 1, one 2; 3"),
     ],
-    judge_data=_judge_log_prior_bias,
+    judge_data=_judge_log_prior_bias, mistakes=_LOG_PRIOR_MISTAKES,
     passed=("softmax of your bias gives the class frequencies (a constant added to every bias is fine)",
             "classes that never appear get a finite bias, and a 998-to-1 imbalance is matched"),
     fresh=lambda rng: [Case((rng.choice(3, size=50, p=[0.6, 0.3, 0.1]), 3), atol=1e-3, shown="50 label ids, 3"),
@@ -317,20 +339,25 @@ def _judge_fit_temperature(case, got, name):
         return abs(t - best)
     told = (f"{call} returned T = {t:.4g}; the T that minimises the mean NLL of softmax(logits / T) is {best:.4g} "
             f"(NLL {_nll(logits, ids, t):.4f} at yours, {_nll(logits, ids, best):.4f} at the best).")
-    if abs(t - 1 / best) <= 0.03 / best:
-        raise CheckFailed(f"{told}\nYou multiplied the logits by T: divide them, softmax(logits / T).")
-    if abs(t - _nll(logits, ids, best)) < 1e-3:
-        raise CheckFailed(f"{told}\nYou returned the smallest NLL: return the temperature that gives it.")
-    if abs(t - 1) < 1e-9:
-        raise CheckFailed(f"{told}\nT = 1 changes nothing: search for the T with the smallest mean NLL.")
-    raise CheckFailed(f"{told}\n{case.hint or ''}Search T over a wide range (0.05 to 20, evenly spaced on a log scale, "
-                      "e.g. np.geomspace) with a stable NLL (log_softmax, not log(softmax)).")
+    message = matching_mistake(_TEMPERATURE_MISTAKES, case, t, rtol=0.03, atol=1e-3)
+    raise CheckFailed(f"{told}\n{message or (case.hint or '') + _TEMPERATURE_HINT}")
 
 
-_RNG_07 = np.random.default_rng(7)
-_OVERCONFIDENT = _scaled_logits(_RNG_07, 300, 3, 2.0)
-_UNDERCONFIDENT = _scaled_logits(_RNG_07, 300, 4, 0.6)
-_VERY_OVERCONFIDENT = _scaled_logits(_RNG_07, 300, 3, 9.0, scale=1.0)
+_TEMPERATURE_HINT = ("Search T over a wide range (0.05 to 20, evenly spaced on a log scale, e.g. np.geomspace) "
+                     "with a stable NLL (log_softmax, not log(softmax)).")
+_TEMPERATURE_MISTAKES = [
+    Mistake(lambda z, ids: 1 / _reference_fit_temperature(z, ids),
+            "You multiplied the logits by T: divide them, softmax(logits / T)."),
+    Mistake(lambda z, ids: _nll(z, ids, _reference_fit_temperature(z, ids)),
+            "You returned the smallest NLL: return the temperature that gives it."),
+    Mistake(lambda z, ids: 1.0, "T = 1 changes nothing: search for the T with the smallest mean NLL."),
+]
+
+
+# One generator per case, so adding a case never changes another's data.
+_OVERCONFIDENT = _scaled_logits(np.random.default_rng(7), 300, 3, 2.0)
+_UNDERCONFIDENT = _scaled_logits(np.random.default_rng(701), 300, 4, 0.6)
+_VERY_OVERCONFIDENT = _scaled_logits(np.random.default_rng(702), 300, 3, 9.0, scale=1.0)
 _HUGE = (_OVERCONFIDENT[0] + 500.0, _OVERCONFIDENT[1])  # the same T: a shift of every row changes no softmax
 
 register(Task(
@@ -342,7 +369,7 @@ register(Task(
         Case(_HUGE, hidden=True, shown="the same logits + 500, their label_ids",
              hint="exp overflows for logits near 500 divided by a small T. "),
     ],
-    judge_data=_judge_fit_temperature,
+    judge_data=_judge_fit_temperature, mistakes=_TEMPERATURE_MISTAKES,
     passed=("an overconfident model gets T > 1 and an underconfident one T < 1, within 2% of the best T",
             "T near 9 is found, and logits near 500 do not overflow"),
     fresh=lambda rng: [Case(_scaled_logits(rng, 300, 3, float(rng.uniform(0.5, 3.0))), shown="300 logits, label_ids"),
@@ -391,3 +418,45 @@ register(Task(
     fresh=lambda rng: [_calibration_case(rng, float(rng.uniform(2.0, 4.0)))],
 ))
 
+
+
+# ---------------------------------------------------------------- logit adjustment (Menon et al. 2021)
+
+
+def _reference_adjusted_predictions(logits, prior, tau):
+    """The class ids argmax(logits - tau * log(prior)): balanced accuracy on imbalanced classes."""
+    return np.argmax(as_floats(logits) - tau * np.log(as_floats(prior)), axis=-1)
+
+
+def _adjusted_case(rng, hidden=True):
+    classes = int(rng.integers(3, 7))
+    prior = np.round(rng.dirichlet(np.ones(classes)) * 0.9 + 0.1 / classes, 3)
+    return Case((random_logits(rng, 12, classes), prior / prior.sum(), float(np.round(rng.uniform(0.5, 1.5), 2))),
+                hidden=hidden, rtol=0, atol=0, shown="12 rows of logits, a prior, tau")
+
+
+_LOGITS_LT = np.array([[2.0, 1.5, 0.2], [0.1, 0.3, -0.5], [1.0, 0.9, 0.8]])
+_PRIOR_LT = np.array([0.7, 0.2, 0.1])
+
+register(Task(
+    key="adjusted_predictions", function="adjusted_predictions", reference=_reference_adjusted_predictions,
+    cases=[
+        Case((_LOGITS_LT, _PRIOR_LT, 1.0), rtol=0, atol=0),
+        Case((_LOGITS_LT, _PRIOR_LT, 0.0), rtol=0, atol=0, about="tau = 0: plain argmax"),
+        Case((np.array([[500.0, 499.0, 498.5]]), _PRIOR_LT, 1.0), hidden=True, rtol=0, atol=0),
+        _adjusted_case(np.random.default_rng(703)),
+    ],
+    mistakes=[
+        Mistake(lambda z, prior, tau: np.argmax(as_floats(z), axis=-1),
+                "that is the plain argmax of the logits: subtract tau * log(prior) from every row first."),
+        Mistake(lambda z, prior, tau: np.argmax(as_floats(z) + tau * np.log(as_floats(prior)), axis=-1),
+                "you added tau * log(prior): that favours the frequent classes even more. Subtract it."),
+        Mistake(lambda z, prior, tau: np.argmax(as_floats(z) - tau * as_floats(prior), axis=-1),
+                "you subtracted the prior itself: logits live on a log scale, so subtract tau * log(prior)."),
+        Mistake(lambda z, prior, tau: as_floats(z) - tau * np.log(as_floats(prior)),
+                "you returned the adjusted logits: return the class id of the largest one in each row (argmax)."),
+    ],
+    passed=("the frequent class loses the close calls, and tau = 0 is the plain argmax",
+            "logits near 500, and priors over up to 6 classes"),
+    fresh=lambda rng: [_adjusted_case(rng)],
+))

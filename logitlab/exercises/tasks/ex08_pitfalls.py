@@ -5,6 +5,7 @@ import numpy as np
 from logitlab import numerics
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Opaque, Task
 from logitlab.exercises.format import show
+from logitlab.exercises.judging import matching_mistake
 from logitlab.exercises.tasks.common import LABELS, Y_HAT, describe, as_floats, random_logits, random_one_hot, register
 
 # ---------------------------------------------------------------- lessons 06-08: TensorFlow and Keras
@@ -13,6 +14,8 @@ from logitlab.exercises.tasks.common import LABELS, Y_HAT, describe, as_floats, 
 
 
 def _probe_loss(make_loss, case, env):
+    import tensorflow as tf
+
     loss = make_loss()
     if not callable(loss):
         return {"loss": describe(loss)}
@@ -20,10 +23,43 @@ def _probe_loss(make_loss, case, env):
         value = loss(*case.args)
     except Exception as err:  # noqa: BLE001 - the loss's own error is the feedback
         return {"error": f"{type(err).__name__}: {err}"[:2000]}
-    return {"value": value}
+    return {"value": value, "loss_object": isinstance(loss, tf.keras.losses.Loss),
+            "returned": f"{type(loss).__name__} {getattr(loss, '__name__', '')}".strip()}
 
 
-def _judge_loss(sparse):
+def _read_as_probabilities(sparse):
+    """What the loss computes when the logits are taken for probabilities (from_logits left at False).
+
+    Keras 3.15's TensorFlow backend: the categorical loss rescales each row to sum to 1, then clips into
+    [1e-7, 1 - 1e-7]; the sparse loss clips first and lets the fused op's softmax of log(p) rescale.
+    """
+    def wrong(labels, y_hat):
+        ids = np.asarray(labels) if sparse else np.argmax(labels, axis=-1)
+        rows = np.arange(len(ids))
+        p = as_floats(y_hat)
+        if sparse:
+            clipped = np.clip(p, 1e-7, 1 - 1e-7)
+            return float(-np.log(clipped[rows, ids] / clipped.sum(axis=-1)).mean())
+        return float(-np.log(np.clip(p / p.sum(axis=-1, keepdims=True), 1e-7, 1 - 1e-7)[rows, ids]).mean())
+    return wrong
+
+
+def _mean_loss(labels, y_hat, sparse):
+    ids = np.asarray(labels) if sparse else np.argmax(labels, axis=-1)
+    return float(numerics.sparse_cross_entropy(ids, as_floats(y_hat)).mean())
+
+
+def _loss_mistakes(sparse):
+    kind = "SparseCategoricalCrossentropy" if sparse else "CategoricalCrossentropy"
+    return [
+        Mistake(_read_as_probabilities(sparse),
+                f"It reads the logits as probabilities: raw logits need {kind}(from_logits=True)."),
+        Mistake(lambda labels, y_hat: 2 * _mean_loss(labels, y_hat, sparse),
+                "That is the sum over the batch: keep the default mean reduction."),
+    ]
+
+
+def _judge_loss(sparse, mistakes):
     kind = "SparseCategoricalCrossentropy" if sparse else "CategoricalCrossentropy"
 
     def judge(case, got, name):
@@ -36,39 +72,36 @@ def _judge_loss(sparse):
                      if sparse else "")
             raise CheckFailed(f"the loss from {name}() raised {got['error']}\n"
                               f"Read the error above, fix your function, run its cell, then this one again.{extra}")
-        ids = np.asarray(labels) if sparse else np.argmax(labels, axis=-1)
-        value = np.asarray(got.get("value"), dtype=float) if not isinstance(got.get("value"), Opaque) else None
-        if value is None or value.shape != ():
-            raise CheckFailed(f"the loss from {name}() gives {show(got.get('value'))} for a batch of 2: "
-                              "leave the reduction at its default so it returns one number, the mean over the batch.")
-        expected = float(numerics.sparse_cross_entropy(ids, as_floats(y_hat)).mean())
-        # What a loss without from_logits computes: it rescales each row to sum to 1 and takes -log.
-        read_as_probs = float(-np.log(y_hat[np.arange(len(ids)), ids] / y_hat.sum(axis=-1)).mean())
-        value = float(value)
+        value = got.get("value")
+        if not got.get("loss_object", True) and (isinstance(value, Opaque) or np.shape(value) != ()):
+            raise CheckFailed(f"{name}() returned {got.get('returned')}, a function that gives one loss per row, "
+                              f"not a loss object: return tf.keras.losses.{kind}(from_logits=True), whose call "
+                              "takes the mean over the batch.")
+        if isinstance(value, Opaque) or value is None or np.shape(value) != ():
+            raise CheckFailed(f"calling the loss from {name}() on a batch of 2 gave {show(value)}: return a loss "
+                              f"object, {kind}(...), whose call gives one number, the mean over the batch "
+                              "(its default reduction).")
+        expected, value = _mean_loss(labels, y_hat, sparse), float(value)
         if np.isclose(value, expected, rtol=1e-4):
             return abs(value - expected)
         told = f"the loss from {name}() gave {value:.5f} on the lesson's logits; expected {expected:.5f}."
-        if np.isclose(value, read_as_probs, rtol=1e-3):
-            raise CheckFailed(f"{told}\nIt reads the logits as probabilities: "
-                              f"raw logits need {kind}(from_logits=True).")
-        if np.isclose(value, 2 * expected, rtol=1e-4):
-            raise CheckFailed(f"{told}\nThat is the sum over the batch: keep the default mean reduction.")
-        raise CheckFailed(told)
+        message = matching_mistake(mistakes, case, value, rtol=1e-3)
+        raise CheckFailed(told + (f"\n{message}" if message else ""))
 
     return judge
 
 
 _Y32 = Y_HAT.astype(np.float32)
 for _sparse in (False, True):
+    _mistakes = _loss_mistakes(_sparse)
     register(Task(
         key="sparse_keras_loss" if _sparse else "keras_loss",
         function="make_sparse_loss" if _sparse else "make_loss", kind="custom",
         cases=[Case((np.array([1, 2]) if _sparse else LABELS.astype(np.float32), _Y32), shown="")],
-        probe=_probe_loss, judge_data=_judge_loss(_sparse),
+        probe=_probe_loss, judge_data=_judge_loss(_sparse, _mistakes), mistakes=_mistakes,
         passed=(f"on the lesson's [2, 3] example it gives the mean loss "
                 f"{float(numerics.sparse_cross_entropy(np.array([1, 2]), Y_HAT).mean()):.5f}", ""),
     ))
-
 
 
 PROBABILITIES = "Probabilities are all between 0 and 1 and each row sums to 1 (use np.allclose for the sums)."
@@ -115,34 +148,108 @@ def _batch_mean_reference(labels, logits):
     return float(numerics.cross_entropy(labels, logits).mean())
 
 
+def _reference_batch_mean_loss(labels, logits):
+    """The answer, in TensorFlow: a loss a training step can differentiate (the judge checks the gradient)."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def _batch_gradient(labels, logits):
+    """The gradient of the mean loss with respect to the logits: (softmax - labels) / batch (lesson 05)."""
+    return (numerics.softmax(as_floats(logits)) - as_floats(labels)) / np.shape(logits)[0]
+
+
 def _batch_case(rng, rows, hidden=False, scale=2.0, classes=4):
     return Case((random_one_hot(rng, rows, classes), random_logits(rng, rows, classes, scale=scale)), hidden=hidden,
                 nonfinite=BATCH_NAN if scale > 100 else "")
 
 
+def _probe_batch_loss(batch_mean_loss, case, env):
+    """Run the learner's loss eagerly on float64 tensors and take its gradient, as a training step does.
+
+    Eagerly, because a `tf.function` may repair log(softmax(z)) behind the learner's back: Grappler rewrites
+    it into log_softmax in a forward-only graph, and not when a gradient is taken (TF 2.21).
+    """
+    import tensorflow as tf
+
+    labels, logits = case.args
+    was_eager = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(True)
+    try:
+        z = tf.Variable(as_floats(logits))
+        with tf.GradientTape() as tape:
+            value = batch_mean_loss(tf.constant(as_floats(labels)), z)
+        gradient = tape.gradient(value, z) if tf.is_tensor(value) else None
+    finally:
+        tf.config.run_functions_eagerly(was_eager)
+    return {"value": value, "gradient": gradient}
+
+
 BATCH_NAN = ("log(softmax(logits)) gives -inf (and 0 * -inf = nan) once a probability underflows: use "
              "tf.nn.softmax_cross_entropy_with_logits, which works from the logits.")
-_batch_rng = np.random.default_rng(8)
+GRAPH_REPAIR = ("(The check runs your function eagerly and takes its gradient, as a training step does: inside a "
+                "forward-only tf.function, TensorFlow may rewrite log(softmax) into log_softmax, but not once a "
+                "gradient is taken.)")
+
+
+def _judge_batch_loss(mistakes):
+    def judge(case, got, name):
+        labels, logits = case.args
+        call = f"{name}({case.shown})" if case.shown is not None else f"{name}(labels, logits)"
+        value, gradient = got.get("value"), got.get("gradient")
+        expected = _batch_mean_reference(labels, logits)
+        if isinstance(value, (Opaque, str, dict)) or value is None:
+            raise CheckFailed(f"{call} returned {show(value)}: return one number, the mean loss over the batch.")
+        message = matching_mistake(mistakes, case, value)
+        if np.shape(value) != ():
+            raise CheckFailed(f"{call} returned shape {list(np.shape(value))}; expected one number.\n"
+                              f"{message or 'Reduce the per-row losses to their mean.'}")
+        value = float(value)
+        told = f"{call} returned {value:.6g}; expected {expected:.6g}."
+        if not np.isfinite(value):
+            raise CheckFailed(f"{told}\n{case.nonfinite or BATCH_NAN}\n{GRAPH_REPAIR}")
+        if not np.isclose(value, expected, rtol=case.rtol, atol=case.atol):
+            raise CheckFailed(told + (f"\n{message}" if message else ""))
+        if gradient is None or isinstance(gradient, Opaque):
+            raise CheckFailed(
+                f"{call} gives the right loss, but no gradient reaches the logits: a training loop cannot learn "
+                "from it. Compute it with TensorFlow ops on the tensors you get (no NumPy, no .numpy()), e.g. "
+                "tf.nn.softmax_cross_entropy_with_logits.")
+        gradient, right = np.asarray(gradient, dtype=float), _batch_gradient(labels, logits)
+        if not np.isfinite(gradient).all():
+            raise CheckFailed(
+                f"{call} gives the right loss, {value:.6g}, but its gradient with respect to the logits contains "
+                f"nan or inf: {show(gradient[:2])}. Training would destroy the weights.\n{BATCH_NAN}\n{GRAPH_REPAIR}")
+        if gradient.shape != right.shape or not np.allclose(gradient, right, rtol=1e-5, atol=1e-7):
+            raise CheckFailed(f"{call} gives the right loss, but its gradient is {show(gradient[:2])}; "
+                              f"expected (softmax(logits) - labels) / batch, {show(right[:2])}.")
+        return abs(value - expected)
+
+    return judge
+
+
+_BATCH_MISTAKES = [
+    Mistake(lambda y, z: float(numerics.cross_entropy(y, z).sum()),
+            "that is the sum over the batch: it grows with the batch size. Take the mean over the rows "
+            "(tf.reduce_mean), as Keras does."),
+    Mistake(lambda y, z: float(numerics.cross_entropy(y, z).mean() / np.shape(z)[-1]),
+            "you averaged over the classes too (a mean over every element of labels * log p): sum over "
+            "the classes, then take the mean over the rows."),
+    Mistake(lambda y, z: numerics.cross_entropy(y, z),
+            "you returned one loss per row: reduce them to one number, their mean."),
+]
 register(Task(
-    key="batch_mean_loss", function="batch_mean_loss", reference=_batch_mean_reference,
-    cases=[Case((LABELS, Y_HAT)),
-           Case((np.array([[0.0, 0.0, 1.0]] * 3), np.array([[1.0, 2.0, 3.0]] * 3))),
-           _batch_case(_batch_rng, 16, hidden=True),
-           _batch_case(_batch_rng, 2, hidden=True, scale=800, classes=3),
-           _batch_case(_batch_rng, 64, hidden=True)],
-    mistakes=[
-        Mistake(lambda y, z: float(numerics.cross_entropy(y, z).sum()),
-                "that is the sum over the batch: it grows with the batch size. Take the mean over the rows "
-                "(tf.reduce_mean), as Keras does."),
-        Mistake(lambda y, z: float(numerics.cross_entropy(y, z).mean() / np.shape(z)[-1]),
-                "you averaged over the classes too (a mean over every element of labels * log p): sum over "
-                "the classes, then take the mean over the rows."),
-        Mistake(lambda y, z: numerics.cross_entropy(y, z),
-                "you returned one loss per row: reduce them to one number, their mean."),
-    ],
-    passed=("E3 gives 0.83934 and E4 gives 0.4076, the mean, whatever the batch size",
-            "batches of 2, 16 and 64 rows, and logits of ±800, give the mean loss"),
+    key="batch_mean_loss", function="batch_mean_loss", kind="custom", reference=_reference_batch_mean_loss,
+    cases=[Case((LABELS, Y_HAT), shown="E3's labels, logits"),
+           Case((np.array([[0.0, 0.0, 1.0]] * 3), np.array([[1.0, 2.0, 3.0]] * 3)), shown="E4: 3 equal rows"),
+           _batch_case(np.random.default_rng(80), 16, hidden=True),
+           _batch_case(np.random.default_rng(81), 2, hidden=True, scale=800, classes=3),
+           _batch_case(np.random.default_rng(82), 64, hidden=True)],
+    mistakes=_BATCH_MISTAKES, probe=_probe_batch_loss, judge_data=_judge_batch_loss(_BATCH_MISTAKES),
+    passed=("E3 gives 0.83934 and E4 gives 0.4076, the mean, whatever the batch size; its gradient is "
+            "(softmax - labels) / batch",
+            "batches of 2, 16 and 64 rows, and logits of ±800, give the mean loss and a finite gradient, "
+            "run eagerly"),
     fresh=lambda rng: [_batch_case(rng, int(rng.integers(5, 40)), hidden=True)],
 ))
-
-

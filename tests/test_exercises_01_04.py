@@ -1,0 +1,176 @@
+"""Exercises 01-04: checks that accept no broken answer and feedback that names the right mistake (issue 17)."""
+
+import numpy as np
+import pytest
+
+from logitlab import checks
+from logitlab import numerics as ref
+from logitlab.exercises import judging, running
+from logitlab.exercises.tasks import TASKS
+from logitlab.exercises.tasks import ex02_logits_as_scores as ex02
+
+KEYS = ["logit", "sigmoid", "dense_logits", "predict_class", "binary_probability", "softmax",
+        "softmax_with_temperature", "cross_entropy", "sparse_cross_entropy"]
+
+
+@pytest.fixture(scope="module")
+def tf():
+    import logitlab  # noqa: F401  (before TensorFlow: silent import)
+    import tensorflow
+
+    return tensorflow
+
+
+def naive_softmax(z):
+    e = np.exp(np.asarray(z, dtype=float))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("key, index", [(k, i) for k in KEYS for i in range(len(TASKS[k].mistakes))])
+def test_each_named_mistake_can_be_shown(key, index):
+    # The feedback names the first matching mistake: each one must win on at least one fixed case.
+    task, mistake = TASKS[key], TASKS[key].mistakes[index]
+    named = []
+    for case in task.cases:
+        try:
+            judging.judge(task, case, running.run_case(task, mistake.wrong, case))
+        except checks.CheckFailed as failed:
+            named.append(mistake.message in str(failed))
+    assert any(named), f"{key}: mistake never named: {mistake.message[:60]}"
+
+
+def test_textbook_sigmoid_passes_because_its_overflow_is_harmless(capsys):
+    # The task asks for no nan: exp(1000) = inf in 1 / (1 + exp(-z)) gives 1 / inf = 0.0, the right answer.
+    with np.errstate(over="ignore"):
+        assert 1 / (1 + np.exp(1000.0)) == 0.0
+    checks.check_sigmoid(lambda z: 1 / (1 + np.exp(-np.asarray(z))), hard=True)
+    assert "(no nan)" in capsys.readouterr().out
+    with pytest.raises(checks.CheckFailed, match="inf / inf is nan"):
+        checks.check_sigmoid(lambda z: np.exp(np.asarray(z)) / (1 + np.exp(np.asarray(z))), hard=True)
+
+
+def test_binary_probability_through_a_textbook_sigmoid_passes_and_dividing_exponentials_does_not():
+    checks.check_binary_probability(lambda z: 1 / (1 + np.exp(-(np.asarray(z)[:, 1] - np.asarray(z)[:, 0]))),
+                                    hard=True)
+    with pytest.raises(checks.CheckFailed, match="inf / inf is nan"):
+        checks.check_binary_probability(lambda z: naive_softmax(z)[:, 1], hard=True)
+
+
+def test_sigmoid_mistakes_are_different_functions():
+    z = np.array([-2.0, 0.0, 2.0, 4.0])
+    answers = [m.wrong(z) for m in TASKS["sigmoid"].mistakes] + [ref.sigmoid(z)]
+    for i, a in enumerate(answers):
+        for b in answers[i + 1:]:
+            assert not np.allclose(a, b)
+
+
+def test_argmax_of_an_overflowing_softmax_fails_predict_class():
+    def argmax_of_softmax(z):
+        return np.argmax(naive_softmax(z), axis=-1)
+
+    with pytest.raises(checks.CheckFailed, match="expected"):
+        checks.check_predict_class(argmax_of_softmax, hard=True)
+    task = TASKS["predict_class"]
+    for seed in range(200):  # every graded run catches it, not 195 in 200
+        (case,) = [c for c in task.fresh(np.random.default_rng(seed)) if c.hidden]
+        with pytest.raises(checks.CheckFailed):
+            judging.judge(task, case, running.run_case(task, argmax_of_softmax, case))
+
+
+@pytest.mark.parametrize("wrong", [lambda p: np.log(p) / np.log(1 - np.asarray(p)), lambda p: 2 * np.asarray(p)])
+def test_logit_answers_that_give_1_at_one_half_are_not_told_they_returned_the_odds(wrong):
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.check_logit(wrong)
+    assert "odds p / (1 - p)" not in str(failed.value)
+
+
+def test_a_nan_loss_is_blamed_on_overflow_and_an_infinite_one_on_underflow():
+    def without_max(labels, logits):
+        return -(np.asarray(labels) * np.log(naive_softmax(logits))).sum(axis=-1)
+
+    def log_of_stable_softmax(labels, logits):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -(np.asarray(labels) * np.log(ref.softmax(logits))).sum(axis=-1)
+
+    with pytest.raises(checks.CheckFailed) as nan:
+        checks.check_cross_entropy(without_max, hard=True)
+    assert "your loss is nan" in str(nan.value) and "exp overflowed" in str(nan.value)
+    with pytest.raises(checks.CheckFailed) as inf:
+        checks.check_cross_entropy(log_of_stable_softmax, hard=True)
+    assert "your loss is infinite" in str(inf.value) and "underflows" in str(inf.value)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_keras_loss_without_from_logits_is_named(tf, hard):
+    keras = tf.keras
+    for fn in (lambda y, z: keras.losses.categorical_crossentropy(y, z).numpy(),
+               lambda y, z: keras.losses.CategoricalCrossentropy()(y, z).numpy()):
+        with pytest.raises(checks.CheckFailed, match="from_logits was left False"):
+            checks.check_cross_entropy(fn, hard=hard)
+    for fn in (lambda i, z: keras.losses.sparse_categorical_crossentropy(i, z).numpy(),
+               lambda i, z: keras.losses.SparseCategoricalCrossentropy()(i, z).numpy()):
+        with pytest.raises(checks.CheckFailed, match="from_logits was left False"):
+            checks.check_sparse_cross_entropy(fn)
+
+
+def test_swapped_positional_call_is_named(tf):
+    def swapped(labels, logits):
+        return tf.nn.softmax_cross_entropy_with_logits(logits, labels).numpy()  # the pre-1.0 order
+
+    with pytest.raises(checks.CheckFailed) as failed:
+        checks.check_cross_entropy(swapped)
+    assert "[1.758034, 6.367513]" in str(failed.value) and "labels and logits are swapped" in str(failed.value)
+
+
+def test_mean_over_classes_is_named():
+    with pytest.raises(checks.CheckFailed, match="averaged over the classes"):
+        checks.check_cross_entropy(lambda y, z: np.mean(-np.asarray(y) * ref.log_softmax(z), axis=-1))
+    with pytest.raises(checks.CheckFailed, match="averaged over the classes"):
+        checks.check_sparse_cross_entropy(lambda ids, z: ref.sparse_cross_entropy(ids, z) / np.shape(z)[-1])
+
+
+def test_exercise_02_inputs_each_have_their_own_generator():
+    # Inserting or changing one fixed input changes no other one.
+    assert np.array_equal(ex02._X1, np.round(np.random.default_rng(23).normal(size=(1, 4)), 2))
+    assert np.array_equal(ex02._W, np.round(np.random.default_rng(22).normal(size=(4, 5)), 2))
+
+
+# ---------------------------------------------------------------- a learner alone runs the hard cases
+
+
+def exercise_cells(stem):
+    import json
+
+    from conftest import ROOT
+
+    return json.loads((ROOT / "exercises" / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
+
+
+@pytest.mark.parametrize("stem", ["01-math-logit", "02-logits-as-scores", "03-softmax", "04-cross-entropy",
+                                  "05-numerical-stability", "06-fused-ops", "07-training-with-logits",
+                                  "08-pitfalls"])
+def test_each_exercise_offers_its_own_hard_cases_to_a_learner_alone(stem):
+    from logitlab.exercises.cells import read_check_cell
+    from logitlab.exercises.generate import HIDDEN_BLOCK, hard_checks
+    from conftest import ROOT
+    import nbformat
+
+    solution = nbformat.reads((ROOT / "solutions" / f"{stem}.ipynb").read_text(encoding="utf-8"), as_version=4)
+    hidden = hard_checks(solution)
+    assert hidden and all(read_check_cell(call)[2] for _, call, _ in hidden)  # each is a hard=True check
+    cells = exercise_cells(stem)
+    sources = [c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in cells]
+    assert not any(HIDDEN_BLOCK.search(s) for s in sources)
+    for grade_id, call, tries in hidden:
+        index = next(i for i, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+        assert f"`{call}`" in sources[index + 1]  # offered right below the graded cell
+        assert tries in sources[1]  # and listed, task by task, in the intro
+    assert "huge logits, float16, batches, equal logits, shapes, bad labels" not in sources[1]
+    assert sources[-1].startswith("## Done?") and all(call in sources[-1] for _, call, _ in hidden)
+
+
+def test_the_offered_hard_checks_pass_with_the_solutions(capsys):
+    # What a learner alone runs is a real check: with the worked solutions it prints a tick.
+    checks.check_softmax(ref.softmax, hard=True)
+    checks.check_sigmoid(ref.sigmoid, hard=True)
+    assert capsys.readouterr().out.count("✓") == 2
