@@ -230,6 +230,7 @@ PLANS = {
                  "nt-perplexity-head": 5, "nt-summary": 2},
         skip_sections=("nt-setup-head", "nt-tieins-head", "nt-zh"),  # the tie-ins stay for learners
         notes={"nt-explorer": ExplorerNote(
+            opens_on="T=1.00, top-k=30, top-p=1.00 -> kept 30 of 30",
             ask="At T = 1 the model's samples after 'a model reads th' are mostly e, a and spaces. If I raise T to 3, "
                 "what happens to the samples? And if I then lower top-p to 0.3, what comes back?",
             predicted="Most expect a higher temperature to change which letter is most likely, and top-p to change "
