@@ -6,12 +6,14 @@ For the learner (`import logitlab as ll`):
     ll.widgets           the explorers (explorers/widgets.py), loaded on first use
     training.py          recording a Keras run for lesson 07's explorer (`ll.training`)
     environment.py       lesson 00's check of the installed versions (`import logitlab.environment`)
+    sampling.py          lesson 09's next token: temperature, top-k, top-p, perplexity, the course text
 explorers/             the slider explorers behind `ll.widgets`
     numbers.py           what each explorer shows, NumPy only
     blitting.py          their matplotlib pictures, redrawn in place
     png.py               the PNG bytes sent per slider move
     explorer.py          the Explorer object: sliders, numbers and picture laid out, redrawn on a move
     widgets.py           the explorers themselves (`ll.widgets.softmax_explorer`, `ll.widgets.set_size`)
+    next_token.py        lesson 09's next-token explorer (numbers and picture), exported by widgets.py
 exercises/             the graded exercises: content and judging
     format.py            a task's format: Task, Case, Mistake, and the failures a check raises
     running.py           calling the learner's function on a case (where the learner's code runs)

@@ -26,14 +26,14 @@ def cells_of(lesson):
 
 def test_every_lesson_has_a_plan():
     assert [lesson.number for lesson in PLANNED] == sorted(lecture.PLANS)
-    assert len(PLANNED) == 9
+    assert len(PLANNED) == 10
 
 
 def test_a_lesson_without_a_plan_fails_the_lecture_command(tmp_path):
     (tmp_path / "notebooks").mkdir()
     shutil.copy(PLANNED[0].notebook, tmp_path / "notebooks" / "00-start-here.ipynb")
-    shutil.copy(PLANNED[0].notebook, tmp_path / "notebooks" / "09-new-lesson.ipynb")
-    with pytest.raises(ValueError, match="09-new-lesson has no lecture plan"):
+    shutil.copy(PLANNED[0].notebook, tmp_path / "notebooks" / "10-new-lesson.ipynb")
+    with pytest.raises(ValueError, match="10-new-lesson has no lecture plan"):
         lecture.update_lessons(root=tmp_path, check=True)
 
 

@@ -62,6 +62,7 @@ def cases(steps=STEPS):
         ("fused_op", w.fused_op_explorer(), "z1", sweep(-6, 6, steps)),
         ("double_softmax", w.double_softmax_explorer(), "z0", sweep(-6, 6, steps)),
         ("training", w.training_explorer(synthetic_run()), "epoch", [i % 21 for i in range(1, steps + 1)]),
+        ("next_token", w.next_token_explorer(), "temperature", sweep(0.0, 3.0, steps)),
     ]
 
 

@@ -223,6 +223,22 @@ PLANS = {
                    "model, the weaker the push: training crawls, and unless Keras can see the first softmax (the next "
                    "section) nothing warns.")},
     ),
+    "09": LessonPlan(
+        lecture="Lecture 7 (09)",
+        minutes={"nt-title": 2, "nt-data-head": 3, "nt-bigram-head": 4, "nt-keras-head": 6, "nt-sample-head": 8,
+                 "nt-filter-head": 6, "nt-explorer-intro": 6, "nt-bias-head": 2, "nt-logprobs-head": 4,
+                 "nt-perplexity-head": 5, "nt-summary": 2},
+        skip_sections=("nt-setup-head", "nt-tieins-head", "nt-zh"),  # the tie-ins stay for learners
+        notes={"nt-explorer": ExplorerNote(
+            opens_on="T=1.00, top-k=30, top-p=1.00 -> kept 30 of 30",
+            ask="At T = 1 the model's samples after 'a model reads th' are mostly e, a and spaces. If I raise T to 3, "
+                "what happens to the samples? And if I then lower top-p to 0.3, what comes back?",
+            predicted="Most expect a higher temperature to change which letter is most likely, and top-p to change "
+                      "little once T is high.",
+            answer="The arg max stays e at every T: only the tail grows, and at T = 3 the samples fill with letters "
+                   "that rarely follow an h. Top-p 0.3 cuts the sorted tail back to a handful of letters, so even "
+                   "at T = 3 the draws look plausible again: temperature reshapes, truncation removes.")},
+    ),
 }
 
 

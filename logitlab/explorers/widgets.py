@@ -46,6 +46,7 @@ from logitlab.explorers.numbers import (
     stability_numbers,
     training_numbers,
 )
+from logitlab.explorers.next_token import next_token_explorer  # noqa: F401  lesson 09's explorer, in its own module
 
 __all__ = [
     "Explorer",

@@ -16,6 +16,7 @@ from logitlab.exercises.tasks import (  # noqa: F401  each module registers its 
     ex06_fused_ops,
     ex07_training_with_logits,
     ex08_pitfalls,
+    ex09_next_token,
 )
 from logitlab.exercises.tasks.common import TASKS, references, register
 
