@@ -42,19 +42,6 @@ def test_product_then_log_passes_small_cases_but_not_3000_instances():
         checks.check("mean_nll", product_then_log, hard=True)
 
 
-@pytest.mark.parametrize("index", range(len(TASK.mistakes)))
-def test_each_named_mistake_is_named_on_some_case(index):
-    mistake = TASK.mistakes[index]
-    # The feedback names the first matching mistake; each one must win on at least one fixed case.
-    named = []
-    for case in TASK.cases:
-        try:
-            judging.judge(TASK, case, running.run_case(TASK, mistake.wrong, case))
-        except checks.CheckFailed as failed:
-            named.append(mistake.message in str(failed))
-    assert any(named), f"mistake never named: {mistake.message[:60]}"
-
-
 @pytest.mark.parametrize("words, wrong", [
     ("forgot the minus sign", lambda ids, q: np.mean(np.log(np.asarray(q)[np.arange(len(ids)), ids]))),
     ("the likelihood itself", lambda ids, q: np.prod(np.asarray(q)[np.arange(len(ids)), ids])),
