@@ -244,7 +244,11 @@ def test_an_endless_loop_is_stopped_and_a_slow_cell_is_not(tmp_path):
     assert read_rows(tmp_path / "out" / "grades.csv")[1:] == [["gina", "01-math-logit", "2", "4"],
                                                              ["sam", "01-math-logit", "4", "4"]]
     reasons = read_rows(tmp_path / "out" / "problems.csv")[1:]
-    assert reasons == [["gina", "01-math-logit", "1 cell(s) ran longer than 10 s and were stopped (an infinite loop?)"]]
+    # On a loaded machine the kernel may answer the interrupt after the grace period and be killed
+    # instead: either way the cell was stopped, said so, and the other tasks counted.
+    assert [row[:2] for row in reasons] == [["gina", "01-math-logit"]]
+    assert reasons[0][2].endswith("1 cell(s) ran longer than 10 s and were stopped (an infinite loop?)")
+    assert reasons[0][2].startswith(("1 cell(s)", "cell 4 (logit-answer) ignored the interrupt"))
 
 
 def test_grading_twice_gives_the_same_grades(graded, tmp_path):

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from logitlab.grading import bwrap, limits, wire
 
-GRACE = 5  # seconds a kernel gets to answer an interrupt before it is killed
+GRACE = 10  # seconds a kernel gets to answer an interrupt before it is killed (a busy machine answers slowly)
 PR_SET_DUMPABLE = 4
 PROBE_NAME = f"_logitlab_probe_{secrets.token_hex(8)}"  # a name the submission's code does not know in advance
 PREAMBLE = f"{PROBE_NAME} = __import__('logitlab.grading.probe').grading.probe.make_probe()"
