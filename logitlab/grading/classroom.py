@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import logitlab
 from logitlab.grading import autograde, csvsafe, feedback, submissions
 from logitlab.authoring import course
 from logitlab.grading.autograde import ASSIGNMENT, COURSE_ID, CUT, MAX_OUTPUT_CHARS
@@ -75,7 +76,7 @@ def _put_venv_on_path():
 
 def _run_child(args, cwd, timeout):
     """Run a trusted `python ARGS` in `cwd`; return (exit code, output). Past `timeout` s its whole tree is killed."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **logitlab.TENSORFLOW_ENV)
     proc = subprocess.Popen([sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
