@@ -86,14 +86,20 @@ def check_sparse_cross_entropy(sparse_cross_entropy, hard=False, error=ValueErro
     check("sparse_cross_entropy", sparse_cross_entropy, hard=hard, name=name)
 
 
-def check_keras_loss(make_loss, sparse=False):
-    """Check a function returning a Keras loss that scores raw logits (from_logits=True, mean reduction)."""
-    check("sparse_keras_loss" if sparse else "keras_loss", make_loss)
+def check_keras_loss(make_loss, sparse=False, hard=False):
+    """Check a function returning a Keras loss that scores raw logits (from_logits=True, mean reduction).
+
+    `hard` scores a larger batch of larger logits than the lesson's example.
+    """
+    check("sparse_keras_loss" if sparse else "keras_loss", make_loss, hard=hard)
 
 
-def check_logits_model(build_model):
-    """Check `build_model(num_features, num_classes)`: a Keras model whose last layer outputs logits."""
-    check("logits_model", build_model)
+def check_logits_model(build_model, hard=False):
+    """Check `build_model(num_features, num_classes)`: a Keras model whose last layer outputs logits.
+
+    `hard` builds it for other numbers of features and classes than the exercise's.
+    """
+    check("logits_model", build_model, hard=hard)
 
 
 def check_trained_model(train_model, build_model):
@@ -104,9 +110,12 @@ def check_trained_model(train_model, build_model):
     check("trained_model", train_model, env={"build_model": build_model})
 
 
-def check_probability_model(probability_model, build_model):
-    """Check `probability_model(model)`: the model followed by softmax, giving probabilities."""
-    check("probability_model", probability_model, env={"build_model": build_model})
+def check_probability_model(probability_model, build_model, hard=False):
+    """Check `probability_model(model)`: the model followed by softmax, giving probabilities.
+
+    `hard` wraps a model for more features, fed points far from the exercise's.
+    """
+    check("probability_model", probability_model, env={"build_model": build_model}, hard=hard)
 
 
 # Lesson 07: what training puts into the logits (NumPy tasks).

@@ -59,9 +59,11 @@ def _judge_logits_model(case, got, name):
 
 register(Task(
     key="logits_model", function="build_model", kind="custom", reference=reference_build_model,
-    cases=[Case((2, 3, np.array([[0.0, 0.0], [1.0, -1.0], [3.0, 2.0], [-2.0, 0.5]])), shown="2, 3")],
+    cases=[Case((2, 3, np.array([[0.0, 0.0], [1.0, -1.0], [3.0, 2.0], [-2.0, 0.5]])), shown="2, 3"),
+           Case((5, 4, np.random.default_rng(71).normal(scale=3.0, size=(6, 5))), hidden=True, shown="5, 4")],
     probe=_probe_logits_model, judge_data=_judge_logits_model,
-    passed=("a [4, 2] batch gives [4, 3] logits from a last Dense layer with no activation", ""),
+    passed=("a [4, 2] batch gives [4, 3] logits from a last Dense layer with no activation",
+            "5 features and 4 classes give [6, 4] logits, again with no activation"),
 ))
 
 
@@ -174,9 +176,11 @@ def _judge_probability_model(case, got, name):
 
 register(Task(
     key="probability_model", function="probability_model", kind="custom", uses=("logits_model",),
-    cases=[Case((_blobs()[0][:8],), shown="model")],
+    cases=[Case((_blobs()[0][:8],), shown="model"),
+           Case((np.random.default_rng(72).normal(scale=20.0, size=(8, 4)),), hidden=True, shown="model")],
     probe=_probe_probability_model, judge_data=_judge_probability_model,
-    passed=("its outputs are the softmax of the model's logits: each row sums to 1", ""),
+    passed=("its outputs are the softmax of the model's logits: each row sums to 1",
+            "a model of 4 features, fed points far from the exercise's, gives the softmax of its logits too"),
 ))
 
 

@@ -84,7 +84,7 @@ def _judge_loss(sparse, mistakes):
         expected, value = _mean_loss(labels, y_hat, sparse), float(value)
         if np.isclose(value, expected, rtol=1e-4):
             return abs(value - expected)
-        told = f"the loss from {name}() gave {value:.5f} on the lesson's logits; expected {expected:.5f}."
+        told = f"the loss from {name}() gave {value:.5f} on {case.about}; expected {expected:.5f}."
         message = matching_mistake(mistakes, case, value, rtol=1e-3)
         raise CheckFailed(told + (f"\n{message}" if message else ""))
 
@@ -92,19 +92,37 @@ def _judge_loss(sparse, mistakes):
 
 
 _Y32 = Y_HAT.astype(np.float32)
+_LARGER = random_logits(np.random.default_rng(81), 4, 5, scale=4.0).astype(np.float32)  # the hidden case
+_LARGER_IDS = np.array([3, 0, 4, 1])
 for _sparse in (False, True):
     _mistakes = _loss_mistakes(_sparse)
     register(Task(
         key="sparse_keras_loss" if _sparse else "keras_loss",
         function="make_sparse_loss" if _sparse else "make_loss", kind="custom",
-        cases=[Case((np.array([1, 2]) if _sparse else LABELS.astype(np.float32), _Y32), shown="")],
+        cases=[Case((np.array([1, 2]) if _sparse else LABELS.astype(np.float32), _Y32), shown="",
+                    about="the lesson's logits"),
+               Case((_LARGER_IDS if _sparse else np.eye(5, dtype=np.float32)[_LARGER_IDS], _LARGER), hidden=True,
+                    shown="", about="a [4, 5] batch of logits up to about ±8")],
         probe=_probe_loss, judge_data=_judge_loss(_sparse, _mistakes), mistakes=_mistakes,
         passed=(f"on the lesson's [2, 3] example it gives the mean loss "
-                f"{float(numerics.sparse_cross_entropy(np.array([1, 2]), Y_HAT).mean()):.5f}", ""),
+                f"{float(numerics.sparse_cross_entropy(np.array([1, 2]), Y_HAT).mean()):.5f}",
+                "a [4, 5] batch of larger logits gets the mean of its rows' cross-entropies"),
     ))
 
 
 PROBABILITIES = "Probabilities are all between 0 and 1 and each row sums to 1 (use np.allclose for the sums)."
+
+
+def _between_0_and_1(x, strictly=False):
+    x = np.asarray(x)
+    return bool(np.all((x > 0) & (x < 1)) if strictly else np.all((x >= 0) & (x <= 1)))
+
+
+def _softmax_rows_float32():
+    """Three float32 softmax rows; two of them sum to 1 - 6e-8, as float32 rounding leaves them."""
+    z = np.random.default_rng(1).normal(scale=2.0, size=(3, 7)).astype(np.float32)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 register(Task(
     key="looks_like_probabilities", function="looks_like_probabilities", kind="value",
@@ -118,8 +136,28 @@ register(Task(
              hint=PROBABILITIES),
         Case((np.array([[0.5, 0.5], [0.25, 0.5]]),), expected=False, about="a batch whose second row sums to 0.75",
              hint=PROBABILITIES),
+        Case((_softmax_rows_float32(),), hidden=True, expected=True,
+             about="float32 softmax rows, whose sums miss 1 by a rounding error", hint=PROBABILITIES),
+        Case((np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),), hidden=True, expected=True,
+             about="one-hot rows (0 and 1 are probabilities too)", hint=PROBABILITIES),
+        Case((np.array([[np.nan, 0.5, 0.5]]),), hidden=True, expected=False, about="a row with nan",
+             hint=PROBABILITIES),
+        Case((np.array([[0.25, 0.75], [0.5, 0.5], [0.9, 0.2], [0.0, 1.0]]),), hidden=True, expected=False,
+             about="a batch of four rows, one of which sums to 1.1", hint=PROBABILITIES),
     ],
-    passed=("probabilities, logits, short rows, negative values and a mixed batch are told apart", ""),
+    mistakes=[
+        Mistake(lambda x: _between_0_and_1(x) and bool(np.all(np.sum(x, axis=-1) == 1)),
+                "you compared each row's sum with ==: a float32 softmax row sums to 0.99999994, not exactly 1. "
+                "Use np.allclose(x.sum(axis=-1), 1)."),
+        Mistake(lambda x: _between_0_and_1(x, strictly=True) and bool(np.allclose(np.sum(x, axis=-1), 1)),
+                "0 and 1 are probabilities too (a one-hot row is a distribution): use >= 0 and <= 1."),
+        Mistake(lambda x: bool(np.allclose(np.sum(x, axis=-1), 1.0)),
+                "you checked the sums but not the values: [1.5, -0.5] sums to 1 too. Also check 0 <= x <= 1."),
+        Mistake(lambda x: bool(np.allclose(np.sum(x), 1.0)),
+                "you summed the whole batch: each row must sum to 1 (x.sum(axis=-1))."),
+    ],
+    passed=("probabilities, logits, short rows, negative values and a mixed batch are told apart",
+            "float32 rounding, one-hot rows, nan and one bad row in a batch are told apart"),
 ))
 
 
