@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.tasks.common import (LABELS, TASKS, Y_HAT, describe, as_floats, random_logits, random_one_hot,
@@ -199,9 +200,9 @@ register(Task(
            _pick_case(66, "SparseCategoricalCrossentropy", True, hidden=True, rows=3, classes=4, kind="positive"),
            _pick_case(67, "CategoricalCrossentropy", True, hidden=True, rows=2, classes=3, kind="small")],
     probe=_probe_pick, judge_data=_judge_pick,
-    passed=("integer ids with logits, one-hot rows with probabilities, multi-label yes/no with all-positive logits",
-            "other shapes, each family with the other kind of outputs, and small positive logits whose rows "
-            "do not sum to 1"),
+    passed=(N_("integer ids with logits, one-hot rows with probabilities, multi-label yes/no with all-positive logits"),
+            N_("other shapes, each family with the other kind of outputs, and small positive logits whose rows "
+               "do not sum to 1")),
     fresh=lambda rng: [_fresh_pick_case(rng, family, bool(flag))
                        for family, flag in zip(KERAS_LOSSES, rng.integers(0, 2, size=3))],
 ))
@@ -216,13 +217,14 @@ register(Task(
     cases=[Case((Y_HAT, LABELS)), _swapped_case(np.random.default_rng(9), 4, 5, hidden=True)],
     mistakes=[
         Mistake(lambda y_hat, y_true: numerics.cross_entropy(y_true, y_hat),
-                "that is the loss the old code meant (labels=y_true, logits=y_hat). In TensorFlow 2 the first "
-                "parameter is labels: the call takes y_hat as the labels and the one-hot y_true as the logits."),
+                N_("that is the loss the old code meant (labels=y_true, logits=y_hat). In TensorFlow 2 the first "
+                   "parameter is labels: the call takes y_hat as the labels and the one-hot y_true as the logits.")),
         Mistake(lambda y_hat, y_true: (as_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1),
-                "sign error: the op returns -sum(labels * log_softmax(logits))."),
-        Mistake(lambda y_hat, y_true: _swapped_call(y_hat, y_true).mean(), "the op returns one loss per row; no mean."),
+                N_("sign error: the op returns -sum(labels * log_softmax(logits)).")),
+        Mistake(lambda y_hat, y_true: _swapped_call(y_hat, y_true).mean(),
+            N_("the op returns one loss per row; no mean.")),
     ],
-    passed=("the thread's y_hat and y_true give [1.758, 6.368], not E3's [0.479, 1.200]",
-            "a [4, 5] batch you have not seen"),
+    passed=(N_("the thread's y_hat and y_true give [1.758, 6.368], not E3's [0.479, 1.200]"),
+            N_("a [4, 5] batch you have not seen")),
     fresh=lambda rng: [_swapped_case(rng, int(rng.integers(2, 6)), int(rng.integers(2, 6)), hidden=True)],
 ))

@@ -3,6 +3,7 @@
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Opaque, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.judging import matching_mistake
@@ -55,7 +56,7 @@ def _loss_mistakes(sparse):
         Mistake(_read_as_probabilities(sparse),
                 f"It reads the logits as probabilities: raw logits need {kind}(from_logits=True)."),
         Mistake(lambda labels, y_hat: 2 * _mean_loss(labels, y_hat, sparse),
-                "That is the sum over the batch: keep the default mean reduction."),
+                N_("That is the sum over the batch: keep the default mean reduction.")),
     ]
 
 
@@ -109,17 +110,17 @@ PROBABILITIES = "Probabilities are all between 0 and 1 and each row sums to 1 (u
 register(Task(
     key="looks_like_probabilities", function="looks_like_probabilities", kind="value",
     cases=[
-        Case((np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]]),), expected=True, about="rows in [0, 1] that sum to 1",
+        Case((np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]]),), expected=True, about=N_("rows in [0, 1] that sum to 1"),
              hint=PROBABILITIES),
-        Case((np.array([[2.0, 1.0, 0.1]]),), expected=False, about="logits above 1", hint=PROBABILITIES),
-        Case((np.array([[0.2, 0.3, 0.1]]),), expected=False, about="values in [0, 1] whose row sums to 0.6",
+        Case((np.array([[2.0, 1.0, 0.1]]),), expected=False, about=N_("logits above 1"), hint=PROBABILITIES),
+        Case((np.array([[0.2, 0.3, 0.1]]),), expected=False, about=N_("values in [0, 1] whose row sums to 0.6"),
              hint=PROBABILITIES),
-        Case((np.array([[1.5, -0.5]]),), expected=False, about="a row that sums to 1 but has a negative value",
+        Case((np.array([[1.5, -0.5]]),), expected=False, about=N_("a row that sums to 1 but has a negative value"),
              hint=PROBABILITIES),
-        Case((np.array([[0.5, 0.5], [0.25, 0.5]]),), expected=False, about="a batch whose second row sums to 0.75",
+        Case((np.array([[0.5, 0.5], [0.25, 0.5]]),), expected=False, about=N_("a batch whose second row sums to 0.75"),
              hint=PROBABILITIES),
     ],
-    passed=("probabilities, logits, short rows, negative values and a mixed batch are told apart", ""),
+    passed=(N_("probabilities, logits, short rows, negative values and a mixed batch are told apart"), ""),
 ))
 
 
@@ -135,11 +136,12 @@ register(Task(
         Mistake(lambda k: 0.0, "with softmax applied twice the loss never reaches 0: that is why it stalls. "
                                f"{STALL}."),
         Mistake(lambda k: float(np.log(np.e + k - 1)),
-                "you left out the true class's own logit: -log(e^1 / (e^1 + (k - 1) e^0)) = log(e + k - 1) - 1."),
+                N_("you left out the true class's own logit: -log(e^1 / (e^1 + (k - 1) e^0)) = log(e + k - 1) - 1.")),
         Mistake(lambda k: float(np.log(np.e + k) - 1),
-                "the true class counts once: the other k - 1 classes add e^0 = 1 each, so log(e + k - 1) - 1."),
+                N_("the true class counts once: the other k - 1 classes add e^0 = 1 each, so log(e + k - 1) - 1.")),
     ],
-    passed=("3 classes give the 0.5514 the stalled model shows", "2, 10 and 1000 classes give their floors too"),
+    passed=(N_("3 classes give the 0.5514 the stalled model shows"),
+        N_("2, 10 and 1000 classes give their floors too")),
     fresh=lambda rng: [Case((int(rng.integers(4, 200)),), hidden=True)],
 ))
 
@@ -231,13 +233,13 @@ def _judge_batch_loss(mistakes):
 
 _BATCH_MISTAKES = [
     Mistake(lambda y, z: float(numerics.cross_entropy(y, z).sum()),
-            "that is the sum over the batch: it grows with the batch size. Take the mean over the rows "
-            "(tf.reduce_mean), as Keras does."),
+            N_("that is the sum over the batch: it grows with the batch size. Take the mean over the rows "
+               "(tf.reduce_mean), as Keras does.")),
     Mistake(lambda y, z: float(numerics.cross_entropy(y, z).mean() / np.shape(z)[-1]),
-            "you averaged over the classes too (a mean over every element of labels * log p): sum over "
-            "the classes, then take the mean over the rows."),
+            N_("you averaged over the classes too (a mean over every element of labels * log p): sum over "
+               "the classes, then take the mean over the rows.")),
     Mistake(lambda y, z: numerics.cross_entropy(y, z),
-            "you returned one loss per row: reduce them to one number, their mean."),
+            N_("you returned one loss per row: reduce them to one number, their mean.")),
 ]
 register(Task(
     key="batch_mean_loss", function="batch_mean_loss", kind="custom", reference=_reference_batch_mean_loss,
@@ -247,9 +249,9 @@ register(Task(
            _batch_case(np.random.default_rng(81), 2, hidden=True, scale=800, classes=3),
            _batch_case(np.random.default_rng(82), 64, hidden=True)],
     mistakes=_BATCH_MISTAKES, probe=_probe_batch_loss, judge_data=_judge_batch_loss(_BATCH_MISTAKES),
-    passed=("E3 gives 0.83934 and E4 gives 0.4076, the mean, whatever the batch size; its gradient is "
-            "(softmax - labels) / batch",
-            "batches of 2, 16 and 64 rows, and logits of ±800, give the mean loss and a finite gradient, "
-            "run eagerly"),
+    passed=(N_("E3 gives 0.83934 and E4 gives 0.4076, the mean, whatever the batch size; its gradient is "
+               "(softmax - labels) / batch"),
+            N_("batches of 2, 16 and 64 rows, and logits of ±800, give the mean loss and a finite gradient, "
+               "run eagerly")),
     fresh=lambda rng: [_batch_case(rng, int(rng.integers(5, 40)), hidden=True)],
 ))

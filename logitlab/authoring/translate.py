@@ -1,0 +1,247 @@
+"""`python -m logitlab translate` (`make translate`): the Chinese edition, generated from the English sources.
+
+1. Each catalog in `locale/zh_CN/` is brought up to date with its English notebook (`catalogs.updated`): new
+   cells get empty entries, changed ones are marked fuzzy, removed ones become obsolete.
+2. `zh-CN/notebooks/` and `zh-CN/solutions/` are written from the English notebooks with each translated cell's
+   source replaced by its msgstr, the `## 中文小结` cell left out, the stored outputs copied from the English run,
+   the navigation and lesson map written in Chinese by `course.navigated`, and `"language": "zh-CN"` in the
+   notebook metadata. A cell with no usable translation stays English and is reported.
+3. `zh-CN/exercises/` is generated from the Chinese solutions by the exercises generator, its own cells in Chinese.
+4. The Python messages' catalog (`logitlab/locale/zh_CN/LC_MESSAGES/logitlab.po`) is compiled to its `.mo`.
+
+A lesson joins the Chinese edition when its catalog exists (`--start notebooks/04-cross-entropy.ipynb` makes an
+empty one); until then its Chinese notebook is the English one, reported as untranslated.
+"""
+
+import json
+import re
+from pathlib import Path
+
+from logitlab import i18n
+from logitlab.authoring import catalogs, course, messages
+
+EDITION = "zh-CN"
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+TICK = re.compile(r"^✓ (\w+): (.*?)((?: \(exact\)| \(largest difference [^)]*\))?)$", re.M)
+FRAGMENT = re.compile(r"\]\([^)\s#]*#([^)\s]+)\)")
+
+
+def edition_root(root=course.ROOT):
+    return Path(root) / EDITION
+
+
+def heading_id(text):
+    """The anchor JupyterLab gives a Markdown heading: its text with spaces as dashes."""
+    return text.strip().replace(" ", "-")
+
+
+def headings(source):
+    """[(level, text)] of a Markdown cell's heading lines, outside code fences."""
+    found, fenced = [], False
+    for line in source.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        match = None if fenced else HEADING.match(line)
+        if match:
+            found.append((len(match[1]), match[2]))
+    return found
+
+
+def linked_fragments(root=course.ROOT):
+    """Every `#anchor` an English lesson or solution links to (`[Glossary](00-start-here.ipynb#Glossary)`)."""
+    found = set()
+    for path in course.notebook_paths(root):
+        for cell in course.read_notebook(path)["cells"]:
+            if cell["cell_type"] == "markdown":
+                found.update(FRAGMENT.findall(course.cell_source(cell)))
+    return found
+
+
+def keep_anchors(english, chinese, linked):
+    """The Chinese cell with each linked heading keeping its English anchor.
+
+    JupyterLab makes a heading's anchor from its text, so `## 术语表` would no longer answer `#Glossary`. A heading
+    whose English anchor is linked is written as an HTML heading with that id (`<h2 id="Glossary">术语表</h2>`):
+    JupyterLab finds a notebook fragment among its cells' HTML headings by their id as well.
+    """
+    wanted = [heading_id(text) for _, text in headings(english)]
+    lines, index, fenced = chinese.splitlines(keepends=True), 0, False
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fenced = not fenced
+        match = None if fenced else HEADING.match(line.rstrip("\n"))
+        if not match:
+            continue
+        anchor = wanted[index] if index < len(wanted) else None
+        index += 1
+        if anchor in linked and heading_id(match[2]) != anchor:
+            level = len(match[1])
+            ending = "\n" if line.endswith("\n") else ""
+            lines[i] = f'<h{level} id="{anchor}">{match[2]}</h{level}>{ending}'
+    return "".join(lines)
+
+
+def localized_ticks(text):
+    """Stored output text with the checks' tick lines as a Chinese kernel prints them.
+
+    The stored outputs are the English run's; a check's "✓ softmax: ... (exact)" line is the one output a
+    Chinese kernel prints differently, so it is rewritten with the same catalog the kernel uses.
+    """
+    from logitlab.exercises.judging import closeness_text
+    from logitlab.exercises.tasks import TASKS
+
+    said = {passed for task in TASKS.values() for passed in task.passed if passed}
+
+    def one(match):
+        name, passed, close = match.groups()
+        if passed not in said:
+            return match[0]
+        with i18n.language(i18n.CHINESE):
+            return f"✓ {name}: {i18n._(passed)}{closeness_text(close)}"
+
+    return TICK.sub(one, text)
+
+
+def localized_outputs(cell):
+    """The cell with its stdout outputs' tick lines in Chinese (`localized_ticks`)."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            text = course.cell_source({"source": out["text"]})
+            out["text"] = localized_ticks(text)
+    return cell
+
+
+def translated_notebook(source, root=course.ROOT, linked=()):
+    """The Chinese notebook of an English one (a dict, before navigation), and the ids of cells left in English."""
+    nb = course.read_notebook(source)
+    chinese = catalogs.translations(source, root)
+    cells = []
+    for cell in nb["cells"]:
+        if catalogs.is_chinese_summary(cell):
+            continue
+        text = chinese.get(cell["id"])
+        if text is not None:
+            if cell["cell_type"] == "markdown":
+                text = keep_anchors(course.cell_source(cell), text, linked)
+            cell["source"] = text
+        cells.append(localized_outputs(cell))
+    nb["cells"] = cells
+    nb.setdefault("metadata", {})["language"] = i18n.LANGUAGE_TAGS[i18n.CHINESE]
+    return nb, catalogs.untranslated(source, root)
+
+
+def chinese_lessons(root=course.ROOT):
+    """The lessons of the Chinese edition (root `zh-CN/`), each titled by its translated H1."""
+    found = []
+    for lesson in course.lessons(root):
+        nb, _ = translated_notebook(lesson.notebook, root)
+        title = course.notebook_title(nb, lesson.notebook)
+        found.append(course.Lesson(lesson.number, lesson.slug, title, edition_root(root), lesson.graded))
+    return found
+
+
+def edition_files(root=course.ROOT):
+    """{path: text} of every file of the Chinese edition, as the generator writes it; and the untranslated cells.
+
+    Untranslated: {English source path: [cell ids]}.
+    """
+    from logitlab.exercises import generate
+
+    root = Path(root)
+    linked = linked_fragments(root)
+    lessons_zh = chinese_lessons(root)
+    files, untranslated = {}, {}
+    for index, lesson in enumerate(course.lessons(root)):
+        nb, missing = translated_notebook(lesson.notebook, root, linked)
+        files[lessons_zh[index].notebook] = course.dumps(course.normalized(
+            course.navigated(nb, lessons_zh, index, i18n.CHINESE)))
+        untranslated[lesson.notebook] = missing
+    for solution in sorted((root / "solutions").glob("*.ipynb")):
+        nb, missing = translated_notebook(solution, root, linked)
+        files[edition_root(root) / "solutions" / solution.name] = course.dumps(course.normalized(nb))
+        untranslated[solution] = missing
+    done_ids = {cell["id"] for path in (root / "solutions").glob("*.ipynb")
+                for cell in course.read_notebook(path)["cells"] if generate.is_done_cell(cell)}
+    for path, text in list(files.items()):
+        if path.parent.name == "solutions":
+            with i18n.language(i18n.CHINESE):
+                files[edition_root(root) / "exercises" / path.name] = generate.exercise_text(
+                    text, path.stem, source=f"{EDITION}/solutions/{path.name}", command="make translate",
+                    done_ids=done_ids)
+    return files, untranslated
+
+
+def update_catalogs(root=course.ROOT, check=False):
+    """Bring every existing catalog up to date with its English notebook; return the catalogs that changed."""
+    changed = []
+    for source in course.notebook_paths(root):
+        path = catalogs.catalog_path(source, root)
+        if not path.exists():
+            continue
+        text = catalogs.text(catalogs.updated(catalogs.load(path), course.read_notebook(source)))
+        if text != path.read_text(encoding="utf-8"):
+            changed.append(path)
+            if not check:
+                path.write_text(text, encoding="utf-8")
+    return changed
+
+
+def start_catalog(source, root=course.ROOT):
+    """An empty catalog for an English notebook not yet in the Chinese edition; returns its path."""
+    path = catalogs.catalog_path(source, root)
+    if path.exists():
+        raise ValueError(f"{path} exists already: `python -m logitlab translate` keeps it up to date")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(catalogs.text(catalogs.updated(catalogs.new_catalog(), course.read_notebook(source))),
+                    encoding="utf-8")
+    return path
+
+
+def generate_edition(root=course.ROOT, check=False):
+    """Write (or with `check`, only compare) the Chinese edition and the compiled messages.
+
+    Returns (files that changed or are out of date, {English source: untranslated cell ids}).
+    """
+    root = Path(root)
+    changed = update_catalogs(root, check)
+    files, untranslated = edition_files(root)
+    for path, text in files.items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            changed.append(path)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    for folder in ("notebooks", "solutions", "exercises"):
+        for path in sorted((edition_root(root) / folder).glob("*.ipynb")):
+            if path not in files:
+                changed.append(path)  # its English source is gone
+                if not check:
+                    path.unlink()
+    if Path(root) == course.ROOT:  # the package's messages (a copy of the lessons in a test has none of its own)
+        changed += messages.update(check=check)
+    return changed, untranslated
+
+
+def stale_translations(root=course.ROOT):
+    """Every catalog problem `make check` refuses (stale, missing, untranslated, code changed), as strings."""
+    found = [str(problem) for source in course.notebook_paths(root) for problem in catalogs.problems(source, root)]
+    return found + (messages.problems() if Path(root) == course.ROOT else [])
+
+
+def untranslated_report(untranslated, root=course.ROOT):
+    """Lines saying which lessons' cells the Chinese edition shows in English."""
+    lines = []
+    for source, ids in untranslated.items():
+        if not ids:
+            continue
+        shown = Path(source).relative_to(root) if Path(source).is_relative_to(root) else source
+        started = catalogs.catalog_path(source, root).exists()
+        what = f"{len(ids)} cell(s) in English: {', '.join(ids[:8])}{' ...' if len(ids) > 8 else ''}" if started \
+            else "no catalog yet (the whole notebook is in English)"
+        lines.append(f"{shown}: {what}")
+    return lines
+
+
+def language_of(path):
+    """The language a notebook file says it is in ("zh_CN" or "en")."""
+    return i18n.notebook_language(json.loads(Path(path).read_text(encoding="utf-8")))
