@@ -86,7 +86,7 @@ def test_make_lab_serves_lesson_zero(tmp_path):
         api = f"http://127.0.0.1:{port}/api/contents?token={token}&content=1"
         with urllib.request.urlopen(api, timeout=10) as response:
             served = {item["name"] for item in json.loads(response.read())["content"]}
-        assert served == {"notebooks", "exercises", "solutions", "README.md"}, served
+        assert served == {"notebooks", "exercises", "solutions", "README.md", "zh-CN", "README.zh-CN.md"}, served
         # Nothing pops up mid-lecture: the news prompt and the update check are off by default.
         defaults = setting_defaults(port, token, "@jupyterlab/apputils-extension:notification")
         assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
