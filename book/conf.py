@@ -61,6 +61,8 @@ def edition_settings(app, config):
     config.html_static_path.append(str(Path(app.srcdir) / "_static"))
     if config.language == "zh_CN":
         config.html_title = "Logits Lab 中文版"
+        # The theme's one string without a Chinese translation (pydata-sphinx-theme has no zh_CN catalog).
+        config.html_theme_options = dict(config.html_theme_options, search_bar_text="搜索本书…")
         config.html_search_options = {"dict": str(Path(app.srcdir) / SEARCH_WORDS)}
 
 
