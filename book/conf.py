@@ -63,6 +63,7 @@ def edition_settings(app, config):
         config.html_title = "Logits Lab 中文版"
         # The theme's one string without a Chinese translation (pydata-sphinx-theme has no zh_CN catalog).
         config.html_theme_options = dict(config.html_theme_options, search_bar_text="搜索本书…")
+        config.html_js_files = [*config.html_js_files, "sphinx-zh-messages.js"]  # see the file
         config.html_search_options = {"dict": str(Path(app.srcdir) / SEARCH_WORDS)}
 
 

@@ -170,7 +170,12 @@ def test_chinese_search_finds_the_lesson(page, site, term, stem):
     page.wait_for_selector("#search-results ul.search li", timeout=30_000)
     found = page.locator("#search-results ul.search li a").evaluate_all("links => links.map(a => a.href)")
     assert f"{base}/zh-CN/notebooks/{stem}.html" in [href.split("#")[0].split("?")[0] for href in found], found
-    assert page.inner_text("article h1").strip() == "搜索", "the search page is not in Chinese"
+    assert page.inner_text(".bd-search-container h1").strip() == "搜索", "the search page is not in Chinese"
+    summary = page.inner_text("#search-results .search-summary")
+    assert CHINESE.search(summary) and "Search" not in summary, summary
+    snippets = page.locator("#search-results ul.search li p").all_inner_texts()
+    assert not any(snippet.lstrip(".").startswith("English") for snippet in snippets), \
+        f"the language switch's word in a search summary: {snippets[:3]}"
     assert page.problems == []
     if stem.startswith("04"):
         SHOTS_ZH.mkdir(parents=True, exist_ok=True)
