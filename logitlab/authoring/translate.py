@@ -204,6 +204,9 @@ def generate_edition(root=course.ROOT, check=False):
     """
     root = Path(root)
     changed = update_catalogs(root, check)
+    if root == course.ROOT:
+        # First: the notebooks below are written with these messages (gettext reads the .mo once per process).
+        changed += messages.update(check=check)
     files, untranslated = edition_files(root)
     for path, text in files.items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -217,8 +220,6 @@ def generate_edition(root=course.ROOT, check=False):
                 changed.append(path)  # its English source is gone
                 if not check:
                     path.unlink()
-    if Path(root) == course.ROOT:  # the package's messages (a copy of the lessons in a test has none of its own)
-        changed += messages.update(check=check)
     return changed, untranslated
 
 
