@@ -14,6 +14,7 @@ empty one); until then its Chinese notebook is the English one, reported as untr
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from logitlab.authoring import catalogs, course, messages
 EDITION = "zh-CN"
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 TICK = re.compile(r"^✓ (\w+): (.*?)((?: \(exact\)| \(largest difference [^)]*\))?)$", re.M)
+TARGET = re.compile(r"(\]\()([^)\s#:]+)((?:#[^)\s]*)?\))")
+EDITION_PARTS = ("notebooks", "solutions", "exercises")
 FRAGMENT = re.compile(r"\]\([^)\s#]*#([^)\s]+)\)")
 
 
@@ -111,6 +114,26 @@ def localized_outputs(cell):
     return cell
 
 
+def relinked(text, source, root=course.ROOT):
+    """Markdown of the English notebook `source` with its relative links made right from the Chinese edition.
+
+    A link to a lesson, solution or exercise keeps pointing at its Chinese twin (same relative path); a link to
+    anything else (docs/, README.md) climbs one folder more, and README.md becomes README.zh-CN.md.
+    """
+    root, folder = Path(root).resolve(), Path(source).resolve().parent
+
+    def one(match):
+        target = (folder / match[2]).resolve()
+        if not target.is_relative_to(root) or target.relative_to(root).parts[0] in EDITION_PARTS:
+            return match[0]
+        if target == root / "README.md":
+            target = root / "README.zh-CN.md"
+        chinese_folder = edition_root(root) / folder.relative_to(root)
+        return f"{match[1]}{os.path.relpath(target, chinese_folder)}{match[3]}"
+
+    return TARGET.sub(one, text)
+
+
 def translated_notebook(source, root=course.ROOT, linked=()):
     """The Chinese notebook of an English one (a dict, before navigation), and the ids of cells left in English."""
     nb = course.read_notebook(source)
@@ -124,6 +147,8 @@ def translated_notebook(source, root=course.ROOT, linked=()):
             if cell["cell_type"] == "markdown":
                 text = keep_anchors(course.cell_source(cell), text, linked)
             cell["source"] = text
+        if cell["cell_type"] == "markdown" and not catalogs.is_navigation(cell):
+            cell["source"] = relinked(course.cell_source(cell), source, root)
         cells.append(localized_outputs(cell))
     nb["cells"] = cells
     nb.setdefault("metadata", {})["language"] = i18n.LANGUAGE_TAGS[i18n.CHINESE]
