@@ -47,7 +47,7 @@ def test_chinese_edition_leaves_out_the_chinese_summary_and_translates_navigatio
     text = [course.cell_source(cell) for cell in nb["cells"]]
     assert not any(t.startswith(catalogs.SUMMARY_ZH) for t in text)
     navigation = text[-1]
-    assert "**下一课：** [04 · " in navigation and "[术语表 · Glossary](00-start-here.ipynb#Glossary)" in navigation
+    assert "**下一课：** [04 · " in navigation and "[术语表 · Glossary](00-start-here.ipynb#cell-id=" in navigation
     assert "[练习 03](../exercises/03-softmax.ipynb)" in navigation
     lesson_zero = course.read_notebook(ROOT / "zh-CN" / "notebooks" / "00-start-here.ipynb")
     assert any("| # | 课程 | 练习 | 参考答案 |" in course.cell_source(c) for c in lesson_zero["cells"])
@@ -64,14 +64,18 @@ def test_every_relative_link_of_the_chinese_edition_points_at_a_file():
     assert not broken, broken
 
 
-def test_glossary_anchor_survives_the_translated_heading():
-    nb = course.read_notebook(ROOT / "zh-CN" / "notebooks" / "00-start-here.ipynb")
-    assert any(course.cell_source(c).startswith('<h2 id="Glossary">') for c in nb["cells"])
-    english = "## Glossary\n\nText\n\n### Glossary notes"
-    chinese = "## 术语表\n\n文字\n\n### 术语说明"
-    assert translate.keep_anchors(english, chinese, {"Glossary"}) == (
-        '<h2 id="Glossary">术语表</h2>\n\n文字\n\n### 术语说明')
-    assert translate.keep_anchors(english, chinese, set()) == chinese
+def test_links_to_headings_point_at_their_cells():
+    """`#Glossary` names an English heading; the Chinese edition links to its cell (`#cell-id=`), which JupyterLab
+    finds whatever the heading says (tests/test_browser_zh.py follows such a link)."""
+    glossary = translate.heading_cells(ROOT / "notebooks" / "00-start-here.ipynb")["Glossary"]
+    lesson = course.read_notebook(ROOT / "zh-CN" / "notebooks" / "03-softmax.ipynb")
+    assert f"(00-start-here.ipynb#cell-id={glossary})" in course.cell_source(lesson["cells"][-1])
+    zero = course.read_notebook(ROOT / "zh-CN" / "notebooks" / "00-start-here.ipynb")
+    assert f"(#cell-id={glossary})" in course.cell_source(zero["cells"][-1])
+    assert any(c["id"] == glossary and course.cell_source(c).startswith("## 术语表") for c in zero["cells"])
+    nb = {"cells": [{"cell_type": "markdown", "id": "a", "source": "[x](#Glossary) [y](#Nowhere) [z](https://a.b/#c)"}]}
+    linked = translate.with_cell_links(nb, ROOT / "notebooks" / "00-start-here.ipynb")
+    assert linked["cells"][0]["source"] == f"[x](#cell-id={glossary}) [y](#Nowhere) [z](https://a.b/#c)"
 
 
 def test_edition_and_messages_are_current_and_complete():
