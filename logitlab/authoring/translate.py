@@ -5,7 +5,8 @@
 2. `zh-CN/notebooks/` and `zh-CN/solutions/` are written from the English notebooks with each translated cell's
    source replaced by its msgstr, the `## 中文小结` cell left out, the stored outputs copied from the English run,
    the navigation and lesson map written in Chinese by `course.navigated`, and `"language": "zh-CN"` in the
-   notebook metadata. A cell with no usable translation stays English and is reported.
+   notebook metadata. A cell with no usable translation stays English and is reported. Links are made right from
+   the deeper folder (`relinked`), and a link to a heading points at its cell (`with_cell_links`).
 3. `zh-CN/exercises/` is generated from the Chinese solutions by the exercises generator, its own cells in Chinese.
 4. The Python messages' catalog (`logitlab/locale/zh_CN/LC_MESSAGES/logitlab.po`) is compiled to its `.mo`.
 
@@ -14,6 +15,7 @@ empty one); until then its Chinese notebook is the English one, reported as untr
 """
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -23,7 +25,9 @@ from logitlab.authoring import catalogs, course, messages
 EDITION = "zh-CN"
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 TICK = re.compile(r"^✓ (\w+): (.*?)((?: \(exact\)| \(largest difference [^)]*\))?)$", re.M)
-FRAGMENT = re.compile(r"\]\([^)\s#]*#([^)\s]+)\)")
+TARGET = re.compile(r"(\]\()([^)\s#:]+)((?:#[^)\s]*)?\))")
+EDITION_PARTS = ("notebooks", "solutions", "exercises")
+HEADING_LINK = re.compile(r"\]\(([^)\s#:]*)#([^)\s=]+)\)")
 
 
 def edition_root(root=course.ROOT):
@@ -47,38 +51,38 @@ def headings(source):
     return found
 
 
-def linked_fragments(root=course.ROOT):
-    """Every `#anchor` an English lesson or solution links to (`[Glossary](00-start-here.ipynb#Glossary)`)."""
-    found = set()
-    for path in course.notebook_paths(root):
-        for cell in course.read_notebook(path)["cells"]:
-            if cell["cell_type"] == "markdown":
-                found.update(FRAGMENT.findall(course.cell_source(cell)))
+def heading_cells(path):
+    """{anchor: cell id} of an English notebook's headings (JupyterLab's anchor: heading text, dashes for spaces)."""
+    found = {}
+    for cell in course.read_notebook(path)["cells"]:
+        if cell["cell_type"] == "markdown":
+            for _, text in headings(course.cell_source(cell)):
+                found.setdefault(heading_id(text), cell["id"])
     return found
 
 
-def keep_anchors(english, chinese, linked):
-    """The Chinese cell with each linked heading keeping its English anchor.
+def with_cell_links(nb, source, root=course.ROOT):
+    """The Chinese notebook with each link to an English heading (`00-start-here.ipynb#Glossary`) pointing at the
+    heading's cell instead (`00-start-here.ipynb#cell-id=279a3267`).
 
-    JupyterLab makes a heading's anchor from its text, so `## 术语表` would no longer answer `#Glossary`. A heading
-    whose English anchor is linked is written as an HTML heading with that id (`<h2 id="Glossary">术语表</h2>`):
-    JupyterLab finds a notebook fragment among its cells' HTML headings by their id as well.
+    JupyterLab makes a heading's anchor from its text, so `## 术语表` no longer answers `#Glossary`, and a
+    fragment of Chinese text reaches JupyterLab percent-encoded, which it does not match. A `#cell-id=` fragment
+    is JupyterLab's own way to a cell, ASCII and the same in both editions.
     """
-    wanted = [heading_id(text) for _, text in headings(english)]
-    lines, index, fenced = chinese.splitlines(keepends=True), 0, False
-    for i, line in enumerate(lines):
-        if line.startswith("```"):
-            fenced = not fenced
-        match = None if fenced else HEADING.match(line.rstrip("\n"))
-        if not match:
-            continue
-        anchor = wanted[index] if index < len(wanted) else None
-        index += 1
-        if anchor in linked and heading_id(match[2]) != anchor:
-            level = len(match[1])
-            ending = "\n" if line.endswith("\n") else ""
-            lines[i] = f'<h{level} id="{anchor}">{match[2]}</h{level}>{ending}'
-    return "".join(lines)
+    folder, cache = Path(source).parent, {}
+
+    def one(match):
+        target = (folder / match[1]).resolve() if match[1] else Path(source).resolve()
+        if target.suffix != ".ipynb" or not target.exists() or not target.is_relative_to(Path(root).resolve()):
+            return match[0]
+        anchors = cache.setdefault(target, heading_cells(target))
+        cell = anchors.get(match[2])
+        return f"]({match[1]}#cell-id={cell})" if cell else match[0]
+
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = HEADING_LINK.sub(one, course.cell_source(cell))
+    return nb
 
 
 def localized_ticks(text):
@@ -111,7 +115,27 @@ def localized_outputs(cell):
     return cell
 
 
-def translated_notebook(source, root=course.ROOT, linked=()):
+def relinked(text, source, root=course.ROOT):
+    """Markdown of the English notebook `source` with its relative links made right from the Chinese edition.
+
+    A link to a lesson, solution or exercise keeps pointing at its Chinese twin (same relative path); a link to
+    anything else (docs/, README.md) climbs one folder more, and README.md becomes README.zh-CN.md.
+    """
+    root, folder = Path(root).resolve(), Path(source).resolve().parent
+
+    def one(match):
+        target = (folder / match[2]).resolve()
+        if not target.is_relative_to(root) or target.relative_to(root).parts[0] in EDITION_PARTS:
+            return match[0]
+        if target == root / "README.md":
+            target = root / "README.zh-CN.md"
+        chinese_folder = edition_root(root) / folder.relative_to(root)
+        return f"{match[1]}{os.path.relpath(target, chinese_folder)}{match[3]}"
+
+    return TARGET.sub(one, text)
+
+
+def translated_notebook(source, root=course.ROOT):
     """The Chinese notebook of an English one (a dict, before navigation), and the ids of cells left in English."""
     nb = course.read_notebook(source)
     chinese = catalogs.translations(source, root)
@@ -121,9 +145,9 @@ def translated_notebook(source, root=course.ROOT, linked=()):
             continue
         text = chinese.get(cell["id"])
         if text is not None:
-            if cell["cell_type"] == "markdown":
-                text = keep_anchors(course.cell_source(cell), text, linked)
             cell["source"] = text
+        if cell["cell_type"] == "markdown" and not catalogs.is_navigation(cell):
+            cell["source"] = relinked(course.cell_source(cell), source, root)
         cells.append(localized_outputs(cell))
     nb["cells"] = cells
     nb.setdefault("metadata", {})["language"] = i18n.LANGUAGE_TAGS[i18n.CHINESE]
@@ -148,16 +172,16 @@ def edition_files(root=course.ROOT):
     from logitlab.exercises import generate
 
     root = Path(root)
-    linked = linked_fragments(root)
     lessons_zh = chinese_lessons(root)
     files, untranslated = {}, {}
     for index, lesson in enumerate(course.lessons(root)):
-        nb, missing = translated_notebook(lesson.notebook, root, linked)
-        files[lessons_zh[index].notebook] = course.dumps(course.normalized(
-            course.navigated(nb, lessons_zh, index, i18n.CHINESE)))
+        nb, missing = translated_notebook(lesson.notebook, root)
+        nb = with_cell_links(course.navigated(nb, lessons_zh, index, i18n.CHINESE), lesson.notebook, root)
+        files[lessons_zh[index].notebook] = course.dumps(course.normalized(nb))
         untranslated[lesson.notebook] = missing
     for solution in sorted((root / "solutions").glob("*.ipynb")):
-        nb, missing = translated_notebook(solution, root, linked)
+        nb, missing = translated_notebook(solution, root)
+        nb = with_cell_links(nb, solution, root)
         files[edition_root(root) / "solutions" / solution.name] = course.dumps(course.normalized(nb))
         untranslated[solution] = missing
     done_ids = {cell["id"] for path in (root / "solutions").glob("*.ipynb")
@@ -204,6 +228,9 @@ def generate_edition(root=course.ROOT, check=False):
     """
     root = Path(root)
     changed = update_catalogs(root, check)
+    if root == course.ROOT:
+        # First: the notebooks below are written with these messages (gettext reads the .mo once per process).
+        changed += messages.update(check=check)
     files, untranslated = edition_files(root)
     for path, text in files.items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -217,8 +244,6 @@ def generate_edition(root=course.ROOT, check=False):
                 changed.append(path)  # its English source is gone
                 if not check:
                     path.unlink()
-    if Path(root) == course.ROOT:  # the package's messages (a copy of the lessons in a test has none of its own)
-        changed += messages.update(check=check)
     return changed, untranslated
 
 
