@@ -41,7 +41,7 @@ READMES = {i18n.ENGLISH: "README.md", i18n.CHINESE: "README.zh-CN.md"}
 # The jieba user dictionary of the Chinese search: the glossary's terms, so that 交叉熵 is one searchable word.
 SEARCH_WORDS = "search-words.txt"
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
-HTML_HEADING = re.compile(r'^<h([1-6]) id="[^"]*">(.*?)</h\1>$', re.M)
+CELL_LINK = re.compile(r"\(([^)\s#]+\.ipynb)#cell-id=[^)\s]*\)")
 
 RUN_BOX = """:::{{admonition}} {title}
 :class: tip
@@ -98,18 +98,32 @@ def without_hidden_tests(source):
     return "\n".join(kept).strip("\n")
 
 
-def book_links(text):
-    """Links that lead out of the site in a notebook lead to its pages instead; a heading the Chinese edition
-    writes as HTML (to keep its English anchor in JupyterLab) is a Markdown heading again, for the page's contents."""
-    text = HTML_HEADING.sub(lambda m: "#" * int(m[1]) + " " + m[2], text)
+def book_links(text, glossary_cell=None):
+    """Links that lead out of the site in a notebook lead to its pages instead.
+
+    The Chinese edition links a heading by its cell (`00-start-here.ipynb#cell-id=279a3267`, see
+    `translate.with_cell_links`): the glossary's cell (`glossary_cell`) becomes the glossary page, and any other
+    such link leads to its page (the book's anchors are its headings' words, not cell ids)."""
+    if glossary_cell:
+        text = re.sub(rf"\((?:00-start-here\.ipynb)?#cell-id={re.escape(glossary_cell)}\)", "(../glossary.md)", text)
+    text = CELL_LINK.sub(r"(\1)", text)
     return (text.replace("(../README.md)", "(../index.md)")
             .replace("(../../README.zh-CN.md)", "(../index.md)")
             .replace("(00-start-here.ipynb#Glossary)", "(../glossary.md)")
             .replace("(#Glossary)", "(../glossary.md)"))
 
 
-def book_notebook(path, folder, language=i18n.ENGLISH):
-    """The notebook at `path` as the book shows it (see the module docstring), its added text in `language`."""
+def glossary_cell(english_zero):
+    """The id of the cell that starts with `## Glossary` in the English lesson 00."""
+    for cell in course.read_notebook(english_zero)["cells"]:
+        if cell["cell_type"] == "markdown" and course.cell_source(cell).startswith("## Glossary"):
+            return cell.get("id")
+    raise ValueError(f"{english_zero} has no '## Glossary' cell: the book's glossary page is made from it")
+
+
+def book_notebook(path, folder, language=i18n.ENGLISH, glossary=None):
+    """The notebook at `path` as the book shows it (see the module docstring), its added text in `language`;
+    `glossary` is the glossary's cell id (`glossary_cell`)."""
     tr = i18n.translation(language).gettext
     nb = course.read_notebook(path)
     what = {"notebooks": "lesson", "exercises": "exercise", "solutions": "solution"}[folder]
@@ -121,7 +135,7 @@ def book_notebook(path, folder, language=i18n.ENGLISH):
         if NOTES_TAG in meta.get("tags", []) or meta.get("slideshow", {}).get("slide_type") == "notes":
             continue
         if cell["cell_type"] == "markdown":
-            cell["source"] = book_links(course.cell_source(cell))
+            cell["source"] = book_links(course.cell_source(cell), glossary)
         elif cell["cell_type"] == "code" and HIDDEN_START in course.cell_source(cell):
             cell["source"] = without_hidden_tests(course.cell_source(cell))
             if not cell["source"].strip():
@@ -147,17 +161,12 @@ def glossary_page(lesson_zero, language=i18n.ENGLISH, english_zero=None):
 
     The section is the cell that starts with `## Glossary` in the English lesson 00 (`english_zero`, when
     `lesson_zero` is another edition's), found in `lesson_zero` by its cell id."""
-    english = course.read_notebook(english_zero or lesson_zero)
-    ids = [cell.get("id") for cell in english["cells"]
-           if cell["cell_type"] == "markdown" and course.cell_source(cell).startswith("## Glossary")]
-    if not ids:
-        raise ValueError(f"{english_zero or lesson_zero} has no '## Glossary' cell: the book's glossary page is "
-                         "made from it")
+    wanted = glossary_cell(english_zero or lesson_zero)
     for cell in course.read_notebook(lesson_zero)["cells"]:
-        if cell.get("id") == ids[0]:
-            body = book_links(course.cell_source(cell)).split("\n", 1)[1]
+        if cell.get("id") == wanted:
+            body = book_links(course.cell_source(cell), wanted).split("\n", 1)[1]
             return f"# {i18n.translation(language).gettext(GLOSSARY_TITLE)}\n{body}"
-    raise ValueError(f"{lesson_zero} has no cell {ids[0]} (the glossary): run `make translate`")
+    raise ValueError(f"{lesson_zero} has no cell {wanted} (the glossary): run `make translate`")
 
 
 def search_words(glossary):
@@ -233,13 +242,14 @@ def write_sources(source=SOURCE, language=i18n.ENGLISH):
     """Write the book's source tree of one edition from the course's notebooks; returns it."""
     shutil.rmtree(source, ignore_errors=True)
     all_lessons = edition_lessons(language)
+    glossary_id = glossary_cell(course.lessons()[0].notebook)
     for folder in ("notebooks", "exercises", "solutions"):
         (source / folder).mkdir(parents=True)
     for lesson in all_lessons:
         for folder, path in (("notebooks", lesson.notebook), ("exercises", lesson.exercise),
                              ("solutions", lesson.solution)):
             if path.exists():
-                nb = book_notebook(path, folder, language)
+                nb = book_notebook(path, folder, language, glossary_id)
                 (source / folder / path.name).write_text(course.dumps(nb), encoding="utf-8")
     (source / "index.md").write_text(index_page(all_lessons, language), encoding="utf-8")
     glossary = glossary_page(all_lessons[0].notebook, language, course.lessons()[0].notebook)
