@@ -171,6 +171,9 @@ def test_chinese_search_finds_the_lesson(page, site, term, stem):
     found = page.locator("#search-results ul.search li a").evaluate_all("links => links.map(a => a.href)")
     assert f"{base}/zh-CN/notebooks/{stem}.html" in [href.split("#")[0].split("?")[0] for href in found], found
     assert page.inner_text(".bd-search-container h1").strip() == "搜索", "the search page is not in Chinese"
+    # The summary line is written once every result's snippet has been shown.
+    page.wait_for_function("() => (document.querySelector('#search-results .search-summary') || {}).innerText",
+                           timeout=30_000)
     summary = page.inner_text("#search-results .search-summary")
     assert CHINESE.search(summary) and "Search" not in summary, summary
     snippets = page.locator("#search-results ul.search li p").all_inner_texts()
