@@ -24,7 +24,7 @@ LESSONS_ZH = translate.chinese_lessons()
 SHOTS = ROOT / "artifacts" / "book"
 SHOTS_ZH = SHOTS / "zh-CN"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-SWITCH = re.compile(r'<a class="btn edition-switch" href="([^"]+)"')
+SWITCH = re.compile(r'<a class="btn edition-switch" href="([^"$]+)')
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -183,6 +183,8 @@ def test_chinese_search_finds_the_lesson(page, site, term, stem):
     if stem.startswith("04"):
         SHOTS_ZH.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS_ZH / "search.png"))
+        page.locator("a.edition-switch").click()  # the English search page, running the same query
+        page.wait_for_url(f"{base}/search.html?q={urllib.parse.quote(term)}")
 
 
 def test_solutions_and_exercises_show_no_hidden_tests(page, site):
