@@ -197,6 +197,10 @@ def test_solutions_and_exercises_show_no_hidden_tests(page, site):
     open_page(page, f"{base}/solutions/03-softmax.html")
     assert "check_softmax" in page.inner_text("article")
     assert page.problems == []
+    open_page(page, f"{base}/zh-CN/exercises/03-softmax.html")
+    text = page.inner_text("article")
+    assert "运行这个练习" in text and "check_softmax" in text and CHINESE.search(page.inner_text("article h1"))
+    assert page.problems == []
 
 
 def test_search_finds_lesson_05(page, site):
