@@ -118,7 +118,8 @@ def test_make_lab_lang_zh_cn_opens_the_chinese_edition_in_a_chinese_jupyterlab(t
         assert "zh_CN" in packs, packs
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/api/translations/zh_CN?token={token}",
                                     timeout=10) as r:
-            assert "文件" in r.read().decode(), "the zh-CN language pack does not translate JupyterLab's menus"
+            catalog = json.dumps(json.loads(r.read())["data"], ensure_ascii=False)
+        assert '"文件"' in catalog, "the zh-CN language pack does not translate JupyterLab's File menu"
         output = log.read_text()
         assert not re.search(r"^\[[WE] ", output, re.M), output
     # Without LANG on make's command line (the shell's own LANG does not count) the English edition opens.

@@ -38,9 +38,9 @@ register(Task(
 
 # The task asks for no nan, not for no overflow: in 1 / (1 + exp(-z)) at z = -1000, exp(1000) overflows to inf
 # (NumPy warns) and 1 / (1 + inf) = 0.0 exactly, the right answer; exp(z) / (1 + exp(z)) at z = 1000 is inf / inf = nan.
-SIGMOID_NAN = ("exp(1000) overflows to inf, and inf / inf is nan. Write sigmoid as 1 / (1 + exp(-z)): "
-               "there an overflow of exp(-z) gives 1 / (1 + inf) = 0, the right answer; "
-               "or use exp(z) / (1 + exp(z)) only where z < 0.")
+SIGMOID_NAN = N_("exp(1000) overflows to inf, and inf / inf is nan. Write sigmoid as 1 / (1 + exp(-z)): "
+                 "there an overflow of exp(-z) gives 1 / (1 + inf) = 0, the right answer; "
+                 "or use exp(z) / (1 + exp(z)) only where z < 0.")
 
 register(Task(
     key="sigmoid", function="sigmoid", reference=numerics.sigmoid,

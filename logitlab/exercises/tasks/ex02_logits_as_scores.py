@@ -69,8 +69,8 @@ register(Task(
     fresh=lambda rng: [Case((random_logits(rng, 6, 4),)), Case((_max_off_index_0(rng),), hidden=True)],
 ))
 
-BINARY_NAN = ("exp(1000) overflows to inf, and inf / inf is nan: do not divide exponentials of the logits; "
-              "compute sigmoid(z1 - z0) = 1 / (1 + exp(-(z1 - z0))), which gives 0 or 1 there (or call ll.sigmoid).")
+BINARY_NAN = N_("exp(1000) overflows to inf, and inf / inf is nan: do not divide exponentials of the logits; "
+                "compute sigmoid(z1 - z0) = 1 / (1 + exp(-(z1 - z0))), which gives 0 or 1 there (or call ll.sigmoid).")
 
 register(Task(
     key="binary_probability", function="binary_probability", reference=lambda z: numerics.softmax(z)[:, 1],

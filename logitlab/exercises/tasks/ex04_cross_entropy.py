@@ -3,29 +3,29 @@
 import numpy as np
 
 from logitlab import numerics
-from logitlab.i18n import N_
+from logitlab.i18n import N_, _
 from logitlab.exercises.format import Case, Mistake, Task
 from logitlab.exercises.tasks.common import LABELS, Y_HAT, random_logits, random_one_hot, register
 
 # ---------------------------------------------------------------- lesson 04: cross-entropy
 
-DOUBLE_SOFTMAX = ("this is the loss of softmax(logits): the loss got probabilities where logits were expected, "
-                  "so softmax ran twice (double softmax). Pass the raw logits.")
-LOG_FREE = ("Never take the log of a probability: loss = logsumexp(logits) - sum(labels * logits) "
-            "(for one-hot labels, logsumexp(logits) - logits[true]), "
-            "with logsumexp = max + log(sum(exp(logits - max))).")
+DOUBLE_SOFTMAX = N_("this is the loss of softmax(logits): the loss got probabilities where logits were expected, "
+                    "so softmax ran twice (double softmax). Pass the raw logits.")
+LOG_FREE = N_("Never take the log of a probability: loss = logsumexp(logits) - sum(labels * logits) "
+              "(for one-hot labels, logsumexp(logits) - logits[true]), "
+              "with logsumexp = max + log(sum(exp(logits - max))).")
 
 
 def stable_log(first=""):
     """The message for a loss that came back nan or inf, by what came back (`first` is said before it)."""
     def message(values):
         if np.isnan(values).any():
-            why = ("your loss is nan: either exp overflowed (exp(1000) = inf, and inf / inf = nan), or a label of 0 "
-                   "met log(0) = -inf (0 * -inf = nan).")
+            why = (N_("your loss is nan: either exp overflowed (exp(1000) = inf, and inf / inf = nan), or a label of 0 "
+                   "met log(0) = -inf (0 * -inf = nan)."))
         else:
-            why = ("your loss is infinite: log(softmax(logits)) underflows, since the probability of a class 1000 "
-                   "below the top is 0 in floating point and log(0) = -inf.")
-        return f"{first}{why} {LOG_FREE}"
+            why = (N_("your loss is infinite: log(softmax(logits)) underflows, since the probability of a class 1000 "
+                   "below the top is 0 in floating point and log(0) = -inf."))
+        return f"{_(first)}{_(why)} {_(LOG_FREE)}"
     return message
 
 
@@ -48,11 +48,11 @@ def keras_sparse_probabilities_loss(label_ids, logits):
     return -np.log(c[np.arange(len(c)), np.asarray(label_ids)] / c.sum(axis=-1))
 
 
-FROM_LOGITS = ("this is what Keras returns when it takes the logits for probabilities: from_logits was left False. "
-               "Pass from_logits=True (or compute the loss from the logits yourself).")
-MEAN_OVER_CLASSES = ("your losses are divided by the number of classes: you averaged over the classes. "
-                     "Sum over the classes of each row (the labels pick the true class); "
-                     "average over the batch later.")
+FROM_LOGITS = N_("this is what Keras returns when it takes the logits for probabilities: from_logits was left False. "
+                 "Pass from_logits=True (or compute the loss from the logits yourself).")
+MEAN_OVER_CLASSES = N_("your losses are divided by the number of classes: you averaged over the classes. "
+                       "Sum over the classes of each row (the labels pick the true class); "
+                       "average over the batch later.")
 
 def _per_row_loss_mistakes(loss, formula):
     """The mistakes both cross-entropy tasks look for first: the batch reduced to one number, the sign flipped
@@ -71,7 +71,7 @@ register(Task(
     cases=[
         Case((LABELS, Y_HAT)),
         Case((np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1000.0, 0.0], [0.0, 0.0]])), hidden=True,
-             nonfinite=stable_log("the right loss for the first row is 1000; ")),
+             nonfinite=stable_log(N_("the right loss for the first row is 1000; "))),
         Case((np.array([[0.1, 0.9], [0.5, 0.5]]), np.array([[1.0, 2.0], [3.0, -1.0]])), hidden=True),
         Case((np.eye(4)[[2]], np.zeros((1, 4))), hidden=True, expected=np.array([np.log(4.0)])),
     ],
@@ -99,7 +99,7 @@ register(Task(
                             nonfinite=STABLE_LOG)],
 ))
 
-OUT_OF_RANGE = "Label ids must be 0 to classes - 1 (NumPy even reads -1 as the last class)."
+OUT_OF_RANGE = N_("Label ids must be 0 to classes - 1 (NumPy even reads -1 as the last class).")
 # NumPy code raises ValueError; TensorFlow's sparse op raises InvalidArgumentError on a CPU (eagerly; on a GPU,
 # or under XLA, it returns nan rows instead, which the judge rejects as "instead of an error").
 ID_ERRORS = ("ValueError", "InvalidArgumentError")
@@ -109,7 +109,7 @@ register(Task(
     cases=[
         Case((np.array([1, 2]), Y_HAT)),
         Case((np.array([2]), np.array([[1000.0, 0.0, -1000.0]])), hidden=True, expected=np.array([2000.0]),
-             nonfinite=stable_log("the right loss is 2000; ")),
+             nonfinite=stable_log(N_("the right loss is 2000; "))),
         Case((np.array([-1, 0]), Y_HAT), hidden=True, raises=ID_ERRORS, hint=OUT_OF_RANGE,
              about=N_("[-1, 0], logits with 3 classes")),
         Case((np.array([1, 3]), Y_HAT), hidden=True, raises=ID_ERRORS, hint=OUT_OF_RANGE,
@@ -142,8 +142,8 @@ def _mean_nll(ids, probs):
     return -np.mean(np.log(_true_probs(ids, probs)))
 
 
-NLL_UNDERFLOW = ("the product of 3,000 probabilities underflows to 0 in float64, and log(0) = -inf: "
-                 "take the log of each probability first, then average the logs (a sum of logs stays finite).")
+NLL_UNDERFLOW = N_("the product of 3,000 probabilities underflows to 0 in float64, and log(0) = -inf: "
+                   "take the log of each probability first, then average the logs (a sum of logs stays finite).")
 MANY_HALVES = (np.zeros(3000, dtype=int), np.tile([0.5, 0.25, 0.25], (3000, 1)))
 FOUR_CLASSES = (np.array([3, 0, 2, 2]), np.array([[0.1, 0.2, 0.3, 0.4], [0.7, 0.1, 0.1, 0.1],
                                                   [0.25, 0.25, 0.25, 0.25], [0.05, 0.05, 0.8, 0.1]]))

@@ -9,16 +9,16 @@ from logitlab.exercises.tasks.common import LABELS, Y_HAT, as_floats, random_log
 
 # ---------------------------------------------------------------- lesson 05: numerical stability
 
-LSE_OVERFLOW = ("exp(1000) overflows to inf (and exp(-1000) underflows to 0, whose log is -inf): subtract the "
-                "row max, sum exp(logits - max), take the log and add the max back.")
+LSE_OVERFLOW = N_("exp(1000) overflows to inf (and exp(-1000) underflows to 0, whose log is -inf): subtract the "
+                  "row max, sum exp(logits - max), take the log and add the max back.")
 # What came back tells which step broke: every entry -inf means log(sum(exp(logits))) overflowed;
 # finite entries beside -inf mean log(softmax) took the log of a probability that underflowed to 0.
-LOG_SOFTMAX_OVERFLOW = ("every entry is -inf: exp(1000) overflowed to inf, so log(sum(exp(logits))) is inf. "
-                        "Subtract the row max inside: logits - (max + log(sum(exp(logits - max)))).")
-LOG_SOFTMAX_UNDERFLOW = ("log(softmax) gives -inf where a probability underflows to 0 (e^-1000 is below the "
-                         "smallest float): compute logits - logsumexp(logits) instead of taking the log.")
-LOG_SOFTMAX_FINITE = ("compute logits - logsumexp(logits), with the row max subtracted inside logsumexp: every "
-                      "log-probability is finite and at most 0.")
+LOG_SOFTMAX_OVERFLOW = N_("every entry is -inf: exp(1000) overflowed to inf, so log(sum(exp(logits))) is inf. "
+                          "Subtract the row max inside: logits - (max + log(sum(exp(logits - max)))).")
+LOG_SOFTMAX_UNDERFLOW = N_("log(softmax) gives -inf where a probability underflows to 0 (e^-1000 is below the "
+                           "smallest float): compute logits - logsumexp(logits) instead of taking the log.")
+LOG_SOFTMAX_FINITE = N_("compute logits - logsumexp(logits), with the row max subtracted inside logsumexp: every "
+                        "log-probability is finite and at most 0.")
 
 
 def _naive_lse_log_softmax(z):

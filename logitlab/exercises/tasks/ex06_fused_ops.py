@@ -20,9 +20,9 @@ def _swapped_call(y_hat, y_true):
     return -(as_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1)
 
 
-SWAPPED_FUSED = ("you passed the logits where TensorFlow 2 expects the labels: the op's first parameter is `labels`, "
-                 "so the positional call (logits, labels) swaps the two without an error. Pass them by name: "
-                 "labels=labels, logits=logits.")
+SWAPPED_FUSED = N_("you passed the logits where TensorFlow 2 expects the labels: the op's first parameter is `labels`, "
+                   "so the positional call (logits, labels) swaps the two without an error. Pass them by name: "
+                   "labels=labels, logits=logits.")
 _dense = TASKS["cross_entropy"]  # exercise 04's cases: the same losses, now from TensorFlow's op
 _SWAPPED = Mistake(lambda labels, logits: _swapped_call(logits, labels), SWAPPED_FUSED)
 
@@ -40,9 +40,9 @@ register(Task(
 ))
 
 # In NumPy (exercise 04) a bad id must raise ValueError; here TensorFlow's sparse op raises by itself (on the CPU).
-BAD_ID_FUSED = ("Label ids must be 0 to classes - 1. tf.nn.sparse_softmax_cross_entropy_with_logits raises "
-                "InvalidArgumentError for such an id on the CPU: call it with labels=label_ids and let the error "
-                "through (no try/except; tf.one_hot would turn a bad id into a row of zeros, whose loss is 0).")
+BAD_ID_FUSED = N_("Label ids must be 0 to classes - 1. tf.nn.sparse_softmax_cross_entropy_with_logits raises "
+                  "InvalidArgumentError for such an id on the CPU: call it with labels=label_ids and let the error "
+                  "through (no try/except; tf.one_hot would turn a bad id into a row of zeros, whose loss is 0).")
 _sparse = TASKS["sparse_cross_entropy"]
 register(Task(
     key="sparse_fused_cross_entropy", function="sparse_per_example_loss", reference=_sparse.reference,

@@ -3,7 +3,7 @@
 import numpy as np
 
 from logitlab import numerics
-from logitlab.i18n import N_
+from logitlab.i18n import N_, _
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Opaque, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.judging import matching_mistake
@@ -262,11 +262,11 @@ def _judge_log_prior_bias(case, got, name):
     told = (f"{call} returned {show(bias)}; softmax of it is {show(np.round(probs, 4))}, but the class "
             f"frequencies are {show(np.round(frequencies, 4))}.")
     message = matching_mistake(_LOG_PRIOR_MISTAKES, case, bias, rtol=1e-6, atol=1e-9)
-    raise CheckFailed(f"{told}\n{message or _LOG_PRIOR_HINT}")
+    raise CheckFailed(f"{told}\n{message or _(_LOG_PRIOR_HINT)}")
 
 
-_LOG_PRIOR_HINT = ("Choose the bias so that softmax(bias) equals the frequencies: log(frequency), "
-                   "plus any constant you like.")
+_LOG_PRIOR_HINT = N_("Choose the bias so that softmax(bias) equals the frequencies: log(frequency), "
+                     "plus any constant you like.")
 _LOG_PRIOR_MISTAKES = [
     Mistake(lambda ids, k: _frequencies(ids, k),
             N_("You returned the frequencies themselves: the bias is their log (softmax(log f) = f).")),
@@ -312,7 +312,7 @@ def _nll(logits, label_ids, temperature):
 def _reference_fit_temperature(logits, label_ids):
     """The T > 0 that minimises the mean NLL of softmax(logits / T): a log-spaced search, then finer ones."""
     grid = np.geomspace(0.01, 100.0, 801)
-    for _ in range(3):
+    for _round in range(3):
         best = int(np.argmin(_nlls(logits, label_ids, grid)))
         grid = np.geomspace(grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)], 201)
     return float(grid[np.argmin(_nlls(logits, label_ids, grid))])
@@ -341,11 +341,11 @@ def _judge_fit_temperature(case, got, name):
     told = (f"{call} returned T = {t:.4g}; the T that minimises the mean NLL of softmax(logits / T) is {best:.4g} "
             f"(NLL {_nll(logits, ids, t):.4f} at yours, {_nll(logits, ids, best):.4f} at the best).")
     message = matching_mistake(_TEMPERATURE_MISTAKES, case, t, rtol=0.03, atol=1e-3)
-    raise CheckFailed(f"{told}\n{message or (case.hint or '') + _TEMPERATURE_HINT}")
+    raise CheckFailed(f"{told}\n{message or _(case.hint or '') + _(_TEMPERATURE_HINT)}")
 
 
-_TEMPERATURE_HINT = ("Search T over a wide range (0.05 to 20, evenly spaced on a log scale, e.g. np.geomspace) "
-                     "with a stable NLL (log_softmax, not log(softmax)).")
+_TEMPERATURE_HINT = N_("Search T over a wide range (0.05 to 20, evenly spaced on a log scale, e.g. np.geomspace) "
+                       "with a stable NLL (log_softmax, not log(softmax)).")
 _TEMPERATURE_MISTAKES = [
     Mistake(lambda z, ids: 1 / _reference_fit_temperature(z, ids),
             N_("You multiplied the logits by T: divide them, softmax(logits / T).")),

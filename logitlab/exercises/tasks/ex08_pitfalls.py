@@ -3,7 +3,7 @@
 import numpy as np
 
 from logitlab import numerics
-from logitlab.i18n import N_
+from logitlab.i18n import N_, _
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Opaque, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.judging import matching_mistake
@@ -105,7 +105,7 @@ for _sparse in (False, True):
     ))
 
 
-PROBABILITIES = "Probabilities are all between 0 and 1 and each row sums to 1 (use np.allclose for the sums)."
+PROBABILITIES = N_("Probabilities are all between 0 and 1 and each row sums to 1 (use np.allclose for the sums).")
 
 register(Task(
     key="looks_like_probabilities", function="looks_like_probabilities", kind="value",
@@ -124,17 +124,18 @@ register(Task(
 ))
 
 
-STALL = "A double softmax turns a perfect prediction [1, 0, ..., 0] into logits [1, 0, ..., 0]"
-
 register(Task(
     key="double_softmax_floor", function="double_softmax_floor",
     reference=lambda k: float(np.log(np.e + k - 1) - 1),
     cases=[Case((3,)), Case((2,), hidden=True), Case((10,), hidden=True), Case((1000,), hidden=True)],
     mistakes=[
-        Mistake(lambda k: float(np.log(k)), f"log(num_classes) is the loss of a uniform guess, not the floor. {STALL}: "
-                                            "take -log of softmax([1, 0, ..., 0]) at the true class."),
-        Mistake(lambda k: 0.0, "with softmax applied twice the loss never reaches 0: that is why it stalls. "
-                               f"{STALL}."),
+        Mistake(lambda k: float(np.log(k)),
+                N_("log(num_classes) is the loss of a uniform guess, not the floor. A double softmax turns a perfect "
+                   "prediction [1, 0, ..., 0] into logits [1, 0, ..., 0]: take -log of softmax([1, 0, ..., 0]) at "
+                   "the true class.")),
+        Mistake(lambda k: 0.0,
+                N_("with softmax applied twice the loss never reaches 0: that is why it stalls. A double softmax turns "
+                   "a perfect prediction [1, 0, ..., 0] into logits [1, 0, ..., 0].")),
         Mistake(lambda k: float(np.log(np.e + k - 1)),
                 N_("you left out the true class's own logit: -log(e^1 / (e^1 + (k - 1) e^0)) = log(e + k - 1) - 1.")),
         Mistake(lambda k: float(np.log(np.e + k) - 1),
@@ -188,11 +189,11 @@ def _probe_batch_loss(batch_mean_loss, case, env):
     return {"value": value, "gradient": gradient}
 
 
-BATCH_NAN = ("log(softmax(logits)) gives -inf (and 0 * -inf = nan) once a probability underflows: use "
-             "tf.nn.softmax_cross_entropy_with_logits, which works from the logits.")
-GRAPH_REPAIR = ("(The check runs your function eagerly and takes its gradient, as a training step does: inside a "
-                "forward-only tf.function, TensorFlow may rewrite log(softmax) into log_softmax, but not once a "
-                "gradient is taken.)")
+BATCH_NAN = N_("log(softmax(logits)) gives -inf (and 0 * -inf = nan) once a probability underflows: use "
+               "tf.nn.softmax_cross_entropy_with_logits, which works from the logits.")
+GRAPH_REPAIR = N_("(The check runs your function eagerly and takes its gradient, as a training step does: inside a "
+                  "forward-only tf.function, TensorFlow may rewrite log(softmax) into log_softmax, but not once a "
+                  "gradient is taken.)")
 
 
 def _judge_batch_loss(mistakes):
@@ -210,7 +211,7 @@ def _judge_batch_loss(mistakes):
         value = float(value)
         told = f"{call} returned {value:.6g}; expected {expected:.6g}."
         if not np.isfinite(value):
-            raise CheckFailed(f"{told}\n{case.nonfinite or BATCH_NAN}\n{GRAPH_REPAIR}")
+            raise CheckFailed(f"{told}\n{_(case.nonfinite or BATCH_NAN)}\n{_(GRAPH_REPAIR)}")
         if not np.isclose(value, expected, rtol=case.rtol, atol=case.atol):
             raise CheckFailed(told + (f"\n{message}" if message else ""))
         if gradient is None or isinstance(gradient, Opaque):
@@ -222,7 +223,8 @@ def _judge_batch_loss(mistakes):
         if not np.isfinite(gradient).all():
             raise CheckFailed(
                 f"{call} gives the right loss, {value:.6g}, but its gradient with respect to the logits contains "
-                f"nan or inf: {show(gradient[:2])}. Training would destroy the weights.\n{BATCH_NAN}\n{GRAPH_REPAIR}")
+                f"nan or inf: {show(gradient[:2])}. Training would destroy the weights.\n{_(BATCH_NAN)}\n"
+                f"{_(GRAPH_REPAIR)}")
         if gradient.shape != right.shape or not np.allclose(gradient, right, rtol=1e-5, atol=1e-7):
             raise CheckFailed(f"{call} gives the right loss, but its gradient is {show(gradient[:2])}; "
                               f"expected (softmax(logits) - labels) / batch, {show(right[:2])}.")

@@ -97,8 +97,8 @@ register(Task(
 
 # ---------------------------------------------------------------- top-k and top-p (nucleus)
 
-DROPPED_ZERO = ("you set the dropped logits to 0, which still gives them a chance (exp(0) = 1): "
-                "set them to -inf.")
+DROPPED_ZERO = N_("you set the dropped logits to 0, which still gives them a chance (exp(0) = 1): "
+                  "set them to -inf.")
 
 
 def _dropped_to_zero(filtered):
@@ -185,8 +185,8 @@ register(Task(
 
 # ---------------------------------------------------------------- perplexity
 
-NAIVE_LOG = ("log(softmax(logits)) gives -inf (or nan) when a probability underflows or exp overflows: "
-             "use logsumexp(logits) - logits[id] for each token's cross-entropy.")
+NAIVE_LOG = N_("log(softmax(logits)) gives -inf (or nan) when a probability underflows or exp overflows: "
+               "use logsumexp(logits) - logits[id] for each token's cross-entropy.")
 TOKENS = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0], [1.0, 1.0, 1.0], [0.0, 3.0, -1.0]])
 TOKEN_IDS = np.array([0, 1, 2, 0])
 
