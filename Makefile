@@ -21,7 +21,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # test process imports logitlab before TensorFlow, and the kernels and children they start inherit them.
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: lab lecture update instructor test test-fast lint notebooks check install clean bench exercises grade slides book FORCE
+.PHONY: lab lecture update instructor test test-fast lint notebooks check install clean bench exercises grade slides book translate FORCE
 
 install: $(STAMP)
 
@@ -51,12 +51,23 @@ WORK ?= my-work
 # jupyter-config/ holds the course's JupyterLab defaults: no news prompt mid-lecture, scrolling RISE slides, a
 # notebook's kernel shut down when its tab closes. jupyter-config/learner/ adds the learner's view: no nbgrader.
 COURSE_CONFIG = $(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}
-LAB = $(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb $(ALLOW_ROOT)
+# `make lab LANG=zh-CN`: the Chinese edition (zh-CN/, README.zh-CN.md) with JupyterLab's own interface in Chinese,
+# for this run only: jupyter-config/zh-CN/ sets the translation setting's default (a learner's own choice in
+# Settings → Language still wins) and the server runs with LANG=C.UTF-8, a locale every system has. Only a LANG
+# given on make's command line counts, never the shell's own LANG (en_US.UTF-8 and the like).
+ifeq ($(origin LANG),command line)
+EDITION := $(if $(filter zh-CN zh_CN zh,$(LANG)),zh-CN,$(if $(filter en en-US en_US,$(LANG)),,$(error LANG=$(LANG): the course comes in English (leave LANG out) and Chinese (LANG=zh-CN))))
+endif
+START := $(if $(EDITION),$(EDITION)/)notebooks/00-start-here.ipynb
+EDITION_CONFIG := $(if $(EDITION),$(CURDIR)/jupyter-config/$(EDITION):)
+LAB = $(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) --LabApp.default_url=/lab/tree/$(START) $(ALLOW_ROOT)
 
 lab: $(STAMP)
 	@$(PY) -m logitlab.authoring.workspace prepare --work "$(WORK)"
-	@echo "Starting JupyterLab on lesson 00 (Ctrl+C here stops it; open the address it prints if no browser tab opens)"
-	@JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config/learner:$(COURSE_CONFIG)" $(LAB) --ServerApp.root_dir="$(WORK)"
+	@# A copy made before the Chinese edition existed gets it now (as `make update` would bring it).
+	@$(if $(EDITION),test -d "$(WORK)/$(EDITION)" || $(PY) -m logitlab.authoring.workspace update --work "$(WORK)")
+	@echo "Starting JupyterLab on $(START) (Ctrl+C here stops it; open the address it prints if no browser tab opens)"
+	@$(if $(EDITION),LANG=C.UTF-8 )JUPYTER_CONFIG_PATH="$(EDITION_CONFIG)$(CURDIR)/jupyter-config/learner:$(COURSE_CONFIG)" $(LAB) --ServerApp.root_dir="$(WORK)"
 
 # The course's changes into the learner's copy: git pull (in a git checkout), then new and changed files copied in,
 # never over a file the learner changed (that one gets the course's version beside it, NN-x.updated.ipynb).
@@ -108,6 +119,11 @@ book: $(STAMP)
 
 check: $(STAMP)
 	$(PY) -m logitlab check
+
+# The Chinese edition: locale/zh_CN/ catalogs brought up to date with the English notebooks, zh-CN/ regenerated
+# from them, the checks' messages compiled (logitlab/locale/). Translate in the .po files, then run this.
+translate: $(STAMP)
+	$(PY) -m logitlab translate
 
 clean:
 	rm -rf $(VENV)

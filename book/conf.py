@@ -2,6 +2,10 @@
 
 The source tree is written by `logitlab.authoring.book.write_sources` from the stored notebooks;
 nothing is executed, and nothing is loaded from another host when a page is read.
+
+One configuration for both editions: `make book` builds the Chinese one with `-D language=zh_CN` into the
+English site's `zh-CN/` folder (`edition_settings` below), and every page gets a language switch that leads to
+the same page in the other edition (`templates/edition-switch.html`, filled in by `edition_switch`).
 """
 
 from pathlib import Path
@@ -33,14 +37,45 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "use_repository_button": False,
     "show_navbar_depth": 1,
+    "article_header_end": ["edition-switch.html", "article-header-buttons.html"],
 }
-html_static_path = []  # the source tree's _static/ (MathJax, copied there by write_sources): see setup()
+templates_path = ["templates"]
+html_static_path = ["static"]  # and the source tree's _static/ (MathJax, copied there by write_sources): see setup()
+html_css_files = ["edition-switch.css"]
 mathjax_path = "mathjax/tex-chtml.js"
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
 
 
+# Per edition: where the other edition's pages are (from this one's root), its language tag, the switch's words.
+OTHER_EDITION = {"en": ("zh-CN/", "zh-CN", "中文", "这一页的中文版"),
+                 "zh_CN": ("../", "en", "English", "This page in English")}
+# The jieba user dictionary the Chinese source tree carries (logitlab/authoring/book.py, SEARCH_WORDS).
+SEARCH_WORDS = "search-words.txt"
+
+
+def edition_settings(app, config):
+    """Serve the source tree's _static/ folder, wherever `make book` or a test wrote the tree; in the Chinese
+    edition, title the site in Chinese and give the search's word splitter (jieba) the glossary's terms."""
+    config.html_static_path.append(str(Path(app.srcdir) / "_static"))
+    if config.language == "zh_CN":
+        config.html_title = "Logits Lab 中文版"
+        # The theme's one string without a Chinese translation (pydata-sphinx-theme has no zh_CN catalog).
+        config.html_theme_options = dict(config.html_theme_options, search_bar_text="搜索本书…")
+        config.html_js_files = [*config.html_js_files, "sphinx-zh-messages.js"]  # see the file
+        config.html_search_options = {"dict": str(Path(app.srcdir) / SEARCH_WORDS)}
+
+
+def edition_switch(app, pagename, templatename, context, doctree):
+    """The link from this page to the same page in the other edition (both editions have the same page names)."""
+    other, tag, label, title = OTHER_EDITION[app.config.language]
+    href = "../" * pagename.count("/") + other + pagename + ".html"
+    context["edition_switch"] = {"href": href, "lang": tag, "label": label, "title": title}
+    context["metatags"] = context.get("metatags", "") + f'\n<link rel="alternate" hreflang="{tag}" href="{href}">'
+
+
 def setup(app):
-    """Serve the source tree's _static/ folder, wherever `make book` or a test wrote the tree."""
-    app.connect("config-inited", lambda app, config: config.html_static_path.append(str(Path(app.srcdir) / "_static")))
+    """Connect the edition's settings and the language switch."""
+    app.connect("config-inited", edition_settings)
+    app.connect("html-page-context", edition_switch)

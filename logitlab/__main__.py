@@ -51,11 +51,16 @@ def cmd_notebooks(args):
     failures = course.execute_all(paths, workers=args.workers)
     for failure in failures:
         print(failure, file=sys.stderr)
+    if not failures:  # the Chinese edition copies the new outputs (`make translate`)
+        from logitlab.authoring import translate
+
+        translate.generate_edition()
     return 1 if failures else 0
 
 
 def cmd_check(args):
-    """Fail if navigation, any notebook's JSON, any generated exercise or any lesson's lecture path is out of date."""
+    """Fail if navigation, any notebook's JSON, any generated exercise, any lesson's lecture path or the Chinese edition
+    is out of date."""
     from logitlab.exercises import generate as exercises
     from logitlab.authoring import guide, lecture
 
@@ -63,8 +68,26 @@ def cmd_check(args):
                 report(course.unnormalized(course.notebook_paths()), "not normalized", "make notebooks"),
                 report(exercises.generate_exercises(check=True), "out of date", "make exercises"),
                 report(lecture.update_lessons(check=True) + guide.update_guide(check=True),
-                       "lecture metadata is out of date", LECTURE_FIX)]
+                       "lecture metadata is out of date", LECTURE_FIX),
+                cmd_translate(argparse.Namespace(check=True, start=None))]
     return max(statuses)
+
+
+def cmd_translate(args):
+    """Update the Chinese catalogs and regenerate zh-CN/ and the compiled messages (or, with --check, fail if any
+    translation is stale or any generated file out of date); list the cells still shown in English."""
+    from logitlab.authoring import translate
+
+    for source in args.start or ():
+        print(f"{translate.start_catalog(Path(source).resolve())}: started", file=sys.stderr)
+    changed, untranslated = translate.generate_edition(check=args.check)
+    if not args.check:
+        for line in translate.untranslated_report(untranslated):
+            print(f"untranslated (shown in English): {line}", file=sys.stderr)
+    stale = translate.stale_translations() if args.check else []
+    for line in stale:
+        print(f"{line}; translate it in its catalog, then run `make translate`", file=sys.stderr)
+    return max(report(changed, "is out of date", "make translate", args.check), 1 if stale else 0)
 
 
 def cmd_lecture(args):
@@ -126,6 +149,12 @@ def main(argv=None):
     run.set_defaults(func=cmd_notebooks)
     sub.add_parser("check", help="fail if navigation, notebook JSON, exercises or lecture paths are stale") \
         .set_defaults(func=cmd_check)
+    zh = sub.add_parser("translate", help="the Chinese edition: update locale/zh_CN/ catalogs, regenerate zh-CN/")
+    zh.add_argument("--check", action="store_true",
+                    help="write nothing; fail on a stale or missing translation or an out-of-date zh-CN/ file")
+    zh.add_argument("--start", nargs="+", metavar="NOTEBOOK",
+                    help="start the catalog of these English notebooks (notebooks/04-cross-entropy.ipynb ...)")
+    zh.set_defaults(func=cmd_translate)
     talk = sub.add_parser("lecture", help="write slideshow metadata and speaker notes into the lessons")
     talk.add_argument("--check", action="store_true", help="write nothing; fail if a lesson's lecture path is stale")
     talk.set_defaults(func=cmd_lecture)

@@ -36,10 +36,11 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 # worker, never two JupyterLabs, two Chromiums and their kernels at once on two cores. (A file lock did the same
 # but held its worker idle while the other ran a browser module.)
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
-                   "test_learner_copy.py")
+                   "test_learner_copy.py", "test_browser_zh.py")
 # What each module needs, for `-m "not browser"` and `make test-fast` (pyproject.toml lists the markers).
 MODULE_MARKS = {
     "test_browser.py": ("browser", "kernel"),
+    "test_browser_zh.py": ("browser", "kernel"),  # the Chinese edition, with JupyterLab's zh-CN language pack
     "test_slideshow.py": ("browser", "kernel"),
     "test_lab.py": ("kernel",),  # `make lab`: a JupyterLab server
     "test_grading.py": ("grading", "kernel"),  # nbgrader and the sandbox run each submission in a kernel

@@ -86,7 +86,7 @@ def test_make_lab_serves_lesson_zero(tmp_path):
         api = f"http://127.0.0.1:{port}/api/contents?token={token}&content=1"
         with urllib.request.urlopen(api, timeout=10) as response:
             served = {item["name"] for item in json.loads(response.read())["content"]}
-        assert served == {"notebooks", "exercises", "solutions", "README.md"}, served
+        assert served == {"notebooks", "exercises", "solutions", "README.md", "zh-CN", "README.zh-CN.md"}, served
         # Nothing pops up mid-lecture: the news prompt and the update check are off by default.
         defaults = setting_defaults(port, token, "@jupyterlab/apputils-extension:notification")
         assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
@@ -103,6 +103,30 @@ def test_make_lab_serves_lesson_zero(tmp_path):
         assert "nbgrader" not in output, output
         # The learner's terminal shows no warnings or errors from the server.
         assert not re.search(r"^\[[WE] ", output, re.M), output
+
+
+def test_make_lab_lang_zh_cn_opens_the_chinese_edition_in_a_chinese_jupyterlab(tmp_path):
+    work = tmp_path / "my-work"
+    with make_serving("lab", tmp_path, WORK=work, LANG="zh-CN") as (port, path, token, log):
+        assert path == "/lab/tree/zh-CN/notebooks/00-start-here.ipynb", path
+        assert (work / "zh-CN" / "exercises" / "03-softmax.ipynb").exists() and (work / "README.zh-CN.md").exists()
+        # JupyterLab's interface in Chinese for this run: the translation setting's default, and the language pack.
+        defaults = setting_defaults(port, token, "@jupyterlab/translation-extension:plugin")
+        assert defaults["locale"] == "zh_CN", defaults
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/api/translations?token={token}", timeout=10) as r:
+            packs = json.loads(r.read())["data"]
+        assert "zh_CN" in packs, packs
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/api/translations/zh_CN?token={token}",
+                                    timeout=10) as r:
+            catalog = json.dumps(json.loads(r.read())["data"], ensure_ascii=False)
+        assert '"文件"' in catalog, "the zh-CN language pack does not translate JupyterLab's File menu"
+        output = log.read_text()
+        assert not re.search(r"^\[[WE] ", output, re.M), output
+    # Without LANG on make's command line (the shell's own LANG does not count) the English edition opens.
+    with make_serving("lab", tmp_path, WORK=work) as (port, path, token, log):
+        assert path == LESSON_ZERO, path
+        defaults = setting_defaults(port, token, "@jupyterlab/translation-extension:plugin")
+        assert defaults["locale"] != "zh_CN", defaults
 
 
 def test_make_instructor_serves_nbgrader(tmp_path):

@@ -12,6 +12,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from logitlab import i18n
+
 ROOT = Path(__file__).resolve().parents[2]
 LESSON_NAME = re.compile(r"^(\d\d)-([a-z0-9-]+)\.ipynb$")
 NAV_TAG = "navigation"
@@ -32,6 +34,9 @@ class Lesson:
     slug: str
     title: str
     root: Path
+    # Whether it has an exercise; None: look for its solution under `root` (the Chinese edition's lessons say it,
+    # since their solutions are written after their navigation is made).
+    has_exercise: bool = None
 
     @property
     def stem(self):
@@ -51,7 +56,7 @@ class Lesson:
 
     @property
     def graded(self):
-        return self.solution.exists()
+        return self.solution.exists() if self.has_exercise is None else self.has_exercise
 
 
 def read_notebook(path):
@@ -92,38 +97,47 @@ def lessons(root=ROOT):
 # ---------------------------------------------------------------- navigation
 
 
-def lesson_table(all_lessons, base):
-    """A Markdown table of the lessons with links relative to the folder `base`."""
+def lesson_table(all_lessons, base, language="en"):
+    """A Markdown table of the lessons with links relative to the folder `base`, in `language` (en or zh_CN)."""
+    tr = i18n.translation(language).gettext
+
     def link(path, text):
         return f"[{text}]({os.path.relpath(path, base)})"
 
-    rows = ["| # | Lesson | Exercise | Solution |", "|---|---|---|---|"]
+    rows = [tr("| # | Lesson | Exercise | Solution |"), "|---|---|---|---|"]
     for lesson in all_lessons:
-        exercise = link(lesson.exercise, "exercise") if lesson.graded else "—"
-        solution = link(lesson.solution, "solution") if lesson.graded else "—"
+        exercise = link(lesson.exercise, tr("exercise")) if lesson.graded else "—"
+        solution = link(lesson.solution, tr("solution")) if lesson.graded else "—"
         rows.append(f"| {lesson.number} | {link(lesson.notebook, lesson.title)} | {exercise} | {solution} |")
     return "\n".join(rows)
 
 
-def navigation_markdown(all_lessons, index):
-    """The closing cell of a lesson: its exercise, the next lesson, then the lesson map and the glossary."""
+def navigation_markdown(all_lessons, index, language="en"):
+    """The closing cell of a lesson: its exercise, the next lesson, then the lesson map and the glossary.
+
+    `language` "zh_CN" writes it in Chinese for the Chinese edition (its lessons' `root` is `zh-CN/`), with the
+    words from the `logitlab` message catalog."""
+    tr = i18n.translation(language).gettext
     lesson = all_lessons[index]
     lines = ["---", ""]
     if lesson.graded:
-        lines.append(
-            f"**Practise:** [exercise {lesson.number}](../exercises/{lesson.stem}.ipynb) "
-            f"(stuck? the [worked solution](../solutions/{lesson.stem}.ipynb))"
-        )
+        lines.append(tr("**Practise:** [exercise {number}]({exercise}) (stuck? the [worked solution]({solution}))")
+                     .format(number=lesson.number, exercise=f"../exercises/{lesson.stem}.ipynb",
+                             solution=f"../solutions/{lesson.stem}.ipynb"))
         lines.append("")
     if index + 1 < len(all_lessons):
         following = all_lessons[index + 1]
-        lines.append(f"**Next:** [{following.number} · {following.title}]({following.stem}.ipynb) →")
+        lines.append(tr("**Next:** [{number} · {title}]({target}) →").format(
+            number=following.number, title=following.title, target=f"{following.stem}.ipynb"))
     else:
-        lines.append("**You have reached the end of the course.** Well done!")
+        lines.append(tr("**You have reached the end of the course.** Well done!"))
+    glossary = tr("[Glossary · 术语表]({target})")
     if index:
-        lines += ["", "[All lessons](00-start-here.ipynb) · [Glossary · 术语表](00-start-here.ipynb#Glossary)"]
+        lines += ["", tr("[All lessons](00-start-here.ipynb)") + " · "
+                  + glossary.format(target="00-start-here.ipynb#Glossary")]
     else:
-        lines += ["", "[README](../README.md) · [Glossary · 术语表](#Glossary)"]
+        readme = "../README.md" if i18n.normalize(language) == i18n.ENGLISH else "../../README.zh-CN.md"
+        lines += ["", f"[README]({readme}) · " + glossary.format(target="#Glossary")]
     return "\n".join(lines)
 
 
@@ -141,10 +155,11 @@ def _set_tagged_cell(nb, tag, text, append):
         nb["cells"].append(_generated_cell(tag, text))
 
 
-def navigated(nb, all_lessons, index):
-    """The notebook with its navigation cell (and, in lesson 00, the lesson map) regenerated."""
-    _set_tagged_cell(nb, NAV_TAG, navigation_markdown(all_lessons, index), append=True)
-    _set_tagged_cell(nb, MAP_TAG, lesson_table(all_lessons, all_lessons[index].notebook.parent), append=False)
+def navigated(nb, all_lessons, index, language="en"):
+    """The notebook with its navigation cell (and, in lesson 00, the lesson map) regenerated in `language`."""
+    _set_tagged_cell(nb, NAV_TAG, navigation_markdown(all_lessons, index, language), append=True)
+    _set_tagged_cell(nb, MAP_TAG, lesson_table(all_lessons, all_lessons[index].notebook.parent, language),
+                     append=False)
     return nb
 
 
@@ -187,6 +202,8 @@ def normalized(nb):
     nb["metadata"] = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     if "nbgrader" in meta:
         nb["metadata"]["nbgrader"] = meta["nbgrader"]
+    if "language" in meta:  # the Chinese edition's notebooks say so ("zh-CN"); the English ones say nothing
+        nb["metadata"]["language"] = meta["language"]
     nb["nbformat"], nb["nbformat_minor"] = 4, 5
     for cell in nb["cells"]:
         notes = "lecture-notes" in cell.get("metadata", {}).get("tags", [])  # speaker notes stay collapsed

@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# What the learner gets a copy of. README.md too: lesson 00 links to it.
-COURSE_PARTS = ("notebooks", "exercises", "solutions", "README.md")
+# What the learner gets a copy of. README.md too: lesson 00 links to it; the Chinese edition and its README as well.
+COURSE_PARTS = ("notebooks", "exercises", "solutions", "README.md", "zh-CN", "README.zh-CN.md")
 RECORD = ".course.json"
 UPDATED = ".updated"
 

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from logitlab.authoring import course
+from logitlab.i18n import _
 
 RAISES = "raises-exception"
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -17,12 +18,18 @@ GRADED_WHEN = "# Hidden checks run when your notebook is graded:"
 HARD_CASES = re.compile(r"more checks run on the hard cases \([^)]*\)")
 
 
-def notice(stem):
-    """The first cell of a generated exercise: where it comes from, and how to change it."""
+def notice(stem, source=None, command="make exercises"):
+    """The first cell of a generated exercise: where it comes from (`source`, made by `command`), how to change it."""
     return (
-        f"*Generated from `solutions/{stem}.ipynb` by `make exercises` — edit the solution, not this file.*\n\n"
-        "*Learners: this notebook is yours. Write your answers in it and run the checks.*"
+        _("*Generated from `{source}` by `{command}` — edit the solution, not this file.*").format(
+            source=source or f"solutions/{stem}.ipynb", command=command) + "\n\n"
+        + _("*Learners: this notebook is yours. Write your answers in it and run the checks.*")
     )
+
+
+def is_done_cell(cell):
+    """The closing "Done?" cell of an English solution."""
+    return cell["cell_type"] == "markdown" and course.cell_source(cell).startswith("## Done?")
 
 
 def hard_checks(nb):
@@ -42,15 +49,16 @@ def hard_checks(nb):
 
 def try_it_yourself(call):
     """The cell after a hidden check in an exercise: a learner alone runs the same hard cases."""
-    return (f"*Studying alone?* Run the hard cases yourself: in a new cell, `{call}`. They are the graded check's "
-            "fixed inputs; grading also draws fresh random ones, so a ✓ here is a good sign, not a guarantee.")
+    return _("*Studying alone?* Run the hard cases yourself: in a new cell, `{call}`. They are the graded check's "
+             "fixed inputs; grading also draws fresh random ones, so a ✓ here is a good sign, not a guarantee."
+             ).format(call=call)
 
 
 def done_yourself(calls):
     """What the exercise's closing "Done?" cell adds: every hard check of the notebook, to run alone."""
     lines = "\n".join(calls)
-    return ("\n\n**Studying alone?** Run every task's hard cases yourself, in a new cell:\n\n"
-            f"```python\n{lines}\n```\n\nGrading runs the same checks and adds fresh random inputs.")
+    return ("\n\n" + _("**Studying alone?** Run every task's hard cases yourself, in a new cell:")
+            + f"\n\n```python\n{lines}\n```\n\n" + _("Grading runs the same checks and adds fresh random inputs."))
 
 
 def with_hard_cases_listed(intro, checks):
@@ -61,9 +69,10 @@ def with_hard_cases_listed(intro, checks):
     return HARD_CASES.sub(f"more checks run on the hard cases ({listed})", intro) if listed else intro
 
 
-def for_learners_alone(plain, checks):
+def for_learners_alone(plain, checks, done_ids=()):
     """Offer each hidden check's hard cases to a learner alone: after each hidden-check cell, in the closing
-    "Done?" cell, and listed in the intro. The graded cells themselves stay as nbgrader made them."""
+    "Done?" cell (or the cell whose id is in `done_ids`: a translated one), and listed in the intro. The graded
+    cells themselves stay as nbgrader made them."""
     calls = {grade_id: call for grade_id, call, _ in checks}
     cells = []
     for cell in plain["cells"]:
@@ -77,7 +86,7 @@ def for_learners_alone(plain, checks):
     markdown = [cell for cell in cells if cell["cell_type"] == "markdown"]
     if markdown:
         markdown[0]["source"] = with_hard_cases_listed(markdown[0]["source"], checks)
-    if checks and markdown and markdown[-1]["source"].startswith("## Done?"):
+    if checks and markdown and (is_done_cell(markdown[-1]) or markdown[-1].get("id") in done_ids):
         markdown[-1]["source"] += done_yourself([call for _, call, _ in checks])
     plain["cells"] = cells
 
@@ -98,10 +107,16 @@ def exercise_notebook(solution_path):
     past a check that reports an unanswered or wrong task. A learner alone is offered the hidden
     checks' calls (`for_learners_alone`).
     """
+    path = Path(solution_path)
+    return exercise_text(path.read_text(encoding="utf-8"), path.stem)
+
+
+def exercise_text(solution_text, stem, source=None, command="make exercises", done_ids=()):
+    """The exercise for a solution notebook's JSON text (see `exercise_notebook`); the Chinese edition passes its
+    own `source` and `command` for the notice, and the ids of its translated "Done?" cells."""
     import nbformat
 
-    path = Path(solution_path)
-    nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    nb = nbformat.reads(solution_text, as_version=4)
     checks = hard_checks(nb)
     resources = {}
     for step in release_steps():
@@ -112,9 +127,9 @@ def exercise_notebook(solution_path):
             tags = cell["metadata"].setdefault("tags", [])
             if RAISES not in tags:
                 tags.append(RAISES)
-    for_learners_alone(plain, checks)
+    for_learners_alone(plain, checks, done_ids)
     plain["cells"].insert(0, {"cell_type": "markdown", "id": "generated-notice", "metadata": {},
-                              "source": notice(path.stem)})
+                              "source": notice(stem, source, command)})
     return course.dumps(course.normalized(plain))
 
 

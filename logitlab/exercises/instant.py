@@ -21,6 +21,7 @@ from logitlab.exercises.format import CheckFailed, NotAnswered
 from logitlab.exercises.judging import closeness, judge
 from logitlab.exercises.running import run_case
 from logitlab.exercises.tasks import TASKS, references
+from logitlab.i18n import _
 
 
 def _judge_with_blame(task, fn, case, name, env):
@@ -40,8 +41,9 @@ def _judge_with_blame(task, fn, case, name, env):
             raise
         at_fault = ", ".join(sorted(refs))
         raise CheckFailed(
-            f"{name} calls your {at_fault}, which is wrong (its own check says why): with the reference "
-            f"{at_fault} it passes.\nFix {at_fault} first, run its cell, then this one again.") from None
+            _("{name} calls your {at_fault}, which is wrong (its own check says why): with the reference "
+              "{at_fault} it passes.").format(name=name, at_fault=at_fault) + "\n"
+            + _("Fix {at_fault} first, run its cell, then this one again.").format(at_fault=at_fault)) from None
 
 
 def check(key, fn, hard=False, env=None, name=None):
@@ -53,4 +55,4 @@ def check(key, fn, hard=False, env=None, name=None):
     task = TASKS[key]
     name = name or task.function
     differences = [_judge_with_blame(task, fn, case, name, env) for case in task.selected(hard)]
-    print(f"✓ {name}: {task.passed[1 if hard else 0]}{closeness(differences)}")
+    print(f"✓ {name}: {_(task.passed[1 if hard else 0])}{closeness(differences)}")

@@ -4,6 +4,7 @@ import numpy as np
 
 from logitlab.exercises.format import CheckFailed, NotAnswered, Opaque, Raised, show
 from logitlab.exercises.running import quiet, to_data
+from logitlab.i18n import _
 
 
 
@@ -67,23 +68,25 @@ def matching_mistake(mistakes, case, got, kind="array", shape_only=False, rtol=N
         if shape_only and np.shape(alt) != np.shape(got):
             continue
         if _same(kind, case, got, alt, rtol, atol):
-            return mistake.message
+            return _(mistake.message)
     return None
 
 
 def _judge_raised(name, case, got):
     if got.types[0] == "NotCallable":
-        raise CheckFailed(f"{name} should be a function, but it is {got.message}.")
+        raise CheckFailed(_("{name} should be a function, but it is {what}.").format(name=name, what=got.message))
     if got.types[0] == "NameError" and f"'{name}'" in got.message:
-        raise CheckFailed(f"{name} is not defined: run the cell that defines it (and keep its name), then this one.")
+        raise CheckFailed(_("{name} is not defined: run the cell that defines it (and keep its name), then this one.")
+                          .format(name=name))
     if got.not_answered:
         raise NotAnswered(
-            f"{name}: not answered yet. Replace `raise NotImplementedError()` with your code, "
-            "run that cell, then run this one again."
+            _("{name}: not answered yet. Replace `raise NotImplementedError()` with your code, "
+              "run that cell, then run this one again.").format(name=name)
         )
     raise CheckFailed(
-        f"{_call_text(name, case)} raised {got.types[0]}: {got.message}\n"
-        "Read the error above, fix your function, run its cell, then this one again."
+        _("{call} raised {error}: {message}").format(call=_call_text(name, case), error=got.types[0],
+                                                     message=got.message) + "\n"
+        + _("Read the error above, fix your function, run its cell, then this one again.")
     )
 
 
@@ -108,43 +111,50 @@ def judge(task, case, got, name=None):
 
 
 def _judge_raises(name, case, got):
-    wanted = f"{case.raises[0]} saying so"
+    wanted = _("{error} saying so").format(error=case.raises[0])
     if isinstance(got, Raised) and got.not_answered:
         _judge_raised(name, case, got)
     if isinstance(got, Raised) and any(t in got.types for t in case.raises):
         return None
-    what = case.about or ", ".join(show(a) for a in case.args)
+    what = _(case.about) or ", ".join(show(a) for a in case.args)
+    advice = f"{_(case.hint)} " + _("Raise {wanted}.").format(wanted=wanted)
     if isinstance(got, Raised):
-        raise CheckFailed(f"{name}({what}) raised {got.types[0]}: {got.message}\n{case.hint} Raise {wanted}.")
-    raise CheckFailed(f"{name}({what}) returned {show(got)} instead of an error.\n{case.hint} Raise {wanted}.")
+        raise CheckFailed(_("{call} raised {error}: {message}").format(
+            call=f"{name}({what})", error=got.types[0], message=got.message) + f"\n{advice}")
+    raise CheckFailed(_("{call} returned {got} instead of an error.").format(call=f"{name}({what})", got=show(got))
+                      + f"\n{advice}")
 
 
 def _judge_value(task, name, case, got, expected):
     if _equal_values(got, expected):
         return None
-    what = f" for {case.about}" if case.about else ""
-    message = _named_mistake(task, case, got) or case.hint
-    raise CheckFailed(f"{_call_text(name, case)} returned {show(got)}{what}; expected {show(expected)}."
-                      + (f"\n{message}" if message else ""))
+    message = _named_mistake(task, case, got) or _(case.hint)
+    told = _("{call} returned {got} for {about}; expected {expected}.") if case.about else \
+        _("{call} returned {got}; expected {expected}.")
+    raise CheckFailed(told.format(call=_call_text(name, case), got=show(got), about=_(case.about),
+                                  expected=show(expected)) + (f"\n{message}" if message else ""))
 
 
 def _judge_array(task, name, case, got, expected):
     call = _call_text(name, case)
     if isinstance(got, Opaque) or isinstance(got, str) or isinstance(got, dict):
-        raise CheckFailed(f"{call} returned {show(got)}, which is not an array of numbers.")
+        raise CheckFailed(_("{call} returned {got}, which is not an array of numbers.").format(
+            call=call, got=show(got)))
     values = np.asarray(got, dtype=float)
     expected = np.asarray(expected, dtype=float)
     if case.dtype and np.asarray(got).dtype != np.dtype(case.dtype):
         raise CheckFailed(
-            f"{call} returned {np.asarray(got).dtype} values for {np.dtype(case.dtype)} input: "
-            "keep the input's dtype (TensorFlow does), e.g. by working with the array you were given."
+            _("{call} returned {got} values for {wanted} input: keep the input's dtype (TensorFlow does), e.g. by "
+              "working with the array you were given.").format(call=call, got=np.asarray(got).dtype,
+                                                              wanted=np.dtype(case.dtype))
         )
     if values.shape != expected.shape:
         message = _named_mistake(task, case, got, shape_only=True)
         if message:
-            raise CheckFailed(f"{call} returned {show(got)}.\n{message}")
-        raise CheckFailed(f"{call} returned shape {list(values.shape)}; expected shape {list(expected.shape)}.")
-    told = f"{call} returned {show(got)}; expected {show(expected)}."
+            raise CheckFailed(_("{call} returned {got}.").format(call=call, got=show(got)) + f"\n{message}")
+        raise CheckFailed(_("{call} returned shape {got}; expected shape {expected}.").format(
+            call=call, got=list(values.shape), expected=list(expected.shape)))
+    told = _("{call} returned {got}; expected {expected}.").format(call=call, got=show(got), expected=show(expected))
     if case.nonfinite and (~np.isfinite(values) & np.isfinite(expected)).any():
         # A named mistake is the more precise diagnosis, but only if some finite value matched it too: nan equals
         # nan in that comparison, so an answer of nothing but nan and inf would match any mistake that breaks there.
@@ -153,11 +163,11 @@ def _judge_array(task, name, case, got, expected):
             raise CheckFailed(f"{told}\n{named}")
         # A callable says what went wrong by what came back (nan from an overflow, inf from an underflow).
         why = case.nonfinite(values) if callable(case.nonfinite) else case.nonfinite
-        raise CheckFailed(f"{told}\n{why}")
+        raise CheckFailed(f"{told}\n{_(why)}")
     if np.allclose(values, expected, rtol=case.rtol, atol=case.atol, equal_nan=False):
         both = np.isfinite(values) & np.isfinite(expected)
         return float(np.max(np.abs(values[both] - expected[both]), initial=0.0))
-    message = _named_mistake(task, case, got) or case.hint
+    message = _named_mistake(task, case, got) or _(case.hint)
     raise CheckFailed(told + (f"\n{message}" if message else ""))
 
 
@@ -167,4 +177,13 @@ def closeness(differences):
     if not known:
         return ""
     largest = max(known)
-    return " (exact)" if largest == 0 else f" (largest difference {largest:.1e})"
+    return _(" (exact)") if largest == 0 else _(" (largest difference {largest})").format(largest=f"{largest:.1e}")
+
+
+def closeness_text(english):
+    """An English closeness ending (" (exact)", " (largest difference 1.2e-08)", "") in the current language."""
+    if english == " (exact)":
+        return _(english)
+    if english.startswith(" (largest difference "):
+        return _(" (largest difference {largest})").format(largest=english[len(" (largest difference "):-1])
+    return english

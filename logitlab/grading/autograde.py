@@ -38,7 +38,9 @@ from logitlab.exercises import judging
 from logitlab.exercises.cells import read_check_cell
 from logitlab.exercises.format import CheckFailed
 from logitlab.exercises.tasks import TASKS
+from logitlab import i18n
 from logitlab.grading import limits, wire
+from logitlab.i18n import _
 
 ASSIGNMENT = "logits-lab"
 COURSE_ID = "logits-lab"
@@ -206,8 +208,8 @@ def verdict(task, cases, values, function, failed):
     """The output of one check cell: judge every value here, with the reference numerics."""
     if values is None or len(values) != len(cases):
         return failure_output(CheckFailed(
-            f"the grader got no values back from {function} on its inputs: the call ran out of time, "
-            "crashed the kernel, or its output imitated the grader's channel."))
+            _("the grader got no values back from {function} on its inputs: the call ran out of time, "
+              "crashed the kernel, or its output imitated the grader's channel.").format(function=function)))
     differences = []
     try:
         for case, got in zip(cases, values, strict=True):
@@ -215,11 +217,11 @@ def verdict(task, cases, values, function, failed):
     except CheckFailed as err:
         return failure_output(err)
     passed = task.passed[1] if cases and cases[0].hidden else task.passed[0]
-    line = f"✓ {function}: {passed}{judging.closeness(differences)}"
+    line = f"✓ {function}: {_(passed)}{judging.closeness(differences)}"
     blamed = sorted(TASKS[key].function for key in task.uses if key in failed)
     if blamed:
-        line += (f"\n  (judged with the reference {', '.join(blamed)}: "
-                 "yours is wrong, and only its own task loses points)")
+        line += "\n  " + _("(judged with the reference {functions}: yours is wrong, and only its own task loses "
+                          "points)").format(functions=", ".join(blamed))
     return {"output_type": "stream", "name": "stdout", "text": f"{line}\n"}
 
 
@@ -266,14 +268,16 @@ class SandboxedExecute(NbGraderPreprocessor):
             nb.cells[index].outputs = nbformat.from_dict(cell.outputs)
             nb.cells[index].execution_count = cell.execution_count
         failed = set()
-        for (index, task, function, cases), got in zip(planned, values, strict=True):
-            if fatal:
-                out = failure_output(CheckFailed(f"not graded: {'; '.join(problems)}."))
-            else:
-                out = verdict(task, cases, got, function, failed)
-            if out["output_type"] == "error":
-                failed.add(task.key)
-            nb.cells[index].outputs = [nbformat.from_dict(out)]
+        # The verdicts speak the submission's language: a notebook of the Chinese edition says "zh-CN".
+        with i18n.language(i18n.notebook_language(nb)):
+            for (index, task, function, cases), got in zip(planned, values, strict=True):
+                if fatal:
+                    out = failure_output(CheckFailed(_("not graded: {problems}.").format(problems="; ".join(problems))))
+                else:
+                    out = verdict(task, cases, got, function, failed)
+                if out["output_type"] == "error":
+                    failed.add(task.key)
+                nb.cells[index].outputs = [nbformat.from_dict(out)]
         problems = list(dict.fromkeys(problems))
         status = {"problem": "; ".join(problems) or None, "problems": problems, "timeouts": len(timeouts),
                   "unsandboxed": not self.sandbox}

@@ -15,9 +15,11 @@ import re
 from nbconvert.filters import strip_ansi
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
+from logitlab import i18n
 from logitlab.grading.pages import clean_html, data_image, inert_page, text
+from logitlab.i18n import N_, _
 
-ADVICE = "Open it in JupyterLab, run every cell from the top, save, and hand it in again."
+ADVICE = N_("Open it in JupyterLab, run every cell from the top, save, and hand it in again.")
 IMAGES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 CLASSES = {"grader", "title", "score", "note", "checks", "pass", "fail", "submission", "frame-label", "cell", "md",
            "code", "source", "out", "err", "verdict", "verdict-head", "verdict-text", "points", "hidden-output"}
@@ -66,9 +68,10 @@ def _score(value):
 
 
 def _header(student, exercise, score, max_score, reason):
-    note = f'<div class="note"><b>Note:</b> {text(reason)}</div>' if reason else ""
-    return (f'<header class="grader"><div class="title">Logits Lab feedback · {text(exercise)} · '
-            f'student: {text(student)}</div><div class="score">Score: {_score(score)} / {_score(max_score)}</div>'
+    note = f'<div class="note"><b>{text(_("Note:"))}</b> {text(reason)}</div>' if reason else ""
+    title = _("Logits Lab feedback · {exercise} · student: {student}").format(exercise=exercise, student=student)
+    return (f'<header class="grader"><div class="title">{text(title)}</div><div class="score">'
+            f'{text(_("Score: {score} / {max_score}").format(score=_score(score), max_score=_score(max_score)))}</div>'
             f"{note}</header>")
 
 
@@ -93,7 +96,8 @@ def _output(out):
         if mime in data:
             return f'<pre class="out">{text(_joined(data[mime]))}</pre>'
     kinds = ", ".join(sorted(data)) or "empty"
-    return f'<p class="hidden-output">(an output of type {text(kinds)}: not shown, feedback pages run no script)</p>'
+    said = _("(an output of type {kinds}: not shown, feedback pages run no script)").format(kinds=kinds)
+    return f'<p class="hidden-output">{text(said)}</p>'
 
 
 def _verdict(cell, grade_id, points):
@@ -102,8 +106,9 @@ def _verdict(cell, grade_id, points):
     state = "pass" if score >= max_score else "fail"
     verdict = "".join(_output(out) for out in cell.get("outputs", []))
     return (f'<div class="verdict {state}" id="check-{text(grade_id)}"><div class="verdict-head">'
-            f'Grade cell: <code>{text(grade_id)}</code> <span class="points">Score: {_score(score)} / '
-            f"{_score(max_score)}</span></div>"
+            f'{text(_("Grade cell:"))} <code>{text(grade_id)}</code> <span class="points">'
+            f'{text(_("Score: {score} / {max_score}").format(score=_score(score), max_score=_score(max_score)))}'
+            "</span></div>"
             f'<pre class="source">{text(_joined(cell.get("source", "")))}</pre>{verdict}</div>')
 
 
@@ -125,7 +130,7 @@ def _checks(cell_scores):
     items = "".join(
         f'<li class="{"pass" if score >= top else "fail"}"><a href="#check-{text(grade_id)}">{text(grade_id)}</a>: '
         f"{_score(score)} / {_score(top)}</li>" for grade_id, (score, top) in cell_scores.items())
-    return f'<section class="checks"><b>Checks</b><ul>{items}</ul></section>' if items else ""
+    return f'<section class="checks"><b>{text(_("Checks"))}</b><ul>{items}</ul></section>' if items else ""
 
 
 def notebook_page(student, exercise, score, max_score, reason, nb, cell_scores):
@@ -135,18 +140,20 @@ def notebook_page(student, exercise, score, max_score, reason, nb, cell_scores):
     in the check cells); `cell_scores` maps each grade cell's id to (points earned, points possible),
     from the gradebook. Only those cells get the grader's verdict box.
     """
-    cells = "".join(_cell(cell, cell_scores) for cell in nb.get("cells", []))
-    body = (_header(student, exercise, score, max_score, reason) + _checks(cell_scores)
-            + '<main class="submission"><p class="frame-label">The notebook as it was handed in and run by the '
-              "grader. Everything inside this dashed frame comes from the submission, shown without its styles, "
-              "scripts or links; the score is the grader's, in the bar at the top, and so are the boxes headed "
-              f"“Grade cell”.</p>{cells}</main>")
+    with i18n.language(i18n.notebook_language(nb)):  # the Chinese edition's notebooks say "zh-CN"
+        cells = "".join(_cell(cell, cell_scores) for cell in nb.get("cells", []))
+        label = _("The notebook as it was handed in and run by the grader. Everything inside this dashed frame "
+                  "comes from the submission, shown without its styles, scripts or links; the score is the "
+                  "grader's, in the bar at the top, and so are the boxes headed “Grade cell”.")
+        body = (_header(student, exercise, score, max_score, reason) + _checks(cell_scores)
+                + f'<main class="submission"><p class="frame-label">{label}</p>{cells}</main>')  # our own words
     return inert_page(f"{exercise}: {_score(score)} / {_score(max_score)}", body, CSS, CLASSES)
 
 
 def plain_page(student, exercise, score, max_score, reason, advice=ADVICE):
     """The feedback page of an exercise that could not be graded: the score and why."""
-    advice = f"<p>{text(advice)}</p>" if advice else ""
+    advice = f"<p>{text(_(advice))}</p>" if advice else ""
+    said = _("This exercise could not be graded: {reason}.").format(reason=reason)
     body = (_header(student, exercise, score, max_score, "")
-            + f'<section class="checks"><p>This exercise could not be graded: {text(reason)}.</p>{advice}</section>')
+            + f'<section class="checks"><p>{text(said)}</p>{advice}</section>')
     return inert_page(f"{exercise}: {_score(score)} / {_score(max_score)}", body, CSS, CLASSES)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_
 from logitlab.exercises.format import Case, Mistake, Task
 from logitlab.exercises.tasks.common import as_floats, register
 
@@ -16,29 +17,30 @@ register(Task(
         Case((np.array([0.1, 0.5, 0.8, 0.9]),)),
         Case((0.5,), expected=0.0),
         Case((np.array([0.0, 1.0]),), hidden=True, expected=np.array([-np.inf, np.inf]),
-             hint="The logit of 0 is -inf and of 1 is +inf, not nan."),
+             hint=N_("The logit of 0 is -inf and of 1 is +inf, not nan.")),
         Case((np.array([[0.01, 0.25], [0.75, 0.99]]),), hidden=True),
         Case((numerics.sigmoid(np.linspace(-8, 8, 9)),), hidden=True, expected=np.linspace(-8, 8, 9), atol=1e-6,
-             hint="logit(sigmoid(z)) should give z back."),
+             hint=N_("logit(sigmoid(z)) should give z back.")),
     ],
     mistakes=[
         Mistake(lambda p: np.log(np.asarray(p)),
-                "you returned log(p): the logit is the log of the odds, log(p / (1 - p))."),
+                N_("you returned log(p): the logit is the log of the odds, log(p / (1 - p)).")),
         Mistake(lambda p: np.log((1 - np.asarray(p)) / np.asarray(p)),
-                "sign error: you computed log((1 - p) / p). A probability above 0.5 has a positive logit."),
-        Mistake(lambda p: np.asarray(p) / (1 - np.asarray(p)), "you returned the odds p / (1 - p): take their log."),
+                N_("sign error: you computed log((1 - p) / p). A probability above 0.5 has a positive logit.")),
+        Mistake(lambda p: np.asarray(p) / (1 - np.asarray(p)),
+            N_("you returned the odds p / (1 - p): take their log.")),
     ],
-    passed=("p = 0.1, 0.5, 0.8, 0.9 give the right log-odds, and logit(0.5) = 0",
-            "p = 0 and 1 give -inf and +inf, a [2, 2] batch keeps its shape, logit(sigmoid(z)) = z"),
+    passed=(N_("p = 0.1, 0.5, 0.8, 0.9 give the right log-odds, and logit(0.5) = 0"),
+            N_("p = 0 and 1 give -inf and +inf, a [2, 2] batch keeps its shape, logit(sigmoid(z)) = z")),
     fresh=lambda rng: [Case((np.round(rng.uniform(0.02, 0.98, size=5), 3),)),
                        Case((np.round(rng.uniform(0.001, 0.999, size=(3, 4)), 3),), hidden=True)],
 ))
 
 # The task asks for no nan, not for no overflow: in 1 / (1 + exp(-z)) at z = -1000, exp(1000) overflows to inf
 # (NumPy warns) and 1 / (1 + inf) = 0.0 exactly, the right answer; exp(z) / (1 + exp(z)) at z = 1000 is inf / inf = nan.
-SIGMOID_NAN = ("exp(1000) overflows to inf, and inf / inf is nan. Write sigmoid as 1 / (1 + exp(-z)): "
-               "there an overflow of exp(-z) gives 1 / (1 + inf) = 0, the right answer; "
-               "or use exp(z) / (1 + exp(z)) only where z < 0.")
+SIGMOID_NAN = N_("exp(1000) overflows to inf, and inf / inf is nan. Write sigmoid as 1 / (1 + exp(-z)): "
+                 "there an overflow of exp(-z) gives 1 / (1 + inf) = 0, the right answer; "
+                 "or use exp(z) / (1 + exp(z)) only where z < 0.")
 
 register(Task(
     key="sigmoid", function="sigmoid", reference=numerics.sigmoid,
@@ -53,15 +55,15 @@ register(Task(
     ],
     mistakes=[
         Mistake(lambda z: 1 / (1 + np.exp(as_floats(z))),
-                "sign error: you computed 1 / (1 + exp(z)). sigmoid(z) = 1 / (1 + exp(-z)) grows with z."),
+                N_("sign error: you computed 1 / (1 + exp(z)). sigmoid(z) = 1 / (1 + exp(-z)) grows with z.")),
         Mistake(lambda z: 1 + np.exp(-as_floats(z)),
-                "you returned the denominator 1 + exp(-z): sigmoid is its reciprocal, 1 / (1 + exp(-z))."),
+                N_("you returned the denominator 1 + exp(-z): sigmoid is its reciprocal, 1 / (1 + exp(-z)).")),
         Mistake(lambda z: np.tanh(as_floats(z)),
-                "you returned tanh(z), which lies in (-1, 1); sigmoid(z) = 1 / (1 + exp(-z)) lies in (0, 1)."),
-        Mistake(lambda z: np.exp(as_floats(z)), "you returned exp(z): divide by 1 + exp(z) to get a probability."),
+                N_("you returned tanh(z), which lies in (-1, 1); sigmoid(z) = 1 / (1 + exp(-z)) lies in (0, 1).")),
+        Mistake(lambda z: np.exp(as_floats(z)), N_("you returned exp(z): divide by 1 + exp(z) to get a probability.")),
     ],
-    passed=("sigmoid(0) = 0.5, and z = -2, 2, 4 give the right probabilities",
-            "z = ±1000 give 0 and 1 (no nan), float16 works, a [2, 2] batch keeps its shape"),
+    passed=(N_("sigmoid(0) = 0.5, and z = -2, 2, 4 give the right probabilities"),
+            N_("z = ±1000 give 0 and 1 (no nan), float16 works, a [2, 2] batch keeps its shape")),
     fresh=lambda rng: [Case((np.round(rng.normal(scale=3, size=5), 2),)),
                        Case((np.round(rng.normal(scale=600, size=(2, 3)), 1),), hidden=True,
                             nonfinite=SIGMOID_NAN)],

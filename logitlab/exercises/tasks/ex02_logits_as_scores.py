@@ -3,6 +3,7 @@
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_
 from logitlab.exercises.format import Case, Mistake, Task
 from logitlab.exercises.tasks.common import random_logits, register
 
@@ -29,15 +30,15 @@ register(Task(
     key="dense_logits", function="dense_logits", reference=lambda x, W, b: x @ W + b,
     cases=[Case((_X, _W, _B)), Case((_X1, _W, _B), hidden=True)],
     mistakes=[
-        Mistake(lambda x, W, b: x @ W, "you left out the bias b: the logits are x @ W + b."),
+        Mistake(lambda x, W, b: x @ W, N_("you left out the bias b: the logits are x @ W + b.")),
         Mistake(lambda x, W, b: numerics.softmax(x @ W + b),
-                "these values sum to 1 per row: you applied softmax. Logits are the raw scores before softmax."),
+                N_("these values sum to 1 per row: you applied softmax. Logits are the raw scores before softmax.")),
         Mistake(lambda x, W, b: np.maximum(x @ W + b, 0),
-                "there are no negative values: you applied relu. The last layer's logits have no activation."),
-        Mistake(lambda x, W, b: (x @ W + b).T, "you returned the transpose: logits have shape [batch, classes]."),
+                N_("there are no negative values: you applied relu. The last layer's logits have no activation.")),
+        Mistake(lambda x, W, b: (x @ W + b).T, N_("you returned the transpose: logits have shape [batch, classes].")),
     ],
-    passed=("a batch of 3 examples with 4 features gives [3, 5] logits with the bias added",
-            "a batch of one example keeps its [1, classes] shape"),
+    passed=(N_("a batch of 3 examples with 4 features gives [3, 5] logits with the bias added"),
+            N_("a batch of one example keeps its [1, classes] shape")),
     fresh=_dense_fresh,
 ))
 
@@ -57,18 +58,19 @@ register(Task(
     ],
     mistakes=[
         Mistake(lambda z: np.argmax(z, axis=0),
-                "wrong axis: take the argmax of each row (axis=-1), one class id per example."),
+                N_("wrong axis: take the argmax of each row (axis=-1), one class id per example.")),
         Mistake(lambda z: np.max(z, axis=-1),
-                "you returned the largest logit itself; return its index with np.argmax."),
-        Mistake(lambda z: np.argmax(z), "you returned one number for the whole batch: use np.argmax(logits, axis=-1)."),
+                N_("you returned the largest logit itself; return its index with np.argmax.")),
+        Mistake(lambda z: np.argmax(z),
+            N_("you returned one number for the whole batch: use np.argmax(logits, axis=-1).")),
     ],
-    passed=("the highest logit of each of 4 rows gives its class id",
-            "all-negative logits and logits near 1000 give the right classes"),
+    passed=(N_("the highest logit of each of 4 rows gives its class id"),
+            N_("all-negative logits and logits near 1000 give the right classes")),
     fresh=lambda rng: [Case((random_logits(rng, 6, 4),)), Case((_max_off_index_0(rng),), hidden=True)],
 ))
 
-BINARY_NAN = ("exp(1000) overflows to inf, and inf / inf is nan: do not divide exponentials of the logits; "
-              "compute sigmoid(z1 - z0) = 1 / (1 + exp(-(z1 - z0))), which gives 0 or 1 there (or call ll.sigmoid).")
+BINARY_NAN = N_("exp(1000) overflows to inf, and inf / inf is nan: do not divide exponentials of the logits; "
+                "compute sigmoid(z1 - z0) = 1 / (1 + exp(-(z1 - z0))), which gives 0 or 1 there (or call ll.sigmoid).")
 
 register(Task(
     key="binary_probability", function="binary_probability", reference=lambda z: numerics.softmax(z)[:, 1],
@@ -80,14 +82,14 @@ register(Task(
     ],
     mistakes=[
         Mistake(lambda z: numerics.sigmoid(np.asarray(z)[:, 1]),
-                "you used only the class-1 logit: with two logits, P(class 1) = sigmoid(z1 - z0)."),
+                N_("you used only the class-1 logit: with two logits, P(class 1) = sigmoid(z1 - z0).")),
         Mistake(lambda z: numerics.sigmoid(np.asarray(z)[:, 0] - np.asarray(z)[:, 1]),
-                "sign error: you computed sigmoid(z0 - z1), which is P(class 0). Use sigmoid(z1 - z0)."),
+                N_("sign error: you computed sigmoid(z0 - z1), which is P(class 0). Use sigmoid(z1 - z0).")),
         Mistake(lambda z: numerics.softmax(z),
-                "you returned both probabilities: return only P(class 1), one number per row."),
+                N_("you returned both probabilities: return only P(class 1), one number per row.")),
     ],
-    passed=("equal logits give 0.5 and the difference z1 - z0 decides the rest",
-            "logits of ±1000 give probabilities of 0 and 1, no nan"),
+    passed=(N_("equal logits give 0.5 and the difference z1 - z0 decides the rest"),
+            N_("logits of ±1000 give probabilities of 0 and 1, no nan")),
     fresh=lambda rng: [Case((random_logits(rng, 4, 2),)), Case((random_logits(rng, 3, 2, scale=800),), hidden=True)],
 ))
 

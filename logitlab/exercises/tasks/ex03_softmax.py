@@ -3,6 +3,7 @@
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_
 from logitlab.exercises.format import Case, Mistake, Task
 from logitlab.exercises.tasks.common import as_floats, random_logits, register
 
@@ -23,14 +24,14 @@ def _softmax_whole(z):
 
 SOFTMAX_MISTAKES = [
     Mistake(lambda z: numerics.softmax(numerics.softmax(z)),
-            "this is softmax applied twice (double softmax): apply it once, to the logits."),
+            N_("this is softmax applied twice (double softmax): apply it once, to the logits.")),
     Mistake(_softmax_axis0,
-            "wrong axis: rows should sum to 1. Take the max and the sum over axis=-1 with keepdims=True."),
+            N_("wrong axis: rows should sum to 1. Take the max and the sum over axis=-1 with keepdims=True.")),
     Mistake(_softmax_whole,
-            "you normalized over the whole batch: each row should sum to 1. Sum over axis=-1 with keepdims=True."),
-    Mistake(lambda z: np.exp(as_floats(z)), "you returned exp(logits): divide by their sum over the row."),
+            N_("you normalized over the whole batch: each row should sum to 1. Sum over axis=-1 with keepdims=True.")),
+    Mistake(lambda z: np.exp(as_floats(z)), N_("you returned exp(logits): divide by their sum over the row.")),
     Mistake(lambda z: as_floats(z) / as_floats(z).sum(axis=-1, keepdims=True),
-            "you divided the logits by their sum: exponentiate first, then divide exp(logits) by its sum."),
+            N_("you divided the logits by their sum: exponentiate first, then divide exp(logits) by its sum.")),
 ]
 
 register(Task(
@@ -39,19 +40,19 @@ register(Task(
         Case((np.array([[0.1, 0.3, 0.5, 0.9]]),)),
         Case((np.array([[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]),)),
         Case((np.array([[1000.0, 0.0], [-1000.0, 1000.0]]),), hidden=True,
-             nonfinite="your softmax returns nan for logits [1000, 0]: subtract the row max before exp."),
+             nonfinite=N_("your softmax returns nan for logits [1000, 0]: subtract the row max before exp.")),
         Case((np.array([[20.0, 0.0, -5.0]], dtype=np.float16),), hidden=True, rtol=1e-3, atol=1e-3,
-             nonfinite="in float16 exp overflows above 11 (the largest float16 is 65504): "
-                       "subtract the row max before exp."),
+             nonfinite=N_("in float16 exp overflows above 11 (the largest float16 is 65504): "
+                          "subtract the row max before exp.")),
         Case((np.full((2, 4), 3.0),), hidden=True, expected=np.full((2, 4), 0.25)),
         Case((np.array([[101.0, 102.0, 103.0]]),), hidden=True),
     ],
     mistakes=SOFTMAX_MISTAKES,
-    passed=("one row and a [2, 3] batch: each row's probabilities are right and sum to 1",
-            "logits of ±1000 and float16 stay finite, equal logits give 0.25 each, a shift changes nothing"),
+    passed=(N_("one row and a [2, 3] batch: each row's probabilities are right and sum to 1"),
+            N_("logits of ±1000 and float16 stay finite, equal logits give 0.25 each, a shift changes nothing")),
     fresh=lambda rng: [Case((random_logits(rng, 3, 4),)),
                        Case((random_logits(rng, 2, 5, scale=400),), hidden=True,
-                            nonfinite="exp overflows for large logits: subtract the row max before exp.")],
+                            nonfinite=N_("exp overflows for large logits: subtract the row max before exp."))],
 ))
 
 register(Task(
@@ -62,24 +63,24 @@ register(Task(
         Case((np.array([[2.0, 1.0, 0.1]]), 2.0)),
         Case((np.array([[2.0, 1.0, 0.1]]), 0.5)),
         Case((np.array([[2.0, 1.0, 0.1]]), 0.001), hidden=True,
-             nonfinite="at temperature 0.001 the logits become 2000, 1000, 100 and exp overflows: "
-                       "subtract the row max after dividing by the temperature."),
+             nonfinite=N_("at temperature 0.001 the logits become 2000, 1000, 100 and exp overflows: "
+                          "subtract the row max after dividing by the temperature.")),
         Case((np.array([[1.0, 2.0], [3.0, 3.0]]), 10.0), hidden=True),
     ],
     mistakes=[
         Mistake(lambda z, t: numerics.softmax(as_floats(z) * t),
-                "you multiplied by the temperature: divide the logits by it (a higher temperature gives flatter "
-                "probabilities)."),
+                N_("you multiplied by the temperature: divide the logits by it (a higher temperature gives flatter "
+                   "probabilities).")),
         Mistake(lambda z, t: numerics.softmax(z) / t,
-                "you divided the probabilities by the temperature: divide the logits, then apply softmax."),
+                N_("you divided the probabilities by the temperature: divide the logits, then apply softmax.")),
         Mistake(lambda z, t: numerics.softmax(z),
-                "the temperature made no difference: divide the logits by it before softmax."),
+                N_("the temperature made no difference: divide the logits by it before softmax.")),
     ],
-    passed=("T = 1 is plain softmax, T = 2 flattens, T = 0.5 sharpens",
-            "a very low temperature does not overflow and a batch keeps its rows"),
+    passed=(N_("T = 1 is plain softmax, T = 2 flattens, T = 0.5 sharpens"),
+            N_("a very low temperature does not overflow and a batch keeps its rows")),
     fresh=lambda rng: [Case((random_logits(rng, 2, 4), float(rng.choice([0.25, 3.0, 5.0])))),
                        Case((random_logits(rng, 2, 3), 0.002), hidden=True,
-                            nonfinite="at a very low temperature exp overflows: subtract the row max after dividing "
-                                      "by the temperature.")],
+                            nonfinite=N_("at a very low temperature exp overflows: subtract the row max after dividing "
+                                         "by the temperature."))],
 ))
 

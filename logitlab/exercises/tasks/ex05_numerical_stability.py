@@ -3,21 +3,22 @@
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_
 from logitlab.exercises.format import Case, Mistake, Task
 from logitlab.exercises.tasks.common import LABELS, Y_HAT, as_floats, random_logits, random_one_hot, register
 
 # ---------------------------------------------------------------- lesson 05: numerical stability
 
-LSE_OVERFLOW = ("exp(1000) overflows to inf (and exp(-1000) underflows to 0, whose log is -inf): subtract the "
-                "row max, sum exp(logits - max), take the log and add the max back.")
+LSE_OVERFLOW = N_("exp(1000) overflows to inf (and exp(-1000) underflows to 0, whose log is -inf): subtract the "
+                  "row max, sum exp(logits - max), take the log and add the max back.")
 # What came back tells which step broke: every entry -inf means log(sum(exp(logits))) overflowed;
 # finite entries beside -inf mean log(softmax) took the log of a probability that underflowed to 0.
-LOG_SOFTMAX_OVERFLOW = ("every entry is -inf: exp(1000) overflowed to inf, so log(sum(exp(logits))) is inf. "
-                        "Subtract the row max inside: logits - (max + log(sum(exp(logits - max)))).")
-LOG_SOFTMAX_UNDERFLOW = ("log(softmax) gives -inf where a probability underflows to 0 (e^-1000 is below the "
-                         "smallest float): compute logits - logsumexp(logits) instead of taking the log.")
-LOG_SOFTMAX_FINITE = ("compute logits - logsumexp(logits), with the row max subtracted inside logsumexp: every "
-                      "log-probability is finite and at most 0.")
+LOG_SOFTMAX_OVERFLOW = N_("every entry is -inf: exp(1000) overflowed to inf, so log(sum(exp(logits))) is inf. "
+                          "Subtract the row max inside: logits - (max + log(sum(exp(logits - max)))).")
+LOG_SOFTMAX_UNDERFLOW = N_("log(softmax) gives -inf where a probability underflows to 0 (e^-1000 is below the "
+                           "smallest float): compute logits - logsumexp(logits) instead of taking the log.")
+LOG_SOFTMAX_FINITE = N_("compute logits - logsumexp(logits), with the row max subtracted inside logsumexp: every "
+                        "log-probability is finite and at most 0.")
 
 
 def _naive_lse_log_softmax(z):
@@ -47,15 +48,15 @@ register(Task(
     ],
     mistakes=[
         Mistake(_lse_no_max_back,
-                "you subtracted the max but did not add it back: logsumexp = max + log(sum(exp(logits - max)))."),
+                N_("you subtracted the max but did not add it back: logsumexp = max + log(sum(exp(logits - max))).")),
         Mistake(lambda z: np.log(np.exp(as_floats(z)).sum(axis=0)),
-                "wrong axis: reduce over the last axis (axis=-1), one value per row."),
+                N_("wrong axis: reduce over the last axis (axis=-1), one value per row.")),
         Mistake(lambda z: numerics.logsumexp(z, keepdims=True),
-                "you kept the reduced axis: return one value per row (keepdims=False)."),
-        Mistake(lambda z: np.max(z, axis=-1), "you returned only the max: add log(sum(exp(logits - max)))."),
+                N_("you kept the reduced axis: return one value per row (keepdims=False).")),
+        Mistake(lambda z: np.max(z, axis=-1), N_("you returned only the max: add log(sum(exp(logits - max))).")),
     ],
-    passed=("a [2, 3] batch gives one value per row",
-            "rows of ±1000 give 1000 + log 2 and -1000 + log 2; float16 stays finite"),
+    passed=(N_("a [2, 3] batch gives one value per row"),
+            N_("rows of ±1000 give 1000 + log 2 and -1000 + log 2; float16 stays finite")),
     fresh=lambda rng: [Case((random_logits(rng, 3, 4),)),
                        Case((random_logits(rng, 2, 4, scale=500),), hidden=True, nonfinite=LSE_OVERFLOW)],
 ))
@@ -70,18 +71,18 @@ register(Task(
     ],
     mistakes=[
         Mistake(lambda z: numerics.softmax(z),
-                "you returned probabilities: take their log (better: logits - logsumexp(logits))."),
+                N_("you returned probabilities: take their log (better: logits - logsumexp(logits)).")),
         Mistake(_naive_lse_log_softmax, LOG_SOFTMAX_OVERFLOW),
         Mistake(_log_of_naive_softmax, "the nan: exp(1000) overflowed to inf, and inf / inf = nan; the -inf: "
                 + LOG_SOFTMAX_UNDERFLOW),
         Mistake(lambda z: np.log(numerics.softmax(z)), LOG_SOFTMAX_UNDERFLOW),
         Mistake(lambda z: as_floats(z) - as_floats(z).max(axis=-1, keepdims=True),
-                "you subtracted the max but not log(sum(exp(logits - max)))."),
-        Mistake(lambda z: numerics.log_softmax(z, axis=0), "wrong axis: normalize each row (axis=-1)."),
-        Mistake(lambda z: -numerics.log_softmax(z), "sign error: log-probabilities are never positive."),
+                N_("you subtracted the max but not log(sum(exp(logits - max))).")),
+        Mistake(lambda z: numerics.log_softmax(z, axis=0), N_("wrong axis: normalize each row (axis=-1).")),
+        Mistake(lambda z: -numerics.log_softmax(z), N_("sign error: log-probabilities are never positive.")),
     ],
-    passed=("a [2, 3] batch gives the log of each row's softmax",
-            "logits of ±1000 give -1000 and -2000 instead of -inf; equal logits give -log 5"),
+    passed=(N_("a [2, 3] batch gives the log of each row's softmax"),
+            N_("logits of ±1000 give -1000 and -2000 instead of -inf; equal logits give -log 5")),
     fresh=lambda rng: [Case((random_logits(rng, 3, 4),)),
                        Case((random_logits(rng, 2, 4, scale=500),), hidden=True, hint=LOG_SOFTMAX_FINITE)],
 ))
@@ -92,23 +93,23 @@ register(Task(
     cases=[
         Case((LABELS, Y_HAT)),
         Case((LABELS, np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0]])), hidden=True,
-             nonfinite="your softmax inside the gradient overflows at logits of 1000: "
-                       "subtract the row max before exp."),
+             nonfinite=N_("your softmax inside the gradient overflows at logits of 1000: "
+                          "subtract the row max before exp.")),
     ],
     mistakes=[
         Mistake(lambda y, z: np.asarray(y) - numerics.softmax(z),
-                "sign error: the gradient is softmax(logits) - labels, not labels - softmax."),
+                N_("sign error: the gradient is softmax(logits) - labels, not labels - softmax.")),
         Mistake(lambda y, z: np.asarray(z) - np.asarray(y),
-                "you subtracted labels from the logits: subtract them from softmax(logits)."),
+                N_("you subtracted labels from the logits: subtract them from softmax(logits).")),
         Mistake(lambda y, z: (numerics.softmax(z) - np.asarray(y)) / len(np.asarray(z)),
-                "you divided by the batch size: return the gradient of each row's own loss."),
-        Mistake(lambda y, z: numerics.softmax(z), "you forgot to subtract the labels."),
+                N_("you divided by the batch size: return the gradient of each row's own loss.")),
+        Mistake(lambda y, z: numerics.softmax(z), N_("you forgot to subtract the labels.")),
     ],
-    passed=("the [2, 3] example gives softmax - labels",
-            "logits of ±1000 and equal logits give finite gradients whose rows sum to 0"),
+    passed=(N_("the [2, 3] example gives softmax - labels"),
+            N_("logits of ±1000 and equal logits give finite gradients whose rows sum to 0")),
     fresh=lambda rng: [Case((random_one_hot(rng, 3, 4), random_logits(rng, 3, 4))),
                        Case((random_one_hot(rng, 2, 3), random_logits(rng, 2, 3, scale=500)), hidden=True,
-                            nonfinite="your softmax inside the gradient overflows at large logits: subtract the "
-                                      "row max before exp.")],
+                            nonfinite=N_("your softmax inside the gradient overflows at large logits: subtract the "
+                                         "row max before exp."))],
 ))
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.tasks.common import (LABELS, TASKS, Y_HAT, describe, as_floats, random_logits, random_one_hot,
@@ -19,9 +20,9 @@ def _swapped_call(y_hat, y_true):
     return -(as_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1)
 
 
-SWAPPED_FUSED = ("you passed the logits where TensorFlow 2 expects the labels: the op's first parameter is `labels`, "
-                 "so the positional call (logits, labels) swaps the two without an error. Pass them by name: "
-                 "labels=labels, logits=logits.")
+SWAPPED_FUSED = N_("you passed the logits where TensorFlow 2 expects the labels: the op's first parameter is `labels`, "
+                   "so the positional call (logits, labels) swaps the two without an error. Pass them by name: "
+                   "labels=labels, logits=logits.")
 _dense = TASKS["cross_entropy"]  # exercise 04's cases: the same losses, now from TensorFlow's op
 _SWAPPED = Mistake(lambda labels, logits: _swapped_call(logits, labels), SWAPPED_FUSED)
 
@@ -39,9 +40,9 @@ register(Task(
 ))
 
 # In NumPy (exercise 04) a bad id must raise ValueError; here TensorFlow's sparse op raises by itself (on the CPU).
-BAD_ID_FUSED = ("Label ids must be 0 to classes - 1. tf.nn.sparse_softmax_cross_entropy_with_logits raises "
-                "InvalidArgumentError for such an id on the CPU: call it with labels=label_ids and let the error "
-                "through (no try/except; tf.one_hot would turn a bad id into a row of zeros, whose loss is 0).")
+BAD_ID_FUSED = N_("Label ids must be 0 to classes - 1. tf.nn.sparse_softmax_cross_entropy_with_logits raises "
+                  "InvalidArgumentError for such an id on the CPU: call it with labels=label_ids and let the error "
+                  "through (no try/except; tf.one_hot would turn a bad id into a row of zeros, whose loss is 0).")
 _sparse = TASKS["sparse_cross_entropy"]
 register(Task(
     key="sparse_fused_cross_entropy", function="sparse_per_example_loss", reference=_sparse.reference,
@@ -199,9 +200,9 @@ register(Task(
            _pick_case(66, "SparseCategoricalCrossentropy", True, hidden=True, rows=3, classes=4, kind="positive"),
            _pick_case(67, "CategoricalCrossentropy", True, hidden=True, rows=2, classes=3, kind="small")],
     probe=_probe_pick, judge_data=_judge_pick,
-    passed=("integer ids with logits, one-hot rows with probabilities, multi-label yes/no with all-positive logits",
-            "other shapes, each family with the other kind of outputs, and small positive logits whose rows "
-            "do not sum to 1"),
+    passed=(N_("integer ids with logits, one-hot rows with probabilities, multi-label yes/no with all-positive logits"),
+            N_("other shapes, each family with the other kind of outputs, and small positive logits whose rows "
+               "do not sum to 1")),
     fresh=lambda rng: [_fresh_pick_case(rng, family, bool(flag))
                        for family, flag in zip(KERAS_LOSSES, rng.integers(0, 2, size=3))],
 ))
@@ -216,13 +217,14 @@ register(Task(
     cases=[Case((Y_HAT, LABELS)), _swapped_case(np.random.default_rng(9), 4, 5, hidden=True)],
     mistakes=[
         Mistake(lambda y_hat, y_true: numerics.cross_entropy(y_true, y_hat),
-                "that is the loss the old code meant (labels=y_true, logits=y_hat). In TensorFlow 2 the first "
-                "parameter is labels: the call takes y_hat as the labels and the one-hot y_true as the logits."),
+                N_("that is the loss the old code meant (labels=y_true, logits=y_hat). In TensorFlow 2 the first "
+                   "parameter is labels: the call takes y_hat as the labels and the one-hot y_true as the logits.")),
         Mistake(lambda y_hat, y_true: (as_floats(y_hat) * numerics.log_softmax(y_true)).sum(axis=-1),
-                "sign error: the op returns -sum(labels * log_softmax(logits))."),
-        Mistake(lambda y_hat, y_true: _swapped_call(y_hat, y_true).mean(), "the op returns one loss per row; no mean."),
+                N_("sign error: the op returns -sum(labels * log_softmax(logits)).")),
+        Mistake(lambda y_hat, y_true: _swapped_call(y_hat, y_true).mean(),
+            N_("the op returns one loss per row; no mean.")),
     ],
-    passed=("the thread's y_hat and y_true give [1.758, 6.368], not E3's [0.479, 1.200]",
-            "a [4, 5] batch you have not seen"),
+    passed=(N_("the thread's y_hat and y_true give [1.758, 6.368], not E3's [0.479, 1.200]"),
+            N_("a [4, 5] batch you have not seen")),
     fresh=lambda rng: [_swapped_case(rng, int(rng.integers(2, 6)), int(rng.integers(2, 6)), hidden=True)],
 ))

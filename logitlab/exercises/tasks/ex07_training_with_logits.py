@@ -3,6 +3,7 @@
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_, _
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Opaque, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.judging import matching_mistake
@@ -62,8 +63,8 @@ register(Task(
     cases=[Case((2, 3, np.array([[0.0, 0.0], [1.0, -1.0], [3.0, 2.0], [-2.0, 0.5]])), shown="2, 3"),
            Case((5, 4, np.random.default_rng(71).normal(scale=3.0, size=(6, 5))), hidden=True, shown="5, 4")],
     probe=_probe_logits_model, judge_data=_judge_logits_model,
-    passed=("a [4, 2] batch gives [4, 3] logits from a last Dense layer with no activation",
-            "5 features and 4 classes give [6, 4] logits, again with no activation"),
+    passed=(N_("a [4, 2] batch gives [4, 3] logits from a last Dense layer with no activation"),
+            N_("5 features and 4 classes give [6, 4] logits, again with no activation")),
 ))
 
 
@@ -131,7 +132,7 @@ register(Task(
     key="trained_model", function="train_model", kind="custom", uses=("logits_model",),
     cases=[Case(_blobs(), shown="model, points, label_ids")],
     probe=_probe_trained_model, judge_data=_judge_trained_model,
-    passed=("compiled with from_logits=True; it classifies at least 90% of the training points right", ""),
+    passed=(N_("compiled with from_logits=True; it classifies at least 90% of the training points right"), ""),
 ))
 
 
@@ -179,8 +180,8 @@ register(Task(
     cases=[Case((_blobs()[0][:8],), shown="model"),
            Case((np.random.default_rng(72).normal(scale=20.0, size=(8, 4)),), hidden=True, shown="model")],
     probe=_probe_probability_model, judge_data=_judge_probability_model,
-    passed=("its outputs are the softmax of the model's logits: each row sums to 1",
-            "a model of 4 features, fed points far from the exercise's, gives the softmax of its logits too"),
+    passed=(N_("its outputs are the softmax of the model's logits: each row sums to 1"),
+            N_("a model of 4 features, fed points far from the exercise's, gives the softmax of its logits too")),
 ))
 
 
@@ -210,31 +211,31 @@ register(Task(
         Case((_IDS_07, np.array([0.5, -1.0, 2.0]))),
         Case((np.arange(10), np.zeros(10)), hidden=True, expected=np.log(10.0)),
         Case((_IDS_07, np.array([1000.0, 0.0, -1000.0])), hidden=True,
-             nonfinite="exp(1000) overflows (or a probability underflows to 0 and log(0) = -inf): use a stable "
-                       "log_softmax, bias - max - log(sum(exp(bias - max)))."),
+             nonfinite=N_("exp(1000) overflows (or a probability underflows to 0 and log(0) = -inf): use a stable "
+                          "log_softmax, bias - max - log(sum(exp(bias - max))).")),
         Case((_IDS_07, np.array([101.0, 102.0, 103.0])), hidden=True),
     ],
     mistakes=[
         Mistake(lambda ids, b: np.log(len(b)),
-                "you returned log K whatever the bias: that is the loss only when all logits are equal. "
-                "Score the true classes: the mean over instances of -log softmax(bias)[label_id]."),
+                N_("you returned log K whatever the bias: that is the loss only when all logits are equal. "
+                   "Score the true classes: the mean over instances of -log softmax(bias)[label_id].")),
         Mistake(lambda ids, b: float(-(numerics.softmax(b) * numerics.log_softmax(b)).sum()),
-                "that is the entropy of the model's probabilities softmax(bias); the loss scores the labels: "
-                "the mean over instances of -log softmax(bias)[label_id]."),
+                N_("that is the entropy of the model's probabilities softmax(bias); the loss scores the labels: "
+                   "the mean over instances of -log softmax(bias)[label_id].")),
         Mistake(lambda ids, b: -_mean_loss_of_bias(ids, b),
-                "the loss is negative: sign error, the loss is -log of the true class's probability."),
+                N_("the loss is negative: sign error, the loss is -log of the true class's probability.")),
         Mistake(lambda ids, b: float(-np.log(as_floats(b)[np.asarray(ids)]).mean()),
-                "you took the log of the bias itself: the bias holds logits, so apply log_softmax first."),
+                N_("you took the log of the bias itself: the bias holds logits, so apply log_softmax first.")),
         Mistake(lambda ids, b: _mean_loss_of_bias(ids, b) * len(ids),
-                "that is the sum over the instances: the loss is their mean."),
+                N_("that is the sum over the instances: the loss is their mean.")),
         Mistake(lambda ids, b: -numerics.log_softmax(as_floats(b))[np.asarray(ids, dtype=int)],
-                "you returned one loss per instance: return their mean, one number."),
+                N_("you returned one loss per instance: return their mean, one number.")),
     ],
-    passed=("equal logits give log 3, log-frequency logits give the entropy of the frequencies",
-            "ten classes give log 10, logits of ±1000 stay finite, a shift of 100 changes nothing"),
+    passed=(N_("equal logits give log 3, log-frequency logits give the entropy of the frequencies"),
+            N_("ten classes give log 10, logits of ±1000 stay finite, a shift of 100 changes nothing")),
     fresh=lambda rng: [Case((rng.integers(0, 4, size=12), np.round(rng.normal(size=4), 2))),
                        Case((rng.integers(0, 3, size=8), np.round(rng.normal(scale=500, size=3), 1)), hidden=True,
-                            nonfinite="use a stable log_softmax: bias - max - log(sum(exp(bias - max))).")],
+                            nonfinite=N_("use a stable log_softmax: bias - max - log(sum(exp(bias - max)))."))],
 ))
 
 
@@ -265,23 +266,23 @@ def _judge_log_prior_bias(case, got, name):
     told = (f"{call} returned {show(bias)}; softmax of it is {show(np.round(probs, 4))}, but the class "
             f"frequencies are {show(np.round(frequencies, 4))}.")
     message = matching_mistake(_LOG_PRIOR_MISTAKES, case, bias, rtol=1e-6, atol=1e-9)
-    raise CheckFailed(f"{told}\n{message or _LOG_PRIOR_HINT}")
+    raise CheckFailed(f"{told}\n{message or _(_LOG_PRIOR_HINT)}")
 
 
-_LOG_PRIOR_HINT = ("Choose the bias so that softmax(bias) equals the frequencies: log(frequency), "
-                   "plus any constant you like.")
+_LOG_PRIOR_HINT = N_("Choose the bias so that softmax(bias) equals the frequencies: log(frequency), "
+                     "plus any constant you like.")
 _LOG_PRIOR_MISTAKES = [
     Mistake(lambda ids, k: _frequencies(ids, k),
-            "You returned the frequencies themselves: the bias is their log (softmax(log f) = f)."),
+            N_("You returned the frequencies themselves: the bias is their log (softmax(log f) = f).")),
     Mistake(lambda ids, k: _frequencies(ids, k) * len(ids),
-            "You returned the counts: take their log (log counts work too: softmax ignores the constant log n)."),
+            N_("You returned the counts: take their log (log counts work too: softmax ignores the constant log n).")),
     Mistake(lambda ids, k: -np.log(_frequencies(ids, k)),
-            "Sign error: the bias is +log(frequency); -log makes the rarest class the likeliest."),
+            N_("Sign error: the bias is +log(frequency); -log makes the rarest class the likeliest.")),
     Mistake(lambda ids, k: np.log(_frequencies(ids, k) / (1 - _frequencies(ids, k))),
-            "That is each class's log-odds log(f / (1 - f)), the bias for a sigmoid output per class; "
-            "softmax needs log(f)."),
-    Mistake(lambda ids, k: np.zeros(k), "Zeros is Keras's default bias: it predicts 1/K for every class. "
-                                        "Use log(frequency)."),
+            N_("That is each class's log-odds log(f / (1 - f)), the bias for a sigmoid output per class; "
+               "softmax needs log(f).")),
+    Mistake(lambda ids, k: np.zeros(k), N_("Zeros is Keras's default bias: it predicts 1/K for every class. "
+                                           "Use log(frequency).")),
 ]
 
 register(Task(
@@ -293,8 +294,8 @@ register(Task(
         Case((np.repeat([2, 0, 1], [1, 998, 1]), 3), hidden=True, atol=1e-4, shown="998 zeros, one 1, one 2; 3"),
     ],
     judge_data=_judge_log_prior_bias, mistakes=_LOG_PRIOR_MISTAKES,
-    passed=("softmax of your bias gives the class frequencies (a constant added to every bias is fine)",
-            "classes that never appear get a finite bias, and a 998-to-1 imbalance is matched"),
+    passed=(N_("softmax of your bias gives the class frequencies (a constant added to every bias is fine)"),
+            N_("classes that never appear get a finite bias, and a 998-to-1 imbalance is matched")),
     fresh=lambda rng: [Case((rng.choice(3, size=50, p=[0.6, 0.3, 0.1]), 3), atol=1e-3, shown="50 label ids, 3"),
                        Case((rng.choice(4, size=30, p=[0.7, 0.2, 0.1, 0.0]), 6), hidden=True, atol=1e-2,
                             shown="30 label ids, 6")],
@@ -315,7 +316,7 @@ def _nll(logits, label_ids, temperature):
 def _reference_fit_temperature(logits, label_ids):
     """The T > 0 that minimises the mean NLL of softmax(logits / T): a log-spaced search, then finer ones."""
     grid = np.geomspace(0.01, 100.0, 801)
-    for _ in range(3):
+    for _round in range(3):
         best = int(np.argmin(_nlls(logits, label_ids, grid)))
         grid = np.geomspace(grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)], 201)
     return float(grid[np.argmin(_nlls(logits, label_ids, grid))])
@@ -344,17 +345,17 @@ def _judge_fit_temperature(case, got, name):
     told = (f"{call} returned T = {t:.4g}; the T that minimises the mean NLL of softmax(logits / T) is {best:.4g} "
             f"(NLL {_nll(logits, ids, t):.4f} at yours, {_nll(logits, ids, best):.4f} at the best).")
     message = matching_mistake(_TEMPERATURE_MISTAKES, case, t, rtol=0.03, atol=1e-3)
-    raise CheckFailed(f"{told}\n{message or (case.hint or '') + _TEMPERATURE_HINT}")
+    raise CheckFailed(f"{told}\n{message or _(case.hint or '') + _(_TEMPERATURE_HINT)}")
 
 
-_TEMPERATURE_HINT = ("Search T over a wide range (0.05 to 20, evenly spaced on a log scale, e.g. np.geomspace) "
-                     "with a stable NLL (log_softmax, not log(softmax)).")
+_TEMPERATURE_HINT = N_("Search T over a wide range (0.05 to 20, evenly spaced on a log scale, e.g. np.geomspace) "
+                       "with a stable NLL (log_softmax, not log(softmax)).")
 _TEMPERATURE_MISTAKES = [
     Mistake(lambda z, ids: 1 / _reference_fit_temperature(z, ids),
-            "You multiplied the logits by T: divide them, softmax(logits / T)."),
+            N_("You multiplied the logits by T: divide them, softmax(logits / T).")),
     Mistake(lambda z, ids: _nll(z, ids, _reference_fit_temperature(z, ids)),
-            "You returned the smallest NLL: return the temperature that gives it."),
-    Mistake(lambda z, ids: 1.0, "T = 1 changes nothing: search for the T with the smallest mean NLL."),
+            N_("You returned the smallest NLL: return the temperature that gives it.")),
+    Mistake(lambda z, ids: 1.0, N_("T = 1 changes nothing: search for the T with the smallest mean NLL.")),
 ]
 
 
@@ -371,11 +372,11 @@ register(Task(
         Case(_UNDERCONFIDENT, shown="300 underconfident logits, their label_ids"),
         Case(_VERY_OVERCONFIDENT, hidden=True, shown="300 very overconfident logits (T near 9), their label_ids"),
         Case(_HUGE, hidden=True, shown="the same logits + 500, their label_ids",
-             hint="exp overflows for logits near 500 divided by a small T. "),
+             hint=N_("exp overflows for logits near 500 divided by a small T. ")),
     ],
     judge_data=_judge_fit_temperature, mistakes=_TEMPERATURE_MISTAKES,
-    passed=("an overconfident model gets T > 1 and an underconfident one T < 1, within 2% of the best T",
-            "T near 9 is found, and logits near 500 do not overflow"),
+    passed=(N_("an overconfident model gets T > 1 and an underconfident one T < 1, within 2% of the best T"),
+            N_("T near 9 is found, and logits near 500 do not overflow")),
     fresh=lambda rng: [Case(_scaled_logits(rng, 300, 3, float(rng.uniform(0.5, 3.0))), shown="300 logits, label_ids"),
                        Case(_scaled_logits(rng, 300, 5, float(rng.uniform(3.0, 12.0)), scale=1.0), hidden=True,
                             shown="300 logits, label_ids")],
@@ -409,16 +410,18 @@ register(Task(
            _calibration_case(np.random.default_rng(71), 4.0, hidden=True)],
     mistakes=[
         Mistake(_fit_on(lambda tl, ti, hl, hi: (tl, ti)),
-                "you fitted T on the training data: the model has fitted those, so they cannot show how sure it "
-                "should be on new data. Fit T on the held-out data."),
+                N_("you fitted T on the training data: the model has fitted those, so they cannot show how sure it "
+                   "should be on new data. Fit T on the held-out data.")),
         Mistake(_fit_on(lambda tl, ti, hl, hi: (np.concatenate([tl, hl]), np.concatenate([ti, hi]))),
-                "you fitted T on the training and held-out data together: fit it on the held-out data only."),
+                N_("you fitted T on the training and held-out data together: fit it on the held-out data only.")),
         Mistake(lambda tl, ti, hl, hi, z: numerics.softmax(as_floats(z) * _reference_fit_temperature(hl, hi)),
-                "you multiplied the logits by T: divide them, softmax(logits / T)."),
+                N_("you multiplied the logits by T: divide them, softmax(logits / T).")),
         Mistake(lambda tl, ti, hl, hi, z: numerics.softmax(z),
-                "these are the uncalibrated probabilities softmax(logits): divide the logits by the fitted T first."),
+                N_("these are the uncalibrated probabilities softmax(logits): divide the logits by the "
+                   "fitted T first.")),
     ],
-    passed=("softmax(logits / T) with T fitted on the held-out data", "a more overconfident model is calibrated too"),
+    passed=(N_("softmax(logits / T) with T fitted on the held-out data"),
+        N_("a more overconfident model is calibrated too")),
     fresh=lambda rng: [_calibration_case(rng, float(rng.uniform(2.0, 4.0)))],
 ))
 
@@ -446,21 +449,21 @@ register(Task(
     key="adjusted_predictions", function="adjusted_predictions", reference=_reference_adjusted_predictions,
     cases=[
         Case((_LOGITS_LT, _PRIOR_LT, 1.0), rtol=0, atol=0),
-        Case((_LOGITS_LT, _PRIOR_LT, 0.0), rtol=0, atol=0, about="tau = 0: plain argmax"),
+        Case((_LOGITS_LT, _PRIOR_LT, 0.0), rtol=0, atol=0, about=N_("tau = 0: plain argmax")),
         Case((np.array([[500.0, 499.0, 498.5]]), _PRIOR_LT, 1.0), hidden=True, rtol=0, atol=0),
         _adjusted_case(np.random.default_rng(703)),
     ],
     mistakes=[
         Mistake(lambda z, prior, tau: np.argmax(as_floats(z), axis=-1),
-                "that is the plain argmax of the logits: subtract tau * log(prior) from every row first."),
+                N_("that is the plain argmax of the logits: subtract tau * log(prior) from every row first.")),
         Mistake(lambda z, prior, tau: np.argmax(as_floats(z) + tau * np.log(as_floats(prior)), axis=-1),
-                "you added tau * log(prior): that favours the frequent classes even more. Subtract it."),
+                N_("you added tau * log(prior): that favours the frequent classes even more. Subtract it.")),
         Mistake(lambda z, prior, tau: np.argmax(as_floats(z) - tau * as_floats(prior), axis=-1),
-                "you subtracted the prior itself: logits live on a log scale, so subtract tau * log(prior)."),
+                N_("you subtracted the prior itself: logits live on a log scale, so subtract tau * log(prior).")),
         Mistake(lambda z, prior, tau: as_floats(z) - tau * np.log(as_floats(prior)),
-                "you returned the adjusted logits: return the class id of the largest one in each row (argmax)."),
+                N_("you returned the adjusted logits: return the class id of the largest one in each row (argmax).")),
     ],
-    passed=("the frequent class loses the close calls, and tau = 0 is the plain argmax",
-            "logits near 500, and priors over up to 6 classes"),
+    passed=(N_("the frequent class loses the close calls, and tau = 0 is the plain argmax"),
+            N_("logits near 500, and priors over up to 6 classes")),
     fresh=lambda rng: [_adjusted_case(rng)],
 ))

@@ -3,6 +3,7 @@
 import numpy as np
 
 from logitlab import numerics
+from logitlab.i18n import N_, _
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Opaque, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.judging import matching_mistake
@@ -55,7 +56,7 @@ def _loss_mistakes(sparse):
         Mistake(_read_as_probabilities(sparse),
                 f"It reads the logits as probabilities: raw logits need {kind}(from_logits=True)."),
         Mistake(lambda labels, y_hat: 2 * _mean_loss(labels, y_hat, sparse),
-                "That is the sum over the batch: keep the default mean reduction."),
+                N_("That is the sum over the batch: keep the default mean reduction.")),
     ]
 
 
@@ -84,7 +85,7 @@ def _judge_loss(sparse, mistakes):
         expected, value = _mean_loss(labels, y_hat, sparse), float(value)
         if np.isclose(value, expected, rtol=1e-4):
             return abs(value - expected)
-        told = f"the loss from {name}() gave {value:.5f} on {case.about}; expected {expected:.5f}."
+        told = f"the loss from {name}() gave {value:.5f} on {_(case.about)}; expected {expected:.5f}."
         message = matching_mistake(mistakes, case, value, rtol=1e-3)
         raise CheckFailed(told + (f"\n{message}" if message else ""))
 
@@ -100,17 +101,17 @@ for _sparse in (False, True):
         key="sparse_keras_loss" if _sparse else "keras_loss",
         function="make_sparse_loss" if _sparse else "make_loss", kind="custom",
         cases=[Case((np.array([1, 2]) if _sparse else LABELS.astype(np.float32), _Y32), shown="",
-                    about="the lesson's logits"),
+                    about=N_("the lesson's logits")),
                Case((_LARGER_IDS if _sparse else np.eye(5, dtype=np.float32)[_LARGER_IDS], _LARGER), hidden=True,
-                    shown="", about="a [4, 5] batch of logits up to about ±8")],
+                    shown="", about=N_("a [4, 5] batch of logits up to about ±8"))],
         probe=_probe_loss, judge_data=_judge_loss(_sparse, _mistakes), mistakes=_mistakes,
         passed=(f"on the lesson's [2, 3] example it gives the mean loss "
                 f"{float(numerics.sparse_cross_entropy(np.array([1, 2]), Y_HAT).mean()):.5f}",
-                "a [4, 5] batch of larger logits gets the mean of its rows' cross-entropies"),
+                N_("a [4, 5] batch of larger logits gets the mean of its rows' cross-entropies")),
     ))
 
 
-PROBABILITIES = "Probabilities are all between 0 and 1 and each row sums to 1 (use np.allclose for the sums)."
+PROBABILITIES = N_("Probabilities are all between 0 and 1 and each row sums to 1 (use np.allclose for the sums).")
 
 
 def _between_0_and_1(x, strictly=False):
@@ -127,57 +128,59 @@ def _softmax_rows_float32():
 register(Task(
     key="looks_like_probabilities", function="looks_like_probabilities", kind="value",
     cases=[
-        Case((np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]]),), expected=True, about="rows in [0, 1] that sum to 1",
+        Case((np.array([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]]),), expected=True, about=N_("rows in [0, 1] that sum to 1"),
              hint=PROBABILITIES),
-        Case((np.array([[2.0, 1.0, 0.1]]),), expected=False, about="logits above 1", hint=PROBABILITIES),
-        Case((np.array([[0.2, 0.3, 0.1]]),), expected=False, about="values in [0, 1] whose row sums to 0.6",
+        Case((np.array([[2.0, 1.0, 0.1]]),), expected=False, about=N_("logits above 1"), hint=PROBABILITIES),
+        Case((np.array([[0.2, 0.3, 0.1]]),), expected=False, about=N_("values in [0, 1] whose row sums to 0.6"),
              hint=PROBABILITIES),
-        Case((np.array([[1.5, -0.5]]),), expected=False, about="a row that sums to 1 but has a negative value",
+        Case((np.array([[1.5, -0.5]]),), expected=False, about=N_("a row that sums to 1 but has a negative value"),
              hint=PROBABILITIES),
-        Case((np.array([[0.5, 0.5], [0.25, 0.5]]),), expected=False, about="a batch whose second row sums to 0.75",
+        Case((np.array([[0.5, 0.5], [0.25, 0.5]]),), expected=False, about=N_("a batch whose second row sums to 0.75"),
              hint=PROBABILITIES),
         Case((_softmax_rows_float32(),), hidden=True, expected=True,
-             about="float32 softmax rows, whose sums miss 1 by a rounding error", hint=PROBABILITIES),
+             about=N_("float32 softmax rows, whose sums miss 1 by a rounding error"), hint=PROBABILITIES),
         Case((np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]),), hidden=True, expected=True,
-             about="one-hot rows (0 and 1 are probabilities too)", hint=PROBABILITIES),
-        Case((np.array([[np.nan, 0.5, 0.5]]),), hidden=True, expected=False, about="a row with nan",
+             about=N_("one-hot rows (0 and 1 are probabilities too)"), hint=PROBABILITIES),
+        Case((np.array([[np.nan, 0.5, 0.5]]),), hidden=True, expected=False, about=N_("a row with nan"),
              hint=PROBABILITIES),
         Case((np.array([[0.25, 0.75], [0.5, 0.5], [0.9, 0.2], [0.0, 1.0]]),), hidden=True, expected=False,
-             about="a batch of four rows, one of which sums to 1.1", hint=PROBABILITIES),
+             about=N_("a batch of four rows, one of which sums to 1.1"), hint=PROBABILITIES),
     ],
     mistakes=[
         Mistake(lambda x: _between_0_and_1(x) and bool(np.all(np.sum(x, axis=-1) == 1)),
-                "you compared each row's sum with ==: a float32 softmax row sums to 0.99999994, not exactly 1. "
-                "Use np.allclose(x.sum(axis=-1), 1)."),
+                N_("you compared each row's sum with ==: a float32 softmax row sums to 0.99999994, not exactly 1. "
+                "Use np.allclose(x.sum(axis=-1), 1).")),
         Mistake(lambda x: _between_0_and_1(x, strictly=True) and bool(np.allclose(np.sum(x, axis=-1), 1)),
-                "0 and 1 are probabilities too (a one-hot row is a distribution): use >= 0 and <= 1."),
+                N_("0 and 1 are probabilities too (a one-hot row is a distribution): use >= 0 and <= 1.")),
         Mistake(lambda x: bool(np.allclose(np.sum(x, axis=-1), 1.0)),
-                "you checked the sums but not the values: [1.5, -0.5] sums to 1 too. Also check 0 <= x <= 1."),
+                N_("you checked the sums but not the values: [1.5, -0.5] sums to 1 too. Also check 0 <= x <= 1.")),
         Mistake(lambda x: bool(np.allclose(np.sum(x), 1.0)),
-                "you summed the whole batch: each row must sum to 1 (x.sum(axis=-1))."),
+                N_("you summed the whole batch: each row must sum to 1 (x.sum(axis=-1)).")),
     ],
-    passed=("probabilities, logits, short rows, negative values and a mixed batch are told apart",
-            "float32 rounding, one-hot rows, nan and one bad row in a batch are told apart"),
+    passed=(N_("probabilities, logits, short rows, negative values and a mixed batch are told apart"),
+            N_("float32 rounding, one-hot rows, nan and one bad row in a batch are told apart")),
 ))
 
-
-STALL = "A double softmax turns a perfect prediction [1, 0, ..., 0] into logits [1, 0, ..., 0]"
 
 register(Task(
     key="double_softmax_floor", function="double_softmax_floor",
     reference=lambda k: float(np.log(np.e + k - 1) - 1),
     cases=[Case((3,)), Case((2,), hidden=True), Case((10,), hidden=True), Case((1000,), hidden=True)],
     mistakes=[
-        Mistake(lambda k: float(np.log(k)), f"log(num_classes) is the loss of a uniform guess, not the floor. {STALL}: "
-                                            "take -log of softmax([1, 0, ..., 0]) at the true class."),
-        Mistake(lambda k: 0.0, "with softmax applied twice the loss never reaches 0: that is why it stalls. "
-                               f"{STALL}."),
+        Mistake(lambda k: float(np.log(k)),
+                N_("log(num_classes) is the loss of a uniform guess, not the floor. A double softmax turns a perfect "
+                   "prediction [1, 0, ..., 0] into logits [1, 0, ..., 0]: take -log of softmax([1, 0, ..., 0]) at "
+                   "the true class.")),
+        Mistake(lambda k: 0.0,
+                N_("with softmax applied twice the loss never reaches 0: that is why it stalls. A double softmax turns "
+                   "a perfect prediction [1, 0, ..., 0] into logits [1, 0, ..., 0].")),
         Mistake(lambda k: float(np.log(np.e + k - 1)),
-                "you left out the true class's own logit: -log(e^1 / (e^1 + (k - 1) e^0)) = log(e + k - 1) - 1."),
+                N_("you left out the true class's own logit: -log(e^1 / (e^1 + (k - 1) e^0)) = log(e + k - 1) - 1.")),
         Mistake(lambda k: float(np.log(np.e + k) - 1),
-                "the true class counts once: the other k - 1 classes add e^0 = 1 each, so log(e + k - 1) - 1."),
+                N_("the true class counts once: the other k - 1 classes add e^0 = 1 each, so log(e + k - 1) - 1.")),
     ],
-    passed=("3 classes give the 0.5514 the stalled model shows", "2, 10 and 1000 classes give their floors too"),
+    passed=(N_("3 classes give the 0.5514 the stalled model shows"),
+        N_("2, 10 and 1000 classes give their floors too")),
     fresh=lambda rng: [Case((int(rng.integers(4, 200)),), hidden=True)],
 ))
 
@@ -224,11 +227,11 @@ def _probe_batch_loss(batch_mean_loss, case, env):
     return {"value": value, "gradient": gradient}
 
 
-BATCH_NAN = ("log(softmax(logits)) gives -inf (and 0 * -inf = nan) once a probability underflows: use "
-             "tf.nn.softmax_cross_entropy_with_logits, which works from the logits.")
-GRAPH_REPAIR = ("(The check runs your function eagerly and takes its gradient, as a training step does: inside a "
-                "forward-only tf.function, TensorFlow may rewrite log(softmax) into log_softmax, but not once a "
-                "gradient is taken.)")
+BATCH_NAN = N_("log(softmax(logits)) gives -inf (and 0 * -inf = nan) once a probability underflows: use "
+               "tf.nn.softmax_cross_entropy_with_logits, which works from the logits.")
+GRAPH_REPAIR = N_("(The check runs your function eagerly and takes its gradient, as a training step does: inside a "
+                  "forward-only tf.function, TensorFlow may rewrite log(softmax) into log_softmax, but not once a "
+                  "gradient is taken.)")
 
 
 def _judge_batch_loss(mistakes):
@@ -246,7 +249,7 @@ def _judge_batch_loss(mistakes):
         value = float(value)
         told = f"{call} returned {value:.6g}; expected {expected:.6g}."
         if not np.isfinite(value):
-            raise CheckFailed(f"{told}\n{case.nonfinite or BATCH_NAN}\n{GRAPH_REPAIR}")
+            raise CheckFailed(f"{told}\n{_(case.nonfinite or BATCH_NAN)}\n{_(GRAPH_REPAIR)}")
         if not np.isclose(value, expected, rtol=case.rtol, atol=case.atol):
             raise CheckFailed(told + (f"\n{message}" if message else ""))
         if gradient is None or isinstance(gradient, Opaque):
@@ -258,7 +261,8 @@ def _judge_batch_loss(mistakes):
         if not np.isfinite(gradient).all():
             raise CheckFailed(
                 f"{call} gives the right loss, {value:.6g}, but its gradient with respect to the logits contains "
-                f"nan or inf: {show(gradient[:2])}. Training would destroy the weights.\n{BATCH_NAN}\n{GRAPH_REPAIR}")
+                f"nan or inf: {show(gradient[:2])}. Training would destroy the weights.\n{_(BATCH_NAN)}\n"
+                f"{_(GRAPH_REPAIR)}")
         if gradient.shape != right.shape or not np.allclose(gradient, right, rtol=1e-5, atol=1e-7):
             raise CheckFailed(f"{call} gives the right loss, but its gradient is {show(gradient[:2])}; "
                               f"expected (softmax(logits) - labels) / batch, {show(right[:2])}.")
@@ -269,13 +273,13 @@ def _judge_batch_loss(mistakes):
 
 _BATCH_MISTAKES = [
     Mistake(lambda y, z: float(numerics.cross_entropy(y, z).sum()),
-            "that is the sum over the batch: it grows with the batch size. Take the mean over the rows "
-            "(tf.reduce_mean), as Keras does."),
+            N_("that is the sum over the batch: it grows with the batch size. Take the mean over the rows "
+               "(tf.reduce_mean), as Keras does.")),
     Mistake(lambda y, z: float(numerics.cross_entropy(y, z).mean() / np.shape(z)[-1]),
-            "you averaged over the classes too (a mean over every element of labels * log p): sum over "
-            "the classes, then take the mean over the rows."),
+            N_("you averaged over the classes too (a mean over every element of labels * log p): sum over "
+               "the classes, then take the mean over the rows.")),
     Mistake(lambda y, z: numerics.cross_entropy(y, z),
-            "you returned one loss per row: reduce them to one number, their mean."),
+            N_("you returned one loss per row: reduce them to one number, their mean.")),
 ]
 register(Task(
     key="batch_mean_loss", function="batch_mean_loss", kind="custom", reference=_reference_batch_mean_loss,
@@ -285,9 +289,9 @@ register(Task(
            _batch_case(np.random.default_rng(81), 2, hidden=True, scale=800, classes=3),
            _batch_case(np.random.default_rng(82), 64, hidden=True)],
     mistakes=_BATCH_MISTAKES, probe=_probe_batch_loss, judge_data=_judge_batch_loss(_BATCH_MISTAKES),
-    passed=("E3 gives 0.83934 and E4 gives 0.4076, the mean, whatever the batch size; its gradient is "
-            "(softmax - labels) / batch",
-            "batches of 2, 16 and 64 rows, and logits of ±800, give the mean loss and a finite gradient, "
-            "run eagerly"),
+    passed=(N_("E3 gives 0.83934 and E4 gives 0.4076, the mean, whatever the batch size; its gradient is "
+               "(softmax - labels) / batch"),
+            N_("batches of 2, 16 and 64 rows, and logits of ±800, give the mean loss and a finite gradient, "
+               "run eagerly")),
     fresh=lambda rng: [_batch_case(rng, int(rng.integers(5, 40)), hidden=True)],
 ))

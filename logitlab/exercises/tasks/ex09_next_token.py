@@ -10,6 +10,7 @@ the same code and seed always give the same frequencies, so the verdict is repro
 import numpy as np
 
 from logitlab import numerics, sampling
+from logitlab.i18n import N_
 from logitlab.exercises.format import Case, Mistake, Task
 from logitlab.exercises.tasks.common import register
 
@@ -69,33 +70,35 @@ register(Task(
     cases=[
         _sample_case(LOGITS, 1.0, seed=0),
         _sample_case(LOGITS, 0.5, seed=1),
-        _sample_case(LOGITS, 0.0, seed=2, draws=20, hint="T = 0 is greedy decoding: return the arg max every time."),
+        _sample_case(LOGITS, 0.0, seed=2, draws=20,
+            hint=N_("T = 0 is greedy decoding: return the arg max every time.")),
         _sample_case(HUGE, 1.0, seed=3, hidden=True),
         _sample_case(np.array([3.0, 2.0, 1.0]), 3.0, seed=4, hidden=True),
         _sample_case(VOCAB_50K, 0.0, seed=5, draws=3, hidden=True, shown_logits="<50,000 float16 logits>"),
         _sample_case(VOCAB_50K, 0.7, seed=6, draws=300, hidden=True, shown_logits="<50,000 float16 logits>"),
         Case((LOGITS, -1.0, 7, 1), hidden=True, raises=("ValueError",), shown="[2, 1, 0.1, -1], -1.0, rng",
-             about="[2, 1, 0.1, -1], temperature=-1", hint="A negative temperature turns the ranking upside down."),
+             about=N_("[2, 1, 0.1, -1], temperature=-1"),
+                 hint=N_("A negative temperature turns the ranking upside down.")),
     ],
     mistakes=[
         Mistake(lambda z, t, s=0, d=0: sampling.temperature_probs(z, 1.0),
-                "the temperature changed nothing: divide the logits by T before the softmax."),
+                N_("the temperature changed nothing: divide the logits by T before the softmax.")),
         Mistake(lambda z, t, s=0, d=0: sampling.temperature_probs(np.asarray(z, float) * t, 1.0) if t > 0 else None,
-                "you multiplied the logits by T: divide them (a low T should sharpen the distribution)."),
-        Mistake(_argmax_one_hot, "you always returned the arg max: that is T = 0 only; for T > 0 draw with rng."),
+                N_("you multiplied the logits by T: divide them (a low T should sharpen the distribution).")),
+        Mistake(_argmax_one_hot, N_("you always returned the arg max: that is T = 0 only; for T > 0 draw with rng.")),
         Mistake(lambda z, t, s=0, d=0: np.full(np.asarray(z).size, 1.0 / np.asarray(z).size),
-                "every token came up about equally often: draw with p = softmax(logits / T), not uniformly."),
+                N_("every token came up about equally often: draw with p = softmax(logits / T), not uniformly.")),
     ],
-    passed=("2000 draws follow softmax(logits / T) at T = 1 and 0.5; T = 0 always gives the arg max",
-            "logits of ±1000, T = 3, and 50,000 float16 logits sample without overflow; T < 0 is refused"),
+    passed=(N_("2000 draws follow softmax(logits / T) at T = 1 and 0.5; T = 0 always gives the arg max"),
+            N_("logits of ±1000, T = 3, and 50,000 float16 logits sample without overflow; T < 0 is refused")),
     fresh=lambda rng: [_sample_case(np.round(rng.normal(scale=2.0, size=5), 2), float(rng.choice([0.5, 1.0, 2.0])),
                                     seed=int(rng.integers(1000)))],
 ))
 
 # ---------------------------------------------------------------- top-k and top-p (nucleus)
 
-DROPPED_ZERO = ("you set the dropped logits to 0, which still gives them a chance (exp(0) = 1): "
-                "set them to -inf.")
+DROPPED_ZERO = N_("you set the dropped logits to 0, which still gives them a chance (exp(0) = 1): "
+                  "set them to -inf.")
 
 
 def _dropped_to_zero(filtered):
@@ -118,25 +121,26 @@ register(Task(
     cases=[
         Case((LOGITS, 2)),
         Case((np.array([0.5, 3.0, -1.0, 2.0, 0.0]), 3)),
-        Case((np.array([3.0, 1.0, 1.0, 0.0]), 2), hidden=True, about="a tie at the k-th place"),
-        Case((LOGITS, 10), hidden=True, hint="k larger than the vocabulary keeps every token."),
+        Case((np.array([3.0, 1.0, 1.0, 0.0]), 2), hidden=True, about=N_("a tie at the k-th place")),
+        Case((LOGITS, 10), hidden=True, hint=N_("k larger than the vocabulary keeps every token.")),
         Case((VOCAB_50K, 40), hidden=True, dtype="float16", shown="<50,000 float16 logits>, 40"),
     ],
     mistakes=[
         Mistake(lambda z, k: _dropped_to_zero(sampling.top_k_filter(z, k)), DROPPED_ZERO),
-        Mistake(lambda z, k: sampling.top_k_filter(z, k + 1), "you kept k + 1 tokens: keep the k largest logits."),
+        Mistake(lambda z, k: sampling.top_k_filter(z, k + 1), N_("you kept k + 1 tokens: keep the k largest logits.")),
         Mistake(lambda z, k: sampling.top_k_filter(z, k - 1) if k > 1 else None,
-                "you kept k - 1 tokens: keep the k largest logits (the k-th largest stays)."),
+                N_("you kept k - 1 tokens: keep the k largest logits (the k-th largest stays).")),
         Mistake(lambda z, k: -sampling.top_k_filter(-np.asarray(z), k),
-                "you kept the k smallest logits: keep the k largest."),
+                N_("you kept the k smallest logits: keep the k largest.")),
         Mistake(lambda z, k: numerics.softmax(sampling.top_k_filter(z, k).clip(-1e30)),
-                "you returned probabilities: return the filtered logits (the softmax comes later)."),
+                N_("you returned probabilities: return the filtered logits (the softmax comes later).")),
         Mistake(_top_k_exactly,
-                "two logits tie at the k-th place and you kept only one of them: keep every logit that is at least "
-                "the k-th largest, so the result does not depend on sort order."),
+                N_("two logits tie at the k-th place and you kept only one of them: keep every logit that is at least "
+                   "the k-th largest, so the result does not depend on sort order.")),
     ],
-    passed=("the k largest logits stay, the others become -inf",
-            "ties at the k-th place stay, k beyond the vocabulary keeps all, 50,000 float16 logits keep their dtype"),
+    passed=(N_("the k largest logits stay, the others become -inf"),
+            N_("ties at the k-th place stay, k beyond the vocabulary keeps all, 50,000 float16 logits keep "
+               "their dtype")),
     fresh=lambda rng: [Case((np.round(rng.normal(scale=2.0, size=6), 2), int(rng.integers(1, 6))))],
 ))
 
@@ -155,33 +159,34 @@ def _top_p_without_crossing(z, p):
 register(Task(
     key="top_p_filter", function="top_p_filter", reference=sampling.top_p_filter,
     cases=[
-        Case((LOGITS, 0.9), about="p = 0.9: softmax(logits) is [0.64, 0.24, 0.09, 0.03] rounded"),
+        Case((LOGITS, 0.9), about=N_("p = 0.9: softmax(logits) is [0.64, 0.24, 0.09, 0.03] rounded")),
         Case((LOGITS, 0.5)),
-        Case((np.log(np.array([0.1, 0.4, 0.25, 0.25])), 0.6), hidden=True, about="a tie with the token that crosses p"),
+        Case((np.log(np.array([0.1, 0.4, 0.25, 0.25])), 0.6), hidden=True,
+            about=N_("a tie with the token that crosses p")),
         Case((np.array([0.0, -800.0, 5.0]), 1.0), hidden=True,
-             hint="p = 1 keeps every token, even one whose probability rounds to 0."),
+             hint=N_("p = 1 keeps every token, even one whose probability rounds to 0.")),
         Case((VOCAB_50K, 0.95), hidden=True, dtype="float16", shown="<50,000 float16 logits>, 0.95"),
-        Case((LOGITS, 0.0), hidden=True, raises=("ValueError",), hint="p = 0 would keep no token at all."),
+        Case((LOGITS, 0.0), hidden=True, raises=("ValueError",), hint=N_("p = 0 would keep no token at all.")),
     ],
     mistakes=[
         Mistake(lambda z, p: _dropped_to_zero(sampling.top_p_filter(z, p)), DROPPED_ZERO),
         Mistake(_top_p_without_crossing,
-                "you dropped the token that takes the total past p: keep it (the kept tokens' probability must "
-                "reach p)."),
+                N_("you dropped the token that takes the total past p: keep it (the kept tokens' probability must "
+                   "reach p).")),
         Mistake(lambda z, p: sampling.top_k_filter(z, 1),
-                "you kept only the most likely token: keep tokens until their probabilities add up to p."),
+                N_("you kept only the most likely token: keep tokens until their probabilities add up to p.")),
         Mistake(lambda z, p: numerics.softmax(sampling.top_p_filter(z, p).clip(-1e30)),
-                "you returned probabilities: return the filtered logits (the softmax comes later)."),
+                N_("you returned probabilities: return the filtered logits (the softmax comes later).")),
     ],
-    passed=("the most likely tokens stay until their probability reaches p, the token that crosses p included",
-            "ties with that token stay, p = 1 keeps all, 50,000 float16 logits keep their dtype, p = 0 is refused"),
+    passed=(N_("the most likely tokens stay until their probability reaches p, the token that crosses p included"),
+            N_("ties with that token stay, p = 1 keeps all, 50,000 float16 logits keep their dtype, p = 0 is refused")),
     fresh=lambda rng: [Case((np.round(rng.normal(scale=2.0, size=6), 2), float(rng.choice([0.3, 0.7, 0.9]))))],
 ))
 
 # ---------------------------------------------------------------- perplexity
 
-NAIVE_LOG = ("log(softmax(logits)) gives -inf (or nan) when a probability underflows or exp overflows: "
-             "use logsumexp(logits) - logits[id] for each token's cross-entropy.")
+NAIVE_LOG = N_("log(softmax(logits)) gives -inf (or nan) when a probability underflows or exp overflows: "
+               "use logsumexp(logits) - logits[id] for each token's cross-entropy.")
 TOKENS = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0], [1.0, 1.0, 1.0], [0.0, 3.0, -1.0]])
 TOKEN_IDS = np.array([0, 1, 2, 0])
 
@@ -196,7 +201,7 @@ register(Task(
     key="perplexity", function="perplexity", reference=sampling.perplexity,
     cases=[
         Case((TOKENS, TOKEN_IDS)),
-        Case((np.zeros((5, 7)), np.array([0, 3, 6, 2, 2])), about="a uniform model over 7 tokens"),
+        Case((np.zeros((5, 7)), np.array([0, 3, 6, 2, 2])), about=N_("a uniform model over 7 tokens")),
         Case((np.array([[900.0, 0.0, -900.0], [5.0, 0.0, 0.0], [0.0, 5.0, 0.0], [0.0, 0.0, 5.0]]),
               np.array([2, 0, 1, 2])), hidden=True, rtol=1e-6, nonfinite=NAIVE_LOG),
         Case((np.array([[20.0, 10.0, 0.0], [0.0, 10.0, 20.0]], dtype=np.float16), np.array([0, 1])), hidden=True,
@@ -204,21 +209,21 @@ register(Task(
         Case((np.stack([VOCAB_50K, VOCAB_50K[::-1]]), np.array([17, 0])), hidden=True, rtol=1e-3, nonfinite=NAIVE_LOG,
              shown="<2 rows of 50,000 float16 logits>, [17, 0]"),
         Case((TOKENS, np.array([0, 1, 3, 0])), hidden=True, raises=("ValueError", "IndexError"),
-             hint="token id 3 does not exist in a vocabulary of 3."),
+             hint=N_("token id 3 does not exist in a vocabulary of 3.")),
     ],
     mistakes=[
         Mistake(lambda z, ids: float(_cross_entropies(z, ids).mean()),
-                "you returned the mean cross-entropy: perplexity is its exponential, exp(mean)."),
+                N_("you returned the mean cross-entropy: perplexity is its exponential, exp(mean).")),
         Mistake(lambda z, ids: float(np.exp(_cross_entropies(z, ids).sum())),
-                "you took exp of the sum: take exp of the mean cross-entropy over the tokens."),
+                N_("you took exp of the sum: take exp of the mean cross-entropy over the tokens.")),
         Mistake(lambda z, ids: float(np.exp(_cross_entropies(z, ids)).mean()),
-                "you averaged each token's exp(cross-entropy): take the mean first, then exp."),
+                N_("you averaged each token's exp(cross-entropy): take the mean first, then exp.")),
         Mistake(lambda z, ids: float(np.exp(-_cross_entropies(z, ids).mean())),
-                "sign error: cross-entropy is -log p, so perplexity is at least 1."),
+                N_("sign error: cross-entropy is -log p, so perplexity is at least 1.")),
         Mistake(lambda z, ids: float(2.0 ** _cross_entropies(z, ids).mean()),
-                "you used base 2 with a natural-log cross-entropy: use exp."),
+                N_("you used base 2 with a natural-log cross-entropy: use exp.")),
     ],
-    passed=("exp(mean cross-entropy) of 4 tokens; a uniform model's perplexity is its vocabulary size, 7",
-            "logits of ±900, float16 logits and 50,000-token rows stay finite; a bad token id is refused"),
+    passed=(N_("exp(mean cross-entropy) of 4 tokens; a uniform model's perplexity is its vocabulary size, 7"),
+            N_("logits of ±900, float16 logits and 50,000-token rows stay finite; a bad token id is refused")),
     fresh=lambda rng: [Case((np.round(rng.normal(scale=2.0, size=(4, 5)), 2), rng.integers(0, 5, size=4)))],
 ))
