@@ -98,7 +98,7 @@ test: lint
 # The inner loop: everything that needs no kernel, no browser and no grading run (markers set in tests/conftest.py).
 # pytest's cache is on: `$(PY) -m pytest --lf` reruns what failed last, `--sw` stops at the first failure and resumes.
 test-fast: lint
-	$(PY) -m pytest -n 2 --dist loadscope -m "not kernel and not browser and not grading" -q
+	$(PY) -m pytest -n 2 --dist loadscope -m "not kernel and not browser and not grading" -q tests
 
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)
