@@ -251,3 +251,22 @@ def test_the_feedback_page_speaks_the_submissions_language():
     nb["metadata"] = {}
     page = feedback.notebook_page("ana", "03-softmax", 1, 2, "", nb, {})
     assert "Score: 1 / 2" in page and "student: ana" in page
+
+
+def test_the_graders_verdicts_speak_the_submissions_language():
+    """The grader judges in the language of the submission's notebook (`SandboxedExecute`: `metadata.language`)."""
+    import numpy as np
+
+    from logitlab.exercises.tasks import TASKS
+    from logitlab.grading import autograde
+
+    task = TASKS["softmax"]
+    cases = task.selected(False)
+    wrong = [np.exp(np.asarray(case.args[0], dtype=float)) for case in cases]
+    right = [task.reference(*case.args) for case in cases]
+    assert i18n.notebook_language({"metadata": {"language": "zh-CN"}}) == "zh_CN"
+    with i18n.language(i18n.notebook_language({"metadata": {"language": "zh-CN"}})):
+        assert "你返回的是 exp(logits)：还要除以它们在这一行上的和。" in autograde.verdict(
+            task, cases, wrong, "softmax", set())["evalue"]
+        assert autograde.verdict(task, cases, right, "softmax", set())["text"].startswith("✓ softmax: 一行和一个")
+    assert "you returned exp(logits)" in autograde.verdict(task, cases, wrong, "softmax", set())["evalue"]

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 
 from logitlab import numerics
-from logitlab.i18n import N_
+from logitlab.i18n import N_, _
 from logitlab.exercises.format import Case, CheckFailed, Mistake, Task
 from logitlab.exercises.format import show
 from logitlab.exercises.tasks.common import (LABELS, TASKS, Y_HAT, describe, as_floats, random_logits, random_one_hot,
@@ -148,44 +148,53 @@ def _probe_pick(pick_loss, case, env):
 def _labels_read(labels):
     labels = np.asarray(labels)
     if labels.ndim == 1:
-        return f"the labels are class ids, one integer per row (shape {list(labels.shape)})"
+        return _("the labels are class ids, one integer per row (shape {shape})").format(shape=list(labels.shape))
     if np.allclose(labels.sum(axis=-1), 1.0):
-        return (f"the labels have shape {list(labels.shape)} and every row sums to 1: exactly one class is true "
-                "per row (one-hot)")
-    return (f"the labels are 0/1 per output and their rows sum to {show(labels.sum(axis=-1))}: "
-            "each output is its own yes/no question")
+        return _("the labels have shape {shape} and every row sums to 1: exactly one class is true per row "
+                 "(one-hot)").format(shape=list(labels.shape))
+    return _("the labels are 0/1 per output and their rows sum to {sums}: each output is its own yes/no "
+             "question").format(sums=show(labels.sum(axis=-1)))
 
 
 def _outputs_read(outputs, family):
     outputs = np.asarray(outputs, dtype=float)
-    span = f"the outputs run from {outputs.min():.4g} to {outputs.max():.4g}"
+    span = _("the outputs run from {low} to {high}").format(low=f"{outputs.min():.4g}", high=f"{outputs.max():.4g}")
     if not _in_unit(outputs):
-        return f"{span}: outside [0, 1], so they are raw logits"
+        return _("{span}: outside [0, 1], so they are raw logits").format(span=span)
     if family == "BinaryCrossentropy":
-        return f"{span}, all inside [0, 1]: they are sigmoid probabilities already"
+        return _("{span}, all inside [0, 1]: they are sigmoid probabilities already").format(span=span)
     if _rows_sum_to_1(outputs):
-        return f"{span}, all inside [0, 1], and each row sums to 1: softmax was applied already"
-    return (f"{span}, all inside [0, 1], but the rows sum to {show(np.round(outputs.sum(axis=-1), 3))}, not 1: "
-            "a softmax output's rows always sum to 1, so these are raw logits that happen to be small")
+        return _("{span}, all inside [0, 1], and each row sums to 1: softmax was applied already").format(span=span)
+    return _("{span}, all inside [0, 1], but the rows sum to {sums}, not 1: a softmax output's rows always sum to 1, "
+             "so these are raw logits that happen to be small").format(
+                 span=span, sums=show(np.round(outputs.sum(axis=-1), 3)))
+
+
+def _first_upper(text):
+    return text[:1].upper() + text[1:]
 
 
 def _judge_pick(case, got, name):
     outputs, labels = case.args
     family, from_logits = case.expected["loss"], case.expected["from_logits"]
     right = f"tf.keras.losses.{family}(from_logits={from_logits})"
+    call = f"{name}(outputs, labels)"
     if "loss" in got:
-        raise CheckFailed(f"{name}(outputs, labels) returned {show(got['loss'])}: return a Keras loss object, "
-                          f"e.g. tf.keras.losses.{KERAS_LOSSES[0]}(from_logits=...).")
-    said = f"{name}(outputs, labels) gave {got['class']}(from_logits={got['from_logits']})"
+        raise CheckFailed(_("{call} returned {got}: return a Keras loss object, e.g. {example}.").format(
+            call=call, got=show(got["loss"]), example=f"tf.keras.losses.{KERAS_LOSSES[0]}(from_logits=...)"))
+    said = _("{call} gave {loss}; expected {right}.").format(
+        call=call, loss=f"{got['class']}(from_logits={got['from_logits']})", right=right)
     if got["class"] != family:
-        why = {"SparseCategoricalCrossentropy": "integer class ids go to SparseCategoricalCrossentropy",
-               "CategoricalCrossentropy": "one-hot rows go to CategoricalCrossentropy (softmax over the classes)",
-               "BinaryCrossentropy": "independent 0/1 labels go to BinaryCrossentropy (a sigmoid per output)"}[family]
-        raise CheckFailed(f"{said}; expected {right}.\n{_labels_read(labels).capitalize()}: {why}.")
+        why = {"SparseCategoricalCrossentropy": N_("integer class ids go to SparseCategoricalCrossentropy"),
+               "CategoricalCrossentropy": N_("one-hot rows go to CategoricalCrossentropy (softmax over the classes)"),
+               "BinaryCrossentropy": N_("independent 0/1 labels go to BinaryCrossentropy (a sigmoid per output)"),
+               }[family]
+        raise CheckFailed(said + "\n" + _("{what}: {why}.").format(what=_first_upper(_labels_read(labels)), why=_(why)))
     if got["from_logits"] != from_logits:
-        fix = ("from_logits=True: with False Keras would read logits as probabilities" if from_logits else
-               "from_logits=False: with True the loss would apply softmax or sigmoid a second time")
-        raise CheckFailed(f"{said}; expected {right}.\n{_outputs_read(outputs, family).capitalize()}: {fix}.")
+        fix = (N_("from_logits=True: with False Keras would read logits as probabilities") if from_logits else
+               N_("from_logits=False: with True the loss would apply softmax or sigmoid a second time"))
+        raise CheckFailed(said + "\n" + _("{what}: {why}.").format(
+            what=_first_upper(_outputs_read(outputs, family)), why=_(fix)))
     return None
 
 

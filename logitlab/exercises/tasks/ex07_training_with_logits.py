@@ -39,22 +39,26 @@ def _judge_logits_model(case, got, name):
     features, classes, x = case.args
     call = f"{name}({features}, {classes})"
     if "model" in got:
-        raise CheckFailed(f"{call} returned {show(got['model'])}: return a Keras model.")
+        raise CheckFailed(_("{call} returned {got}: return a Keras model.").format(call=call, got=show(got["model"])))
     if "error" in got:
-        raise CheckFailed(f"calling the model from {call} on a [{len(x)}, {features}] batch raised {got['error']}")
+        raise CheckFailed(_("calling the model from {call} on a {shape} batch raised {error}").format(
+            call=call, shape=f"[{len(x)}, {features}]", error=got["error"]))
     out = np.asarray(got["outputs"], dtype=float)
     if out.shape != (len(x), classes):
-        raise CheckFailed(f"{call} gave outputs of shape {list(out.shape)} for {len(x)} points; "
-                          f"expected [{len(x)}, {classes}]: one logit per class.")
+        raise CheckFailed(_("{call} gave outputs of shape {got} for {points} points; expected {expected}: one logit "
+                            "per class.").format(call=call, got=list(out.shape), points=len(x),
+                                                 expected=f"[{len(x)}, {classes}]"))
     activation = got.get("activation")
     if activation == "softmax" or got.get("last_layer") == "Softmax" or (
             (out >= 0).all() and np.allclose(out.sum(axis=-1), 1.0, atol=1e-5)):
         raise CheckFailed(
-            f"{call}: these outputs sum to 1 per row, so the last layer applies softmax and the loss "
-            "would get probabilities where logits were expected.\nEnd with Dense(num_classes) and no activation; "
-            "the loss applies softmax itself with from_logits=True.")
+            _("{call}: these outputs sum to 1 per row, so the last layer applies softmax and the loss would get "
+              "probabilities where logits were expected.").format(call=call) + "\n"
+            + _("End with Dense(num_classes) and no activation; the loss applies softmax itself with "
+                "from_logits=True."))
     if activation not in (None, "linear"):
-        raise CheckFailed(f"{call}: the last layer uses activation '{activation}'; logits need none (activation=None).")
+        raise CheckFailed(_("{call}: the last layer uses activation '{activation}'; logits need none "
+                            "(activation=None).").format(call=call, activation=activation))
     return None
 
 
@@ -152,26 +156,30 @@ def _probe_probability_model(probability_model, case, env):
 def _judge_probability_model(case, got, name):
     call = f"{name}(model)"
     if "model" in got:
-        raise CheckFailed(f"{call} returned {show(got['model'])}: return a Keras model.")
+        raise CheckFailed(_("{call} returned {got}: return a Keras model.").format(call=call, got=show(got["model"])))
     if "error" in got:
-        raise CheckFailed(f"calling the model from {call} raised {got['error']}")
+        raise CheckFailed(_("calling the model from {call} raised {error}").format(call=call, error=got["error"]))
     logits, probs = np.asarray(got["logits"], dtype=float), np.asarray(got["probs"], dtype=float)
     after = np.asarray(got.get("logits_after", logits), dtype=float)
     if after.shape != logits.shape or not np.allclose(after, logits, atol=1e-5):
-        raise CheckFailed(f"{call} changed the model it was given (model.add(...)?): the logits model now outputs "
-                          f"{show(after[:2])} instead of its logits {show(logits[:2])}, so training it would "
-                          "double the softmax. Leave it as it is and return a new model: "
-                          "tf.keras.Sequential([model, tf.keras.layers.Softmax()]).")
+        raise CheckFailed(_("{call} changed the model it was given (model.add(...)?): the logits model now outputs "
+                            "{after} instead of its logits {logits}, so training it would double the softmax. Leave "
+                            "it as it is and return a new model: tf.keras.Sequential([model, "
+                            "tf.keras.layers.Softmax()]).").format(call=call, after=show(after[:2]),
+                                                                    logits=show(logits[:2])))
     expected = numerics.softmax(logits)
     if probs.shape != expected.shape:
-        raise CheckFailed(f"{call} gives shape {list(probs.shape)}; expected {list(expected.shape)}, like the model.")
+        raise CheckFailed(_("{call} gives shape {got}; expected {expected}, like the model.").format(
+            call=call, got=list(probs.shape), expected=list(expected.shape)))
     if np.allclose(probs, logits, atol=1e-5):
-        raise CheckFailed(f"{call} gives the same numbers as the model: add a Softmax layer after it.")
+        raise CheckFailed(_("{call} gives the same numbers as the model: add a Softmax layer after it.").format(
+            call=call))
     if np.allclose(probs, numerics.softmax(expected), atol=1e-5):
-        raise CheckFailed(f"{call} applies softmax twice (double softmax): add one Softmax layer to the logits model.")
+        raise CheckFailed(_("{call} applies softmax twice (double softmax): add one Softmax layer to the logits "
+                            "model.").format(call=call))
     if not np.allclose(probs, expected, atol=1e-5):
-        raise CheckFailed(f"{call} gives {show(probs[:2])} for the first points; "
-                          f"expected the softmax of the model's logits, {show(expected[:2])}.")
+        raise CheckFailed(_("{call} gives {got} for the first points; expected the softmax of the model's logits, "
+                            "{expected}.").format(call=call, got=show(probs[:2]), expected=show(expected[:2])))
     return float(np.max(np.abs(probs - expected)))
 
 
@@ -249,22 +257,24 @@ def _judge_log_prior_bias(case, got, name):
     call = f"{name}({show(ids)}, {classes})" if case.shown is None else f"{name}({case.shown})"
     frequencies = _frequencies(ids, classes)
     if isinstance(got, (Opaque, str, dict)) or got is None:
-        raise CheckFailed(f"{call} returned {show(got)}: return an array of {classes} numbers, one bias per class.")
+        raise CheckFailed(_("{call} returned {got}: return an array of {classes} numbers, one bias per class.")
+                          .format(call=call, got=show(got), classes=classes))
     bias = np.asarray(got, dtype=float)
     if bias.shape != (classes,):
-        extra = (" Count with np.bincount(label_ids, minlength=num_classes): a class that never appears "
-                 "still needs its bias." if bias.shape == (int(np.max(ids)) + 1,) else "")
-        raise CheckFailed(f"{call} returned shape {list(bias.shape)}; expected [{classes}], one bias per class.{extra}")
+        extra = (" " + _("Count with np.bincount(label_ids, minlength=num_classes): a class that never appears "
+                         "still needs its bias.") if bias.shape == (int(np.max(ids)) + 1,) else "")
+        raise CheckFailed(_("{call} returned shape {got}; expected {expected}, one bias per class.").format(
+            call=call, got=list(bias.shape), expected=f"[{classes}]") + extra)
     if not np.isfinite(bias).all():
-        raise CheckFailed(
-            f"{call} returned {show(bias)}: a class that never appears has frequency 0, and log(0) = -inf would "
-            "give nan gradients and a class the model can never predict. Floor the frequencies first, "
-            "e.g. np.log(np.maximum(frequencies, 1e-6)).")
+        raise CheckFailed(_(
+            "{call} returned {got}: a class that never appears has frequency 0, and log(0) = -inf would give nan "
+            "gradients and a class the model can never predict. Floor the frequencies first, e.g. "
+            "np.log(np.maximum(frequencies, 1e-6)).").format(call=call, got=show(bias)))
     probs = numerics.softmax(bias)
     if np.allclose(probs, frequencies, rtol=0, atol=case.atol):
         return float(np.max(np.abs(probs - frequencies)))
-    told = (f"{call} returned {show(bias)}; softmax of it is {show(np.round(probs, 4))}, but the class "
-            f"frequencies are {show(np.round(frequencies, 4))}.")
+    told = _("{call} returned {got}; softmax of it is {probs}, but the class frequencies are {frequencies}.").format(
+        call=call, got=show(bias), probs=show(np.round(probs, 4)), frequencies=show(np.round(frequencies, 4)))
     message = matching_mistake(_LOG_PRIOR_MISTAKES, case, bias, rtol=1e-6, atol=1e-9)
     raise CheckFailed(f"{told}\n{message or _(_LOG_PRIOR_HINT)}")
 
@@ -334,16 +344,19 @@ def _judge_fit_temperature(case, got, name):
     logits, ids = case.args
     call = f"{name}({case.shown})"
     if isinstance(got, (Opaque, str, dict)) or got is None or np.size(got) != 1:
-        raise CheckFailed(f"{call} returned {show(got)}: return one number, the temperature T.")
+        raise CheckFailed(_("{call} returned {got}: return one number, the temperature T.").format(
+            call=call, got=show(got)))
     t = float(np.asarray(got, dtype=float).reshape(()))
     best = _reference_fit_temperature(logits, ids)
     if not np.isfinite(t) or t <= 0:
-        raise CheckFailed(f"{call} returned {t!r}: a temperature is a positive number "
-                          f"(the best one here is {best:.3f}).")
+        raise CheckFailed(_("{call} returned {got}: a temperature is a positive number (the best one here is "
+                            "{best}).").format(call=call, got=repr(t), best=f"{best:.3f}"))
     if abs(t - best) <= 0.02 * best or _nll(logits, ids, t) <= _nll(logits, ids, best) + 1e-5:
         return abs(t - best)
-    told = (f"{call} returned T = {t:.4g}; the T that minimises the mean NLL of softmax(logits / T) is {best:.4g} "
-            f"(NLL {_nll(logits, ids, t):.4f} at yours, {_nll(logits, ids, best):.4f} at the best).")
+    told = _("{call} returned T = {got}; the T that minimises the mean NLL of softmax(logits / T) is {best} (NLL "
+             "{yours} at yours, {least} at the best).").format(
+        call=call, got=f"{t:.4g}", best=f"{best:.4g}", yours=f"{_nll(logits, ids, t):.4f}",
+        least=f"{_nll(logits, ids, best):.4f}")
     message = matching_mistake(_TEMPERATURE_MISTAKES, case, t, rtol=0.03, atol=1e-3)
     raise CheckFailed(f"{told}\n{message or _(case.hint or '') + _(_TEMPERATURE_HINT)}")
 

@@ -66,26 +66,28 @@ def _judge_loss(sparse, mistakes):
     def judge(case, got, name):
         labels, y_hat = case.args
         if "loss" in got:
-            raise CheckFailed(f"{name}() returned {show(got['loss'])}: return a Keras loss object, "
-                              f"e.g. tf.keras.losses.{kind}(...).")
+            raise CheckFailed(_("{call} returned {got}: return a Keras loss object, e.g. {example}.").format(
+                call=f"{name}()", got=show(got["loss"]), example=f"tf.keras.losses.{kind}(...)"))
         if "error" in got:
-            extra = (f"\nLabels given as class ids need {kind}; one-hot labels go to CategoricalCrossentropy."
-                     if sparse else "")
-            raise CheckFailed(f"the loss from {name}() raised {got['error']}\n"
-                              f"Read the error above, fix your function, run its cell, then this one again.{extra}")
+            extra = ("\n" + _("Labels given as class ids need {kind}; one-hot labels go to CategoricalCrossentropy.")
+                     .format(kind=kind) if sparse else "")
+            raise CheckFailed(_("the loss from {call} raised {error}").format(call=f"{name}()", error=got["error"])
+                              + "\n" + _("Read the error above, fix your function, run its cell, then this one again.")
+                              + extra)
         value = got.get("value")
         if not got.get("loss_object", True) and (isinstance(value, Opaque) or np.shape(value) != ()):
-            raise CheckFailed(f"{name}() returned {got.get('returned')}, a function that gives one loss per row, "
-                              f"not a loss object: return tf.keras.losses.{kind}(from_logits=True), whose call "
-                              "takes the mean over the batch.")
+            raise CheckFailed(_("{call} returned {got}, a function that gives one loss per row, not a loss object: "
+                                "return {right}, whose call takes the mean over the batch.").format(
+                call=f"{name}()", got=got.get("returned"), right=f"tf.keras.losses.{kind}(from_logits=True)"))
         if isinstance(value, Opaque) or value is None or np.shape(value) != ():
-            raise CheckFailed(f"calling the loss from {name}() on a batch of 2 gave {show(value)}: return a loss "
-                              f"object, {kind}(...), whose call gives one number, the mean over the batch "
-                              "(its default reduction).")
+            raise CheckFailed(_("calling the loss from {call} on a batch of {rows} gave {got}: return a loss object, "
+                                "{kind}(...), whose call gives one number, the mean over the batch (its default "
+                                "reduction).").format(call=f"{name}()", rows=len(labels), got=show(value), kind=kind))
         expected, value = _mean_loss(labels, y_hat, sparse), float(value)
         if np.isclose(value, expected, rtol=1e-4):
             return abs(value - expected)
-        told = f"the loss from {name}() gave {value:.5f} on {_(case.about)}; expected {expected:.5f}."
+        told = _("the loss from {call} gave {got} on {about}; expected {expected}.").format(
+            call=f"{name}()", got=f"{value:.5f}", about=_(case.about), expected=f"{expected:.5f}")
         message = matching_mistake(mistakes, case, value, rtol=1e-3)
         raise CheckFailed(told + (f"\n{message}" if message else ""))
 
@@ -241,31 +243,36 @@ def _judge_batch_loss(mistakes):
         value, gradient = got.get("value"), got.get("gradient")
         expected = _batch_mean_reference(labels, logits)
         if isinstance(value, (Opaque, str, dict)) or value is None:
-            raise CheckFailed(f"{call} returned {show(value)}: return one number, the mean loss over the batch.")
+            raise CheckFailed(_("{call} returned {got}: return one number, the mean loss over the batch.").format(
+                call=call, got=show(value)))
         message = matching_mistake(mistakes, case, value)
         if np.shape(value) != ():
-            raise CheckFailed(f"{call} returned shape {list(np.shape(value))}; expected one number.\n"
-                              f"{message or 'Reduce the per-row losses to their mean.'}")
+            raise CheckFailed(_("{call} returned shape {shape}; expected one number.").format(
+                call=call, shape=list(np.shape(value)))
+                + "\n" + (message or _("Reduce the per-row losses to their mean.")))
         value = float(value)
-        told = f"{call} returned {value:.6g}; expected {expected:.6g}."
+        told = _("{call} returned {got}; expected {expected}.").format(call=call, got=f"{value:.6g}",
+                                                                      expected=f"{expected:.6g}")
         if not np.isfinite(value):
             raise CheckFailed(f"{told}\n{_(case.nonfinite or BATCH_NAN)}\n{_(GRAPH_REPAIR)}")
         if not np.isclose(value, expected, rtol=case.rtol, atol=case.atol):
             raise CheckFailed(told + (f"\n{message}" if message else ""))
         if gradient is None or isinstance(gradient, Opaque):
-            raise CheckFailed(
-                f"{call} gives the right loss, but no gradient reaches the logits: a training loop cannot learn "
+            raise CheckFailed(_(
+                "{call} gives the right loss, but no gradient reaches the logits: a training loop cannot learn "
                 "from it. Compute it with TensorFlow ops on the tensors you get (no NumPy, no .numpy()), e.g. "
-                "tf.nn.softmax_cross_entropy_with_logits.")
+                "tf.nn.softmax_cross_entropy_with_logits.").format(call=call))
         gradient, right = np.asarray(gradient, dtype=float), _batch_gradient(labels, logits)
         if not np.isfinite(gradient).all():
-            raise CheckFailed(
-                f"{call} gives the right loss, {value:.6g}, but its gradient with respect to the logits contains "
-                f"nan or inf: {show(gradient[:2])}. Training would destroy the weights.\n{_(BATCH_NAN)}\n"
-                f"{_(GRAPH_REPAIR)}")
+            raise CheckFailed(_(
+                "{call} gives the right loss, {got}, but its gradient with respect to the logits contains nan or "
+                "inf: {gradient}. Training would destroy the weights.").format(
+                    call=call, got=f"{value:.6g}", gradient=show(gradient[:2]))
+                + f"\n{_(BATCH_NAN)}\n{_(GRAPH_REPAIR)}")
         if gradient.shape != right.shape or not np.allclose(gradient, right, rtol=1e-5, atol=1e-7):
-            raise CheckFailed(f"{call} gives the right loss, but its gradient is {show(gradient[:2])}; "
-                              f"expected (softmax(logits) - labels) / batch, {show(right[:2])}.")
+            raise CheckFailed(_("{call} gives the right loss, but its gradient is {gradient}; expected "
+                                "(softmax(logits) - labels) / batch, {right}.").format(
+                call=call, gradient=show(gradient[:2]), right=show(right[:2])))
         return abs(value - expected)
 
     return judge
