@@ -1,7 +1,7 @@
 """Shared test fixtures. Under CI=true a skipped test fails the run: green must mean everything ran.
 
-The browser tests (test_browser.py, test_slideshow.py, test_grading_class.py) share one harness: `serve_lab`
-runs JupyterLab on a copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
+The browser tests (BROWSER_MODULES below) share one harness: `serve_lab` (tests/helpers.py) runs JupyterLab on a
+copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
 """
 
 from pathlib import Path
@@ -19,9 +19,11 @@ from helpers import CHROMIUM_FLAGS, IN_CI, NOT_SERVED, ROOT, chromium_path, free
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
                    "test_learner_copy.py")
 BROWSER_UNIT = "browser modules"
-# The work units that take longest besides the browser unit (measured with --durations, see CONTRIBUTING.md):
-# started first on the other worker, so that what is left when the browser unit ends is short.
-LONG_UNITS = ("tests/test_grading_sandbox.py", "tests/test_grading.py")
+# The work units that take longest besides the browser unit, longest first (measured with --durations=0, see
+# CONTRIBUTING.md): started first on the other worker, so that what is left when the browser unit ends is short.
+# (xdist's own order, most tests first, would leave test_lab.py's two 30-second tests for the very end.)
+LONG_UNITS = ("tests/test_grading.py", "tests/test_grading_sandbox.py", "tests/test_exercises.py",
+              "tests/test_package.py", "tests/test_lab.py")
 # What each module needs, for `-m "not browser"` and `make test-fast` (pyproject.toml lists the markers).
 MODULE_MARKS = {
     "test_browser.py": ("browser", "kernel"),
