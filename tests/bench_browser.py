@@ -39,8 +39,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import CHROMIUM_FLAGS, chromium_path, serve_lab  # noqa: E402
-from test_browser import LAB_SETTINGS, RUN_ALL  # noqa: E402  (runs every cell, waits for the kernel)
+from helpers import CHROMIUM_FLAGS, LAB_SETTINGS, RUN_ALL, chromium_path, serve_lab  # noqa: E402
 
 TOKEN = "logitlab-bench-browser"
 

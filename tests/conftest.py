@@ -1,35 +1,16 @@
 """Shared test fixtures. Under CI=true a skipped test fails the run: green must mean everything ran.
 
-The browser tests (test_browser.py, test_slideshow.py, test_grading_class.py) share one harness: `serve_lab`
-runs JupyterLab on a copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
+The browser tests (BROWSER_MODULES below) share one harness: `serve_lab` (tests/helpers.py) runs JupyterLab on a
+copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
 """
 
-import contextlib
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 import logitlab  # noqa: F401  first: its import sets TensorFlow's quiet, oneDNN-off settings for tests and kernels
-from helpers import IN_CI, ROOT, free_port, require  # noqa: F401  (re-exported: older tests import them from here)
-
-
-def chromium_path():
-    """The system Chromium the browser tests drive, or None."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Left out of the copy JupyterLab serves: big, generated, or private to this checkout.
-NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_checkpoints", "grading-out", "my-work")
+# Re-exported: older tests and benches import these from here (tests/helpers.py is their home).
+from helpers import CHROMIUM_FLAGS, IN_CI, NOT_SERVED, ROOT, chromium_path, free_port, require, serve_lab  # noqa: F401
 
 
 # The modules that start JupyterLab and Chromium. `make test` runs them one after another on one pytest-xdist
@@ -37,6 +18,12 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 # but held its worker idle while the other ran a browser module.)
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
                    "test_learner_copy.py", "test_browser_zh.py")
+BROWSER_UNIT = "browser modules"
+# The work units that take longest besides the browser unit, longest first (measured with --durations=0, see
+# CONTRIBUTING.md): started first on the other worker, so that what is left when the browser unit ends is short.
+# (xdist's own order, most tests first, would leave test_lab.py's two 30-second tests for the very end.)
+LONG_UNITS = ("tests/test_grading.py", "tests/test_grading_sandbox.py", "tests/test_exercises.py",
+              "tests/test_package.py", "tests/test_lab.py")
 # What each module needs, for `-m "not browser"` and `make test-fast` (pyproject.toml lists the markers).
 MODULE_MARKS = {
     "test_browser.py": ("browser", "kernel"),
@@ -75,17 +62,25 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Under `--dist loadscope`, put every browser module in one work unit, so one worker runs them in turn."""
+    """Under `--dist loadscope`, put every browser module in one work unit, so one worker runs them in turn, and hand
+    out the longest units first: the browser unit (the suite's critical path) at once, then LONG_UNITS, then the
+    rest (xdist's order: most tests first). The short units left at the end even out the two workers."""
     if config.getoption("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class BrowserModulesTogether(LoadScopeScheduling):
+    class BrowserModulesFirst(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             module = nodeid.split("::", 1)[0]
-            return "browser modules" if module.rsplit("/", 1)[-1] in BROWSER_MODULES else super()._split_scope(nodeid)
+            return BROWSER_UNIT if module.rsplit("/", 1)[-1] in BROWSER_MODULES else super()._split_scope(nodeid)
 
-    return BrowserModulesTogether(config, log)
+        def _assign_work_unit(self, node):
+            for scope in reversed((BROWSER_UNIT, *LONG_UNITS)):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return BrowserModulesFirst(config, log)
 
 
 @pytest.fixture(scope="module")
@@ -110,56 +105,6 @@ def browser(request):
             yield chromium
         finally:
             chromium.close()
-
-
-@contextlib.contextmanager
-def serve_lab(home, token, settings=None, **env):
-    """JupyterLab on 127.0.0.1 serving a copy of the repository (so autosave never writes into the lessons), with
-    the course's JupyterLab settings (jupyter-config/ on JUPYTER_CONFIG_PATH, as `make lab` starts it).
-
-    `home` holds the copy (home/course), the user settings (`settings`: {"plugin/file.jupyterlab-settings":
-    values}), workspaces, runtime files and the server log; `env` adds environment variables. Yields the base
-    URL; on exit stops the server and every kernel it started.
-    """
-    served = home / "course"
-    shutil.copytree(ROOT, served, ignore=shutil.ignore_patterns(*NOT_SERVED))
-    for name, values in (settings or {}).items():
-        plugin, file = name.rsplit("/", 1)
-        (home / "settings" / plugin).mkdir(parents=True, exist_ok=True)
-        (home / "settings" / plugin / file).write_text(json.dumps(values))
-    port = free_port()
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_CONFIG_PATH=str(served / "jupyter-config"), BROWSER="true", **env)
-    log = open(home / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
-         f"--ServerApp.root_dir={served}", "--allow-root"],
-        cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"JupyterLab did not start on port {port}:\n{(home / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,18 @@
 """What several test modules share and is not a fixture: the repository's root, skipping only outside CI, a free
-port, what the JupyterLab browser tests run in the page (Run All, a slider move, a kernel's shutdown), and the
-fonts a browser drew. Test modules import these from here, never from each other (conftest.py re-exports some
-for older imports)."""
+port, and the JupyterLab-in-Chromium harness (serve_lab, open_and_run, shut_down_kernel, RUN_ALL, LAB_SETTINGS).
+Test modules import these from here, never from each other (conftest.py and test_browser.py re-export them for
+older imports). The `browser` fixture itself is in conftest.py."""
 
+import contextlib
+import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,7 +37,72 @@ def free_port():
         return s.getsockname()[1]
 
 
-# ---------------------------------------------------------------- JupyterLab in the browser (test_browser*.py)
+# ---------------------------------------------------------------- JupyterLab in headless Chromium
+
+
+def chromium_path():
+    """The system Chromium the browser tests drive, or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Left out of the copy JupyterLab serves: big, generated, or private to this checkout.
+NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_checkpoints", "grading-out", "my-work")
+# JupyterLab user settings on top of the course's (jupyter-config/): no autosave, so nothing writes to the
+# lessons while a test runs them.
+LAB_SETTINGS = {"@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False}}
+
+
+@contextlib.contextmanager
+def serve_lab(home, token, settings=None, **env):
+    """JupyterLab on 127.0.0.1 serving a copy of the repository (so autosave never writes into the lessons), with
+    the course's JupyterLab settings (jupyter-config/ on JUPYTER_CONFIG_PATH, as `make lab` starts it).
+
+    `home` holds the copy (home/course), the user settings (`settings`: {"plugin/file.jupyterlab-settings":
+    values}), workspaces, runtime files and the server log; `env` adds environment variables. Yields the base
+    URL; on exit stops the server and every kernel it started.
+    """
+    served = home / "course"
+    shutil.copytree(ROOT, served, ignore=shutil.ignore_patterns(*NOT_SERVED))
+    for name, values in (settings or {}).items():
+        plugin, file = name.rsplit("/", 1)
+        (home / "settings" / plugin).mkdir(parents=True, exist_ok=True)
+        (home / "settings" / plugin / file).write_text(json.dumps(values))
+    port = free_port()
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTER_CONFIG_PATH=str(served / "jupyter-config"), BROWSER="true", **env)
+    log = open(home / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
+         f"--ServerApp.root_dir={served}", "--allow-root"],
+        cwd=served, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"JupyterLab did not start on port {port}:\n{(home / 'lab.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
 
 # Runs in the page: wait until the notebook's kernel is ready, run every cell, report each cell's outputs and
 # the kernel's status. Every wait ends by a deadline: a kernel that never answers (seen with ipykernel 7.3,
@@ -60,6 +132,166 @@ async () => {
 }
 """
 
+
+def problems_in(cells):
+    """Error and stderr outputs of cells not tagged raises-exception; code cells that never ran."""
+    found = []
+    for i, cell in enumerate(cells):
+        if cell["executionCount"] is None:
+            found.append(f"code cell {i} did not run")
+        for out in cell["outputs"]:
+            if out["output_type"] == "error" and "raises-exception" not in cell["tags"]:
+                found.append(f"code cell {i} raised {out['ename']}: {out['evalue'][:200]}")
+            if out["output_type"] == "stream" and out["name"] == "stderr":
+                found.append(f"code cell {i} wrote to stderr: {''.join(out['text'])[:200]!r}")
+    return found
+
+
+def open_and_run(page, base, token, lesson):
+    """Open the lesson in `page` in a workspace of its own, reset, run every cell; fail on any problem."""
+    page.goto(f"{base}/lab/workspaces/{lesson.stem}/tree/notebooks/{lesson.notebook.name}?reset&token={token}")
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                           "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
+    ran = page.evaluate(RUN_ALL)
+    problems = problems_in(ran["cells"])
+    assert not problems, f"{lesson.stem} (kernel {ran['kernel']}): " + "; ".join(problems)
+
+
+def shut_down_kernel(page):
+    """Free the lesson's kernel (TensorFlow lessons hold ~600 MB each); give up after 10 s, quietly."""
+    try:
+        page.evaluate("() => Promise.race([window.jupyterapp.shell.currentWidget.sessionContext.shutdown(), "
+                      "new Promise(r => setTimeout(r, 10000))])")
+    except Exception:
+        pass
+
+
+# ---------------------------------------------------------------- an explorer in the notebook and on RISE slides
+
+# Runs in the lesson's page: the index of the explorer cell and of the heading cell that opens its section.
+FIND_EXPLORER = """
+() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+  for (let i = 0; i < cells.length; i++) {
+    if (/^ll\\.widgets\\.\\w+_explorer\\(/m.test(cells[i].model.sharedModel.getSource())) {
+      let h = i - 1;
+      while (h > 0 && !/^#{1,3} /.test(cells[h].model.sharedModel.getSource())) h--;
+      return {explorer: i, heading: h};
+    }
+  }
+  return null;
+}
+"""
+# Runs in the slideshow: what the current slide shows (a live explorer, or its stored picture).
+CURRENT = """
+() => {
+  const slide = document.querySelector('.reveal .slides section.present section.present')
+      || document.querySelector('.reveal .slides section.present');
+  const live = slide && slide.querySelector('.logitlab-picture');
+  const img = live || (slide && slide.querySelector('.jp-RenderedImage img'));
+  const explorer = slide && /ll\\.widgets\\.\\w+_explorer\\(/.test(slide.innerText);
+  const box = img ? img.getBoundingClientRect() : {width: 0, height: 0, bottom: 0};
+  // The picture as drawn: it keeps its proportions inside its box (object-fit: contain) when it has to shrink.
+  const width = img && img.naturalHeight ? Math.min(box.width, box.height * img.naturalWidth / img.naturalHeight)
+                                         : box.width;
+  return {explorer: !!explorer, live: !!live, width, bottom: box.bottom, screen: window.innerHeight,
+          natural: img ? img.naturalWidth : 0,
+          news: [...document.querySelectorAll('.jp-toast-message, .Toastify__toast')].map(t => t.innerText)};
+}
+"""
+LAB_EXPLORER = "window.jupyterapp.shell.currentWidget.node.querySelector('.logitlab-explorer')"
+SLIDE_EXPLORER = "document.querySelector('.reveal .slides section.present section.present .logitlab-explorer')"
+
+
+def step_to_explorer(slides, what, most=60, down_only=False):
+    """Step through the slides as a presenter does (down within a section, else right) to the explorer's slide, at
+    most `most` steps (`down_only`: never to the right); fail saying `what` if it is not reached."""
+    for step in range(most + 1):
+        if slides.evaluate(CURRENT)["explorer"]:
+            slides.wait_for_timeout(800)
+            return
+        if step == most:
+            break
+        down = slides.locator(".reveal .controls .navigate-down.enabled")
+        (down if down_only or down.count() else slides.locator(".reveal .controls .navigate-right.enabled")).click()
+        slides.wait_for_timeout(300)
+    raise AssertionError(f"{what}: never reached the explorer's slide")
+
+
+def start_slideshow_at_explorer(context, page, lesson, shots):
+    """Save, start RISE on the explorer's heading, step down to the explorer's slide; returns the slides page (a
+    screenshot goes to `shots` if the explorer's slide is not reached)."""
+    page.evaluate("() => Promise.race([window.jupyterapp.commands.execute('docmanager:save'), "
+                  "new Promise(r => setTimeout(r, 20000))])")
+    found = page.evaluate(FIND_EXPLORER)
+    assert found, f"{lesson.stem}: no explorer cell"
+    page.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.content.activeCellIndex = {found['heading']}; }}")
+    with context.expect_page(timeout=30000) as opened:
+        page.evaluate("() => window.jupyterapp.commands.execute('RISE:slideshow')")
+    slides = opened.value
+    slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
+    slides.wait_for_timeout(1500)
+    assert not slides.evaluate(CURRENT)["explorer"], "the slideshow starts on the heading, before the explorer"
+    try:
+        # Down shows the heading slide's fragments (code revealed on a key press) one by one, then moves to the
+        # explorer: a slide of its own, below.
+        step_to_explorer(slides, lesson.stem, most=6, down_only=True)
+        slides.wait_for_function(f"() => ({CURRENT})().width > 0", timeout=15000)
+    except BaseException:
+        slides.screenshot(path=str(shots / f"{lesson.stem}-slides-FAILED.png"))
+        raise
+    return slides
+
+
+def picture_and_numbers(root):
+    """JS returning the picture's src and the numbers' text of the explorer `root` (a JS expression)."""
+    return (f"() => {{ const e = {root}; return {{src: e.querySelector('.logitlab-picture').src, "
+            "text: e.querySelector('.logitlab-numbers').innerText}; }")
+
+
+def changed_picture_and_numbers(page, root, before):
+    """Wait until the explorer `root` shows another picture and other numbers than `before`; return both."""
+    state = picture_and_numbers(root)
+    page.wait_for_function(f"(b) => ({state})().src !== b.src && ({state})().text !== b.text", arg=before,
+                           timeout=15000)
+    after = page.evaluate(state)
+    assert after["src"] != before["src"] and after["text"] != before["text"], (before, after)
+    return before, after
+
+
+def move_slider(page, root):
+    """Press ArrowRight five times on the first slider under `root`; return (before, after) picture and numbers,
+    which must differ in both."""
+    before = page.evaluate(picture_and_numbers(root))
+    page.evaluate(f"() => {root}.querySelector('.noUi-handle').focus()")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(150)
+    return changed_picture_and_numbers(page, root, before)
+
+
+def drag_slider(page, root, mouse=None, offset=(0, 0)):
+    """Drag the first slider's handle under `root` a quarter of its track (towards the roomier end) with the mouse;
+    return (before, after) picture and numbers, which must differ in both. `page` may be a frame: then `mouse` is
+    its page's and `offset` where the frame sits in the page."""
+    mouse = mouse or page.mouse
+    before = page.evaluate(picture_and_numbers(root))
+    box = page.evaluate(f"""() => {{
+      const slider = {root}.querySelector('.noUi-target');
+      const track = slider.getBoundingClientRect(), knob = slider.querySelector('.noUi-handle').getBoundingClientRect();
+      const x = knob.x + knob.width / 2, y = knob.y + knob.height / 2;
+      return {{x, y, dx: (x < track.x + track.width / 2 ? 1 : -1) * track.width / 4}};
+    }}""")
+    x, y = box["x"] + offset[0], box["y"] + offset[1]
+    mouse.move(x, y)
+    mouse.down()
+    mouse.move(x + box["dx"], y, steps=8)
+    mouse.up()
+    return changed_picture_and_numbers(page, root, before)
+
+
+# The Chinese edition's browser tests and the book's CJK font check.
 # Runs in the page before a real key press on an explorer's first slider handle: note the numbers and
 # picture shown, the time of the key press, and when the picture has loaded its next image.
 ARM = """
@@ -74,11 +306,15 @@ ARM = """
   explorer.querySelector('.noUi-handle').focus();
 }
 """
+
+
 CHANGED = """
 (index) => window.__move.loaded !== null
     && window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index]
          .querySelector('.logitlab-numbers').innerText !== window.__move.before.text
 """
+
+
 RESULT = """
 (index) => {
   const explorer = window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index];
@@ -96,32 +332,6 @@ def show_explorer(page, index):
     page.evaluate("(i) => window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[i]"
                   ".scrollIntoView({block: 'center'})", index)
     page.wait_for_timeout(200)
-
-
-def problems_in(cells):
-    """Error and stderr outputs of cells not tagged raises-exception; code cells that never ran."""
-    found = []
-    for i, cell in enumerate(cells):
-        if cell["executionCount"] is None:
-            found.append(f"code cell {i} did not run")
-        for out in cell["outputs"]:
-            if out["output_type"] == "error" and "raises-exception" not in cell["tags"]:
-                found.append(f"code cell {i} raised {out['ename']}: {out['evalue'][:200]}")
-            if out["output_type"] == "stream" and out["name"] == "stderr":
-                found.append(f"code cell {i} wrote to stderr: {''.join(out['text'])[:200]!r}")
-    return found
-
-
-def shut_down_kernel(page):
-    """Free the lesson's kernel (TensorFlow lessons hold ~600 MB each); give up after 10 s, quietly."""
-    try:
-        page.evaluate("() => Promise.race([window.jupyterapp.shell.currentWidget.sessionContext.shutdown(), "
-                      "new Promise(r => setTimeout(r, 10000))])")
-    except Exception:
-        pass
-
-
-# ---------------------------------------------------------------- fonts (test_book.py: the Chinese pages)
 
 
 def cjk_font_families():

@@ -12,6 +12,7 @@ from logitlab.exercises.cells import read_check_cell
 from logitlab.authoring import course
 from logitlab.exercises import generate as exercises
 from logitlab import numerics as ref
+from logitlab.exercises.tasks import TASKS
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 STEMS = [lesson.stem for lesson in course.lessons() if lesson.graded]
@@ -197,56 +198,81 @@ def sparse_without_negative_check(ids, logits):
     return unchecked_sparse(ids, logits)
 
 
+def mistake(key, index):
+    """What task `key`'s named mistake number `index` says (its `mistakes=` list in logitlab/exercises/tasks/)."""
+    return TASKS[key].mistakes[index].message
+
+
+def nonfinite(key, index, values=None):
+    """What case `index` of task `key` says when nan or inf comes back (for a callable message: given `values`)."""
+    said = TASKS[key].cases[index].nonfinite
+    return said(np.asarray(values, dtype=float)) if callable(said) else said
+
+
+def hint(key, index):
+    """What case `index` of task `key` adds when the answer is wrong and no named mistake matches."""
+    return TASKS[key].cases[index].hint
+
+
+def shown(got, expected):
+    """The engine's own lines carry values, not prose: the answer and the right one as feedback shows them."""
+    return (task_format.show(got), task_format.show(expected))
+
+
+# (check, learner's function, hard, what the feedback must say: the task's own text for that mistake, or values)
 MISTAKES = [
-    # (check, learner's function, hard, words the feedback must contain)
-    (checks.check_softmax, naive_softmax, True,
-     "your softmax returns nan for logits [1000, 0]: subtract the row max before exp"),
-    (checks.check_softmax, axis0_softmax, False, "wrong axis: rows should sum to 1"),
-    (checks.check_softmax, lambda z: ref.softmax(ref.softmax(z)), False, "softmax applied twice"),
-    (checks.check_softmax, lambda z: np.exp(z), False, "divide by their sum"),
-    (checks.check_softmax, lambda z: np.asarray(z) / np.sum(z, axis=-1, keepdims=True), False, "exponentiate first"),
-    (checks.check_softmax, lambda z: [0.25, 0.25], False, "returned shape [2]"),
+    (checks.check_softmax, naive_softmax, True, nonfinite("softmax", 2)),
+    (checks.check_softmax, axis0_softmax, False, mistake("softmax", 1)),
+    (checks.check_softmax, lambda z: ref.softmax(ref.softmax(z)), False, mistake("softmax", 0)),
+    (checks.check_softmax, lambda z: np.exp(z), False, mistake("softmax", 3)),
+    (checks.check_softmax, lambda z: np.asarray(z) / np.sum(z, axis=-1, keepdims=True), False, mistake("softmax", 4)),
+    (checks.check_softmax, lambda z: [0.25, 0.25], False, shown([2], [1, 4])),  # the shapes
     (checks.check_softmax_with_temperature, lambda z, t: ref.softmax(np.asarray(z) * t), False,
-     "multiplied by the temperature"),
+     mistake("softmax_with_temperature", 0)),
     (checks.check_softmax_with_temperature, lambda z, t: naive_softmax(np.asarray(z) / t), True,
-     "subtract the row max"),
-    (checks.check_logit, lambda p: np.log(p), False, "log of the odds"),
-    (checks.check_logit, lambda p: np.log((1 - np.asarray(p)) / p), False, "sign error"),
-    (checks.check_sigmoid, lambda z: 1 / (1 + np.exp(z)), False, "sign error"),
-    (checks.check_sigmoid, lambda z: np.exp(z) / (1 + np.exp(z)), True, "overflows"),
-    (checks.check_dense_logits, lambda x, W, b: x @ W, False, "left out the bias"),
-    (checks.check_dense_logits, lambda x, W, b: ref.softmax(x @ W + b), False, "sum to 1 per row"),
-    (checks.check_predict_class, lambda z: np.argmax(z, axis=0), False, "wrong axis"),
+     nonfinite("softmax_with_temperature", 3)),
+    (checks.check_logit, lambda p: np.log(p), False, mistake("logit", 0)),
+    (checks.check_logit, lambda p: np.log((1 - np.asarray(p)) / p), False, mistake("logit", 1)),
+    (checks.check_sigmoid, lambda z: 1 / (1 + np.exp(z)), False, mistake("sigmoid", 0)),
+    (checks.check_sigmoid, lambda z: np.exp(z) / (1 + np.exp(z)), True, nonfinite("sigmoid", 2)),
+    (checks.check_dense_logits, lambda x, W, b: x @ W, False, mistake("dense_logits", 0)),
+    (checks.check_dense_logits, lambda x, W, b: ref.softmax(x @ W + b), False, mistake("dense_logits", 1)),
+    (checks.check_predict_class, lambda z: np.argmax(z, axis=0), False, mistake("predict_class", 0)),
     (checks.check_binary_probability, lambda z: ref.sigmoid(np.asarray(z)[:, 0] - np.asarray(z)[:, 1]), False,
-     "sign error"),
-    (checks.check_cross_entropy, naive_ce, True, "log(0) = -inf"),
+     mistake("binary_probability", 1)),
+    (checks.check_cross_entropy, naive_ce, True, nonfinite("cross_entropy", 1, [np.nan, 0.6931472])),
     (checks.check_cross_entropy, lambda y, z: ref.cross_entropy(y, ref.softmax(z)), False,
-     "probabilities where logits were expected"),
-    (checks.check_cross_entropy, lambda y, z: np.mean(ref.cross_entropy(y, z)), False,
-     "one number for the whole batch"),
-    (checks.check_cross_entropy, lambda y, z: -ref.cross_entropy(y, z), False, "sign error"),
-    (checks.check_sparse_cross_entropy, unchecked_sparse, True, "instead of an error"),
-    (checks.check_sparse_cross_entropy, sparse_without_negative_check, True, "NumPy even reads -1 as the last class"),
+     mistake("cross_entropy", 2)),
+    (checks.check_cross_entropy, lambda y, z: np.mean(ref.cross_entropy(y, z)), False, mistake("cross_entropy", 0)),
+    (checks.check_cross_entropy, lambda y, z: -ref.cross_entropy(y, z), False, mistake("cross_entropy", 1)),
+    (checks.check_sparse_cross_entropy, unchecked_sparse, True, hint("sparse_cross_entropy", 2)),
+    (checks.check_sparse_cross_entropy, sparse_without_negative_check, True, hint("sparse_cross_entropy", 2)),
     (checks.check_sparse_cross_entropy, lambda ids, z: ref.sparse_cross_entropy(ids, ref.softmax(z)), False,
-     "double softmax"),
-    (checks.check_sparse_cross_entropy, lambda ids, z: -ref.log_softmax(z)[:, ids], False, "one entry per row"),
-    (checks.check_logsumexp, lambda z: np.log(np.exp(z).sum(axis=-1)), True, "exp(1000) overflows"),
+     mistake("sparse_cross_entropy", 2)),
+    (checks.check_sparse_cross_entropy, lambda ids, z: -ref.log_softmax(z)[:, ids], False,
+     mistake("sparse_cross_entropy", 4)),
+    (checks.check_logsumexp, lambda z: np.log(np.exp(z).sum(axis=-1)), True, nonfinite("logsumexp", 1)),
     (checks.check_logsumexp, lambda z: np.log(np.exp(z - np.max(z, axis=-1, keepdims=True)).sum(axis=-1)), False,
-     "did not add it back"),
-    (checks.check_log_softmax, lambda z: np.log(naive_softmax(z - np.max(z, axis=-1, keepdims=True))), True, "-inf"),
-    (checks.check_softmax_cross_entropy_grad, lambda y, z: np.asarray(y) - ref.softmax(z), False, "sign error"),
+     mistake("logsumexp", 0)),
+    (checks.check_log_softmax, lambda z: np.log(naive_softmax(z - np.max(z, axis=-1, keepdims=True))), True,
+     mistake("log_softmax", 3)),
+    (checks.check_softmax_cross_entropy_grad, lambda y, z: np.asarray(y) - ref.softmax(z), False,
+     mistake("softmax_cross_entropy_grad", 0)),
     (checks.check_softmax_cross_entropy_grad, lambda y, z: (ref.softmax(z) - y) / 2, False,
-     "divided by the batch size"),
-    (checks.check_looks_like_probabilities, lambda x: True, False, "expected False"),
+     mistake("softmax_cross_entropy_grad", 2)),
+    (checks.check_looks_like_probabilities, lambda x: True, False, (hint("looks_like_probabilities", 1),
+                                                                     *shown(True, False))),
 ]
 
 
-@pytest.mark.parametrize("check, fn, hard, words", MISTAKES, ids=[m[3][:40] for m in MISTAKES])
-def test_feedback_names_the_mistake(check, fn, hard, words):
+@pytest.mark.parametrize("check, fn, hard, said", MISTAKES,
+                         ids=[f"{m[0].__name__}-{i}" for i, m in enumerate(MISTAKES)])
+def test_feedback_names_the_mistake(check, fn, hard, said):
     kwargs = {} if check is checks.check_looks_like_probabilities else {"hard": hard}
     with pytest.raises(checks.CheckFailed) as failed:
         check(fn, **kwargs)
-    assert words in str(failed.value)
+    for words in (said,) if isinstance(said, str) else said:
+        assert words and words in str(failed.value)
     assert not isinstance(failed.value, checks.NotAnswered)
 
 

@@ -446,9 +446,11 @@ def test_lesson_07_trains_on_logits_and_predicts_with_a_softmax_model():
     assert "set_random_seed(0)" in code and "enable_op_determinism()" in code and "verbose=0" in code
     assert "ll.training.LogitRecorder(" in code and "keras.datasets" not in code and "http" not in code
     text = all_output("07")
-    first, last = line_starting(text, "epoch  1:"), line_starting(text, "epoch 30:")
-    assert numbers(last)[-2] < numbers(first)[-2] < math.log(3), "training lowers the loss below a uniform guess"
-    assert numbers(last)[-1] > 0.9, "the classifier learns the three clouds"
+    epochs = {int(m[1]): numbers(line) for line in text.splitlines() if (m := re.match(r"\s*epoch\s+(\d+):", line))}
+    assert min(epochs) == 1 and max(epochs) == 30, sorted(epochs)
+    (first_loss, _), (last_loss, last_accuracy) = epochs[1], epochs[30]
+    assert last_loss < first_loss < math.log(3), "training lowers the loss below a uniform guess"
+    assert last_accuracy > 0.9, "the classifier learns the three clouds"
     assert "same as softmax(logits): True" in text
     assert "30 epochs recorded" in text
 
@@ -670,10 +672,13 @@ def test_sum_vs_mean_sgd_scales_the_step_adam_does_not_but_l2_weight_changes():
     assert np.abs(adam[0] - adam[1]).max() < 1e-4
     assert np.abs(adam_l2[0] - adam_l2[1]).max() > 1e-2
     text = all_output("08")
-    lines = {name: line_starting(text, name + ":") for name in ("SGD     ", "Adam     ", "Adam + L2")}
-    diff = {name: float(line.rsplit(" ", 1)[1]) for name, line in lines.items()}
-    assert diff["SGD     "] > 1.0 and diff["Adam     "] < 1e-4 and diff["Adam + L2"] > 1e-2
-    mean_sgd, sum_sgd = [float(x) for x in re.findall(r"(?:mean|sum) ([\d.]+)", lines["SGD     "])]
+    # "<optimizer>: loss after <steps> steps, mean <loss> | sum <loss>   largest weight difference <diff>"
+    shown = {m[1]: numbers(line) for line in text.splitlines()
+             if (m := re.match(r"\s*(SGD|Adam \+ L2|Adam)\s*:", line))}
+    assert sorted(shown) == ["Adam", "Adam + L2", "SGD"] and all(len(row) == 4 for row in shown.values()), shown
+    diff = {name: row[3] for name, row in shown.items()}
+    assert diff["SGD"] > 1.0 and diff["Adam"] < 1e-4 and diff["Adam + L2"] > 1e-2
+    _, mean_sgd, sum_sgd, _ = shown["SGD"]
     assert sum_sgd > 2 * mean_sgd
     # The lesson's NumPy Adam is Keras's ("epsilon hat": eps added to sqrt(v) before the bias correction).
     w64, keras_adam = tf.Variable(start.astype(np.float64)), tf.keras.optimizers.Adam(0.05)
