@@ -100,35 +100,37 @@ def _probe_trained_model(train_model, case, env):
 def _judge_trained_model(case, got, name):
     points, label_ids = case.args
     if not got.get("compiled"):
-        raise CheckFailed(f"{name}: the model was never compiled. "
-                          "Call model.compile(optimizer=..., loss=...) before fit.")
+        raise CheckFailed(_("{name}: the model was never compiled. "
+                            "Call model.compile(optimizer=..., loss=...) before fit.").format(name=name))
     if got.get("loss_name") is not None:
-        raise CheckFailed(
-            f"{name} compiled with loss={got['loss_name']!r}: a loss given by name reads the outputs as probabilities. "
-            "Pass tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True).")
+        raise CheckFailed(_(
+            "{name} compiled with loss={loss}: a loss given by name reads the outputs as probabilities. "
+            "Pass tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True).").format(
+                name=name, loss=repr(got["loss_name"])))
     if "error" in got:
-        raise CheckFailed(f"calling the model after {name} raised {got['error']}")
+        raise CheckFailed(_("calling the model after {name} raised {error}").format(name=name, error=got["error"]))
     if "loss_error" in got:
-        raise CheckFailed(f"the loss compiled by {name}, called on integer label ids and the model's outputs, "
-                          f"raised {got['loss_error']}")
+        raise CheckFailed(_("the loss compiled by {name}, called on integer label ids and the model's outputs, "
+                            "raised {error}").format(name=name, error=got["loss_error"]))
     out = np.asarray(got["outputs"], dtype=float)
     if out.shape != (len(points), 3):
-        raise CheckFailed(f"after {name} the model gives outputs of shape {list(out.shape)}; "
-                          f"expected [{len(points)}, 3].")
+        raise CheckFailed(_("after {name} the model gives outputs of shape {shape}; expected {expected}.").format(
+            name=name, shape=list(out.shape), expected=f"[{len(points)}, 3]"))
     right = float(numerics.sparse_cross_entropy(np.asarray(label_ids), out).mean())
     value = got.get("loss_value")
     if isinstance(value, Opaque) or value is None or np.size(value) != 1 or not np.isclose(
             float(np.asarray(value, dtype=float).reshape(-1)[0]), right, rtol=1e-3, atol=1e-5):
-        raise CheckFailed(
-            f"{name} compiled the model with {got.get('loss_type')}, which gives {show(value)} on the trained "
-            f"model's outputs, where the mean cross-entropy of those logits is {right:.5f}: the loss reads the logits "
-            "as probabilities, as a loss without from_logits=True does.\n"
-            "Pass SparseCategoricalCrossentropy(from_logits=True).")
+        raise CheckFailed(_(
+            "{name} compiled the model with {loss}, which gives {got} on the trained model's outputs, where the mean "
+            "cross-entropy of those logits is {right}: the loss reads the logits as probabilities, as a loss without "
+            "from_logits=True does.\nPass SparseCategoricalCrossentropy(from_logits=True).").format(
+                name=name, loss=got.get("loss_type"), got=show(value), right=f"{right:.5f}"))
     accuracy = float((out.argmax(axis=-1) == np.asarray(label_ids)).mean())
     if accuracy < 0.9:
-        raise CheckFailed(
-            f"after {name} the model classifies {accuracy:.0%} of the training points right; expected at least 90%.\n"
-            "Train for more epochs or with a larger learning rate, and check that the labels match the loss.")
+        raise CheckFailed(_(
+            "after {name} the model classifies {accuracy} of the training points right; expected at least 90%.\n"
+            "Train for more epochs or with a larger learning rate, and check that the labels match the loss.").format(
+                name=name, accuracy=f"{accuracy:.0%}"))
     return None
 
 
