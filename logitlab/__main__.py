@@ -44,6 +44,19 @@ def cmd_grade(args):
     return 0
 
 
+def cmd_report(args):
+    """Rebuild OUT/report.html and OUT/report/*.csv from a grading run's OUT/results.json (nothing is graded)."""
+    from logitlab.grading import report as class_report
+
+    try:
+        path = class_report.write_report(args.out)
+    except class_report.NotAGradingRun as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"The class report is in {path}", file=sys.stderr)
+    return 0
+
+
 def cmd_notebooks(args):
     """Regenerate navigation, then execute and store the lessons and solutions."""
     course.update_navigation()
@@ -120,6 +133,9 @@ def main(argv=None):
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run submissions without bubblewrap (only where none can be had; problems.csv says so)")
     grade.set_defaults(func=cmd_grade)
+    rep = sub.add_parser("report", help="rebuild the class report (OUT/report.html) of a grading run, grading nothing")
+    rep.add_argument("out", help="the --out folder of `python -m logitlab grade`")
+    rep.set_defaults(func=cmd_report)
     run = sub.add_parser("notebooks", help="regenerate navigation, execute and store notebooks")
     run.add_argument("paths", nargs="*", help="notebooks to execute (default: notebooks/ and solutions/)")
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")

@@ -16,7 +16,8 @@ by `SandboxedExecute`, which
 
 Each notebook's status file (WORK/STUDENT/NOTEBOOK/status.json, `read_status`) holds
 {"problem": all problems in one sentence or None, "problems": [one sentence each],
-"timeouts": cells stopped at the per-cell timeout, "unsandboxed": bool}.
+"timeouts": cells stopped at the per-cell timeout, "unsandboxed": bool, "verdicts": [each check's
+`verdicts.record`]}.
 """
 
 import json
@@ -38,7 +39,7 @@ from logitlab.exercises import judging
 from logitlab.exercises.cells import read_check_cell
 from logitlab.exercises.format import CheckFailed
 from logitlab.exercises.tasks import TASKS
-from logitlab.grading import limits, wire
+from logitlab.grading import limits, verdicts, wire
 
 ASSIGNMENT = "logits-lab"
 COURSE_ID = "logits-lab"
@@ -265,8 +266,8 @@ class SandboxedExecute(NbGraderPreprocessor):
         for index, cell in outputs.items():
             nb.cells[index].outputs = nbformat.from_dict(cell.outputs)
             nb.cells[index].execution_count = cell.execution_count
-        failed = set()
-        for (index, task, function, cases), got in zip(planned, values, strict=True):
+        failed, records = set(), []
+        for (index, task, function, cases), got, (_, _, _, hidden) in zip(planned, values, cells, strict=True):
             if fatal:
                 out = failure_output(CheckFailed(f"not graded: {'; '.join(problems)}."))
             else:
@@ -274,9 +275,12 @@ class SandboxedExecute(NbGraderPreprocessor):
             if out["output_type"] == "error":
                 failed.add(task.key)
             nb.cells[index].outputs = [nbformat.from_dict(out)]
+            grade_id = nb.cells[index].get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            records.append(verdicts.record(grade_id, task, function, hidden, cases, None if fatal else got,
+                                           out["output_type"] != "error"))
         problems = list(dict.fromkeys(problems))
         status = {"problem": "; ".join(problems) or None, "problems": problems, "timeouts": len(timeouts),
-                  "unsandboxed": not self.sandbox}
+                  "unsandboxed": not self.sandbox, "verdicts": records}
         (work / "status.json").write_text(json.dumps(status), encoding="utf-8")
         return nb, resources
 

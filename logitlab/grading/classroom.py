@@ -6,7 +6,7 @@ nbgrader's autograde step in a temporary nbgrader course built from `solutions/`
 (`logitlab/grading/child.py` and `bwrap.py`), and every check is judged by the grader from the values the student's
 functions returned on the grader's inputs. Writes OUT/grades.csv and OUT/problems.csv (`csvsafe.py`)
 and OUT/feedback/<student>/<NN-slug>.html (`feedback.py`), with a row and a page for every student and
-exercise.
+exercise, then OUT/results.json (each check's verdict) and the class report OUT/report.html (`report.py`).
 """
 
 import json
@@ -18,10 +18,10 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from logitlab.grading import autograde, csvsafe, feedback, submissions
+from logitlab.grading import autograde, csvsafe, feedback, report, submissions
 from logitlab.authoring import course
 from logitlab.grading.autograde import ASSIGNMENT, COURSE_ID, CUT, MAX_OUTPUT_CHARS
 
@@ -57,13 +57,15 @@ def sandbox_problem():
 
 @dataclass
 class Grade:
-    """One row of grades.csv, and why a submission earned nothing when it could not be graded."""
+    """One row of grades.csv, why a submission earned nothing when it could not be graded, and each check's
+    verdict (`verdicts.record` with the points it earned: "points" and "max_points") for the class report."""
 
     student: str
     exercise: str
     score: float
     max_score: float
     reason: str = ""
+    checks: list = field(default_factory=list)
 
 
 def _put_venv_on_path():
@@ -120,11 +122,13 @@ class Course:
         """Seconds one student's autograde run may take in all: each notebook's sandbox budget, and more."""
         return 120 + notebooks * (60 + 40 * 2 * self.settings["timeout"])
 
-    def grade_student(self, student, notebooks):
+    def grade_student(self, student, notebooks, run=None):
         """Autograde one student's notebooks and build their feedback pages.
 
-        `student` is the Student found in SUBMISSIONS (with `sid`, its id in nbgrader), `notebooks` are
-        [(stem, bytes, note)] already read and checked. Returns [(Grade, feedback page)].
+        `student` is the Student found in SUBMISSIONS (with `sid`, its id in nbgrader, and `shown`), `notebooks`
+        are [(stem, bytes, note)] already read and checked. `run(args, cwd, timeout)` runs the trusted
+        autograde step and returns (exit code, output): a new `python ARGS` by default (a Dask worker keeps
+        one warm, `cluster.py`). Returns [(Grade, feedback page)].
         """
         from nbgrader.api import Gradebook
 
@@ -134,8 +138,8 @@ class Course:
         for stem, data, _ in notebooks:
             (submitted / f"{stem}.ipynb").write_bytes(data)
         stems = [stem for stem, _, _ in notebooks]
-        code, output = _run_child(["-m", "logitlab.grading.autograde", str(self.root), student.sid, *stems], self.root,
-                                  self.budget(len(stems)))
+        code, output = (run or _run_child)(["-m", "logitlab.grading.autograde", str(self.root), student.sid, *stems],
+                                           self.root, self.budget(len(stems)))
         graded_dir = self.root / "autograded" / student.sid / ASSIGNMENT
         results = []
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
@@ -151,7 +155,10 @@ class Course:
                 submission = gb.find_submission_notebook(stem, ASSIGNMENT, student.sid)
                 cells = {g.name: (float(g.score), float(g.max_score)) for g in submission.grades}
                 grade = Grade(student.shown, stem, float(submission.score), top,
-                              _join(_notes(graded, status, self.settings["timeout"]), note))
+                              _join(_notes(graded, status, self.settings["timeout"]), note),
+                              [dict(check, points=cells.get(check["check"], (0.0, 0.0))[0],
+                                    max_points=cells.get(check["check"], (0.0, 0.0))[1])
+                               for check in status.get("verdicts", [])])
                 nb = json.loads(graded.read_text(encoding="utf-8"))
                 page = feedback.notebook_page(grade.student, stem, grade.score, top, grade.reason, nb, cells)
                 results.append((grade, page))
@@ -238,7 +245,8 @@ def _read(student, stems, folder):
 
 def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2, memory=2048, sandbox=True,
                 exercises=None, log=print):
-    """Grade a class; write OUT/grades.csv, OUT/problems.csv and OUT/feedback/. Return the grades.
+    """Grade a class; write OUT/grades.csv, OUT/problems.csv, OUT/feedback/, OUT/results.json and the class report
+    (OUT/report.html, `report.py`). Return the grades.
 
     Every entry of SUBMISSIONS gets a row for every exercise in `exercises` (names or numbers), or for
     every exercise someone handed in when none are named: score 0 and a reason where nothing could
@@ -338,3 +346,5 @@ def _write_results(out, results, clutter=()):
         path = out / "feedback" / student.name / f"{grade.exercise}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page, encoding="utf-8")
+    report.write_results(out, [grade for _, grade, _ in results], clutter)
+    report.write_report(out)
