@@ -68,7 +68,7 @@ class Grade:
     checks: list = field(default_factory=list)
 
 
-def _put_venv_on_path():
+def put_venv_on_path():
     """nbgrader's gradebook runs the `alembic` command: find it beside this Python even outside an activated venv."""
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
@@ -244,22 +244,34 @@ def _read(student, stems, folder):
 
 
 def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2, memory=2048, sandbox=True,
-                exercises=None, log=print):
+                exercises=None, log=print, scheduler=None):
     """Grade a class; write OUT/grades.csv, OUT/problems.csv, OUT/feedback/, OUT/results.json and the class report
     (OUT/report.html, `report.py`). Return the grades.
 
     Every entry of SUBMISSIONS gets a row for every exercise in `exercises` (names or numbers), or for
     every exercise someone handed in when none are named: score 0 and a reason where nothing could
     be graded. Each submission runs in bubblewrap unless `sandbox` is False; without a working
-    bubblewrap this raises NoSandbox rather than run students' code unsandboxed.
+    bubblewrap this raises NoSandbox rather than run students' code unsandboxed. With `scheduler` (a Dask
+    scheduler's address) each notebook is graded on that cluster's workers instead (`cluster.py`; its
+    problems raise cluster.ClusterProblem); only this process writes OUT.
     """
     folder, out = Path(submissions_folder), Path(out)
-    _put_venv_on_path()
+    put_venv_on_path()
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder: expected {submissions.LAYOUT}")
     solutions = {p.stem: p for p in sorted((Path(root) / "solutions").glob("*.ipynb"))}
     given = class_exercises(exercises, sorted(solutions))
-    if sandbox and (problem := sandbox_problem()):
+    client = None
+    if scheduler:
+        from logitlab.grading import cluster
+
+        client = cluster.connect(scheduler)
+        try:
+            log(f"grading on the Dask cluster at {scheduler}: {cluster.check_workers(client, sandbox)} worker(s)")
+        except cluster.ClusterProblem:
+            client.close()
+            raise
+    elif sandbox and (problem := sandbox_problem()):
         raise NoSandbox(f"{problem}. Refusing to run students' code without a sandbox; pass --no-sandbox to grade "
                         "anyway (problems.csv then says so for every submission).")
     if not sandbox:
@@ -295,34 +307,44 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
                     "hidden": [str(p.resolve()) for p in
                                (Path.home(), folder, out, Path(root) / "solutions", Path(tmp))]}
         needed = [solutions[stem] for stem in stems if any(stem in s.handed for s in todo)]
+        finished = []
+
+        def finish(student, grade, page):
+            finished.append(grade)
+            note = f"  ({grade.reason})" if grade.reason else ""
+            log(f"[{len(finished):>3}/{jobs}] {student.shown}/{grade.exercise}: "
+                f"{grade.score:g} / {grade.max_score:g}{note}")
+            results.append((student, grade, page))
+
+        def read(student):
+            ready, failed = _read(student, stems, folder)
+            for stem, reason in failed.items():
+                finish(student, Grade(student.shown, stem, 0.0, tops[stem], reason),
+                       feedback.plain_page(student.shown, stem, 0, tops[stem], reason))
+            return ready
+
+        if client is not None:
+            try:
+                cluster.grade_on_cluster(client, [(student, read(student)) for student in todo], settings,
+                                         [path.stem for path in needed], tops, finish)
+            finally:
+                client.close()
+            todo = []
         workers = max(1, min(workers, len(todo)))
         courses = []
         for i in range(workers if todo else 0):
             template = courses[0] if courses else None
             courses.append(Course(Path(tmp) / f"course-{i}", needed, settings, template=template))
         queues = [todo[i::workers] for i in range(workers)]
-        finished = []
 
         def run(index):
-            done = []
             for student in queues[index]:
-                ready, failed = _read(student, stems, folder)
-                graded = [(Grade(student.shown, stem, 0.0, tops[stem], reason),
-                           feedback.plain_page(student.shown, stem, 0, tops[stem], reason))
-                          for stem, reason in failed.items()]
-                if ready:
-                    graded += courses[index].grade_student(student, ready)
-                for grade, page in graded:
-                    finished.append(grade)
-                    note = f"  ({grade.reason})" if grade.reason else ""
-                    log(f"[{len(finished):>3}/{jobs}] {student.shown}/{grade.exercise}: "
-                        f"{grade.score:g} / {grade.max_score:g}{note}")
-                    done.append((student, grade, page))
-            return done
+                ready = read(student)
+                for grade, page in courses[index].grade_student(student, ready) if ready else []:
+                    finish(student, grade, page)
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for done in pool.map(run, range(workers)):
-                results.extend(done)
+            list(pool.map(run, range(workers)))
     results.sort(key=lambda r: (r[1].student, r[1].exercise))
     _write_results(out, results, clutter)
     log(f"graded {jobs} notebook(s) of {len(students)} student(s) in {time.perf_counter() - start:.1f} s; "
