@@ -36,7 +36,7 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 # worker, never two JupyterLabs, two Chromiums and their kernels at once on two cores. (A file lock did the same
 # but held its worker idle while the other ran a browser module.)
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
-                   "test_learner_copy.py")
+                   "test_learner_copy.py", "test_grading_report.py")
 # What each module needs, for `-m "not browser"` and `make test-fast` (pyproject.toml lists the markers).
 MODULE_MARKS = {
     "test_browser.py": ("browser", "kernel"),
@@ -45,6 +45,8 @@ MODULE_MARKS = {
     "test_grading.py": ("grading", "kernel"),  # nbgrader and the sandbox run each submission in a kernel
     "test_grading_sandbox.py": ("grading", "kernel"),
     "test_grading_class.py": ("browser", "grading", "kernel"),
+    "test_grading_report.py": ("browser", "grading", "kernel"),
+    "test_grading_dask.py": ("grading", "kernel"),  # a Dask scheduler and two workers grade in sandboxed kernels
     "test_learner_copy.py": ("browser", "kernel"),
     "test_book.py": ("browser",),  # builds the book and reads it in Chromium
 }
