@@ -2,6 +2,10 @@
 
     .venv/bin/python tests/bench_grading.py                      # 10 students x every exercise, both ways
     .venv/bin/python tests/bench_grading.py --students 6 --exercises 01-math-logit 03-softmax
+    .venv/bin/python tests/bench_grading.py --scheduler          # sandboxed: locally, then on a local Dask cluster
+
+With --scheduler the second run goes through a Dask scheduler and as many workers as --workers (`--nthreads 1`),
+each its own process on 127.0.0.1, started before the clock starts (a cluster outlives one class).
 """
 
 import argparse
@@ -16,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import submissions as bank  # noqa: E402
 from conftest import ROOT  # noqa: E402
+from helpers import dask_cluster  # noqa: E402
 
 STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
 
@@ -44,22 +49,35 @@ def main():
     parser.add_argument("--students", type=int, default=10)
     parser.add_argument("--exercises", nargs="*", default=STEMS)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scheduler", action="store_true",
+                        help="compare a local sandboxed run with one through a local Dask cluster")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "submissions"
         build_class(folder, args.students, args.exercises)
         count = args.students * len(args.exercises)
         rates, grades = {}, {}
-        for name, options in (("sandboxed", ()), ("unsandboxed", ("--no-sandbox",))):
+
+        def timed(name, *options):
             before = os.getloadavg()[0]
             seconds, grades[name] = grade(folder, Path(tmp) / name, args.workers, *options)
             rates[name] = count / seconds * 60
             print(f"{name:>11}: {count} notebooks ({args.students} students x {len(args.exercises)} exercises) "
                   f"in {seconds:.0f} s with {args.workers} workers: {rates[name]:.1f} notebooks/minute "
                   f"(load average {before:.1f} before, {os.getloadavg()[0]:.1f} after)", flush=True)
-        cost = 1 - rates["sandboxed"] / rates["unsandboxed"]
-        same = "the same grades" if grades["sandboxed"] == grades["unsandboxed"] else "DIFFERENT grades"
-        print(f"bench: the sandbox costs {cost:.0%} of the unsandboxed throughput; both runs gave {same}")
+
+        if args.scheduler:
+            timed("local")
+            with dask_cluster(Path(tmp) / "cluster", workers=args.workers) as (address, _):
+                timed("dask", "--scheduler", address)
+            first, second, what = "dask", "local", "the Dask path (scheduler and workers as processes)"
+        else:
+            timed("sandboxed")
+            timed("unsandboxed", "--no-sandbox")
+            first, second, what = "sandboxed", "unsandboxed", "the sandbox"
+        cost = 1 - rates[first] / rates[second]
+        same = "the same grades" if grades[first] == grades[second] else "DIFFERENT grades"
+        print(f"bench: {what} costs {cost:.0%} of the {second} throughput; both runs gave {same}")
 
 
 if __name__ == "__main__":

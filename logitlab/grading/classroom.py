@@ -252,8 +252,9 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
     every exercise someone handed in when none are named: score 0 and a reason where nothing could
     be graded. Each submission runs in bubblewrap unless `sandbox` is False; without a working
     bubblewrap this raises NoSandbox rather than run students' code unsandboxed. With `scheduler` (a Dask
-    scheduler's address) each notebook is graded on that cluster's workers instead (`cluster.py`; its
-    problems raise cluster.ClusterProblem); only this process writes OUT.
+    scheduler's address, or a connected distributed.Client such as Dask Gateway's `cluster.get_client()`)
+    each notebook is graded on that cluster's workers instead (`cluster.py`; its problems raise
+    cluster.ClusterProblem); only this process writes OUT.
     """
     folder, out = Path(submissions_folder), Path(out)
     put_venv_on_path()
@@ -265,11 +266,13 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
     if scheduler:
         from logitlab.grading import cluster
 
-        client = cluster.connect(scheduler)
+        client = cluster.connect(scheduler) if isinstance(scheduler, str) else scheduler  # or a Client (Gateway)
         try:
-            log(f"grading on the Dask cluster at {scheduler}: {cluster.check_workers(client, sandbox)} worker(s)")
+            log(f"grading on the Dask cluster at {client.scheduler.address}: "
+                f"{cluster.check_workers(client, sandbox)} worker(s)")
         except cluster.ClusterProblem:
-            client.close()
+            if isinstance(scheduler, str):
+                client.close()
             raise
     elif sandbox and (problem := sandbox_problem()):
         raise NoSandbox(f"{problem}. Refusing to run students' code without a sandbox; pass --no-sandbox to grade "
@@ -328,7 +331,8 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
                 cluster.grade_on_cluster(client, [(student, read(student)) for student in todo], settings,
                                          [path.stem for path in needed], tops, finish)
             finally:
-                client.close()
+                if isinstance(scheduler, str):
+                    client.close()
             todo = []
         workers = max(1, min(workers, len(todo)))
         courses = []
