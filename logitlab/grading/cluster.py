@@ -15,6 +15,7 @@ sentence naming the worker. Faults: a task whose worker dies is run again on ano
 and a reason, so no student is ever dropped or counted twice.
 """
 
+import atexit
 import hashlib
 import json
 import os
@@ -196,6 +197,7 @@ def _worker_course(settings, stems):
             shutil.rmtree(_HERE.folder, ignore_errors=True)
         classroom.put_venv_on_path()
         _HERE.folder = tempfile.mkdtemp(prefix="logitlab-worker-")
+        atexit.register(shutil.rmtree, _HERE.folder, ignore_errors=True)  # a worker that stops cleanly
         solutions = [course.ROOT / "solutions" / f"{stem}.ipynb" for stem in stems]
         _HERE.course = classroom.Course(Path(_HERE.folder) / "course", solutions, settings)
         _HERE.warm = WarmAutograde(_HERE.course.root)
