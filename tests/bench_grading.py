@@ -77,6 +77,11 @@ def main():
             first, second, what = "sandboxed", "unsandboxed", "the sandbox"
         cost = 1 - rates[first] / rates[second]
         same = "the same grades" if grades[first] == grades[second] else "DIFFERENT grades"
+        for name in (first, second):
+            for row in sorted(set(grades[name].splitlines()) - set(grades[first if name == second else second]
+                                                                    .splitlines())):
+                problems = (Path(tmp) / name / "problems.csv").read_text().splitlines()
+                print(f"  only in {name}: {row}  {[p for p in problems if p.startswith(row.split(',')[0])]}")
         print(f"bench: {what} costs {cost:.0%} of the {second} throughput; both runs gave {same}")
 
 
