@@ -26,6 +26,7 @@ NAMES_SHOWN = 12  # students named per line on the page; the CSV files name them
 PROBLEM_KINDS = [
     ("nothing handed in: the folder is empty", "nothing handed in (empty folder)"),
     ("a notebook must keep its exercise's name", "notebook saved under another name"),
+    ("no notebook named after an exercise", "no notebook of this course's exercises"),
     ("handed in", "exercise not handed in"),
     ("not a student's folder (made by", "skipped: not a student's folder"),
     ("not a student's folder", "not a student's folder (a file or a link)"),
@@ -44,6 +45,8 @@ PROBLEM_KINDS = [
     ("were cut", "long output cut (not fatal)"),
     ("WITHOUT a sandbox", "graded without a sandbox"),
     ("Dask", "grading on the cluster failed"),
+    ("nbgrader could not grade it", "nbgrader could not grade it"),
+    ("the grading child", "the grading child failed"),
 ]
 CLASSES = {"summary", "lead", "exercise", "num", "who", "none", "picture", "teach"}
 CSS = """
