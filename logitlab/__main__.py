@@ -32,15 +32,28 @@ def cmd_exercises(args):
 def cmd_grade(args):
     """Grade SUBMISSIONS/<student>/[<assignment>/]<NN-slug>.ipynb, each in a sandbox, into OUT/grades.csv and
     OUT/feedback/: a row for every student and exercise."""
-    from logitlab.grading import classroom as grading
+    from logitlab.grading import classroom as grading, cluster
 
     try:
         grading.grade_class(args.submissions, args.out, timeout=args.timeout, workers=args.workers,
                             memory=args.memory, sandbox=not args.no_sandbox, exercises=args.exercises,
-                            log=lambda line: print(line, file=sys.stderr, flush=True))
-    except (ValueError, grading.NoSandbox) as err:
+                            log=lambda line: print(line, file=sys.stderr, flush=True), scheduler=args.scheduler)
+    except (ValueError, grading.NoSandbox, cluster.ClusterProblem) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    return 0
+
+
+def cmd_report(args):
+    """Rebuild OUT/report.html and OUT/report/*.csv from a grading run's OUT/results.json (nothing is graded)."""
+    from logitlab.grading import report as class_report
+
+    try:
+        path = class_report.write_report(args.out)
+    except class_report.NotAGradingRun as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"The class report is in {path}", file=sys.stderr)
     return 0
 
 
@@ -140,9 +153,15 @@ def main(argv=None):
     grade.add_argument("--exercises", nargs="+", metavar="NN",
                        help="the exercises the class was given (03-softmax or 03): every student gets a row for each "
                             "(default: every exercise anyone handed in)")
+    grade.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                       help="grade on the workers of this Dask scheduler (README, \"Grading a large course\"); "
+                            "--workers is then unused")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run submissions without bubblewrap (only where none can be had; problems.csv says so)")
     grade.set_defaults(func=cmd_grade)
+    rep = sub.add_parser("report", help="rebuild the class report (OUT/report.html) of a grading run, grading nothing")
+    rep.add_argument("out", help="the --out folder of `python -m logitlab grade`")
+    rep.set_defaults(func=cmd_report)
     run = sub.add_parser("notebooks", help="regenerate navigation, execute and store notebooks")
     run.add_argument("paths", nargs="*", help="notebooks to execute (default: notebooks/ and solutions/)")
     run.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")

@@ -3,6 +3,10 @@
     .venv/bin/python tests/bench_grading.py                      # 10 students x every exercise, both ways
     .venv/bin/python tests/bench_grading.py --students 6 --exercises 01-math-logit 03-softmax
     .venv/bin/python tests/bench_grading.py --students 3 --rounds 4  # alternating runs, on a busy machine
+    .venv/bin/python tests/bench_grading.py --scheduler          # sandboxed: locally, then on a local Dask cluster
+
+With --scheduler the second run goes through a Dask scheduler and as many workers as --workers (`--nthreads 1`),
+each its own process on 127.0.0.1, started before the clock starts (a cluster outlives one class).
 """
 
 import argparse
@@ -17,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import submissions as bank  # noqa: E402
 from conftest import ROOT  # noqa: E402
+from helpers import dask_cluster  # noqa: E402
 
 STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
 
@@ -47,27 +52,41 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1,
                         help="alternate sandboxed and unsandboxed runs this many times (evens out a busy machine)")
+    parser.add_argument("--scheduler", action="store_true",
+                        help="compare a local sandboxed run with one through a local Dask cluster")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "submissions"
         build_class(folder, args.students, args.exercises)
         count = args.students * len(args.exercises)
-        seconds, grades = {"sandboxed": 0.0, "unsandboxed": 0.0}, {}
-        for round_ in range(args.rounds):
-            order = (("sandboxed", ()), ("unsandboxed", ("--no-sandbox",)))
-            for name, options in order if round_ % 2 == 0 else order[::-1]:
-                before = os.getloadavg()[0]
-                took, grades[name] = grade(folder, Path(tmp) / f"{name}-{round_}", args.workers, *options)
-                seconds[name] += took
-                print(f"{name:>11}: {count} notebooks ({args.students} students x {len(args.exercises)} exercises) "
-                      f"in {took:.0f} s with {args.workers} workers: {count / took * 60:.1f} notebooks/minute "
-                      f"(load average {before:.1f} before, {os.getloadavg()[0]:.1f} after)", flush=True)
-        rates = {name: args.rounds * count / total * 60 for name, total in seconds.items()}
-        cost = 1 - rates["sandboxed"] / rates["unsandboxed"]
-        same = "the same grades" if grades["sandboxed"] == grades["unsandboxed"] else "DIFFERENT grades"
-        print(f"bench: over {args.rounds} round(s), sandboxed {rates['sandboxed']:.1f} and unsandboxed "
-              f"{rates['unsandboxed']:.1f} notebooks/minute: the sandbox costs {cost:.0%} of the unsandboxed "
-              f"throughput; the last runs gave {same}")
+        seconds, grades = {}, {}
+
+        def compare(first, second, what):
+            """Alternate the two runs `args.rounds` times; print each, then the totals."""
+            for round_ in range(args.rounds):
+                for name, options in (first, second) if round_ % 2 == 0 else (second, first):
+                    before = os.getloadavg()[0]
+                    took, grades[name] = grade(folder, Path(tmp) / f"{name}-{round_}", args.workers, *options)
+                    seconds[name] = seconds.get(name, 0.0) + took
+                    print(f"{name:>11}: {count} notebooks ({args.students} students x {len(args.exercises)} "
+                          f"exercises) in {took:.0f} s with {args.workers} workers: {count / took * 60:.1f} "
+                          f"notebooks/minute (load average {before:.1f} before, {os.getloadavg()[0]:.1f} after)",
+                          flush=True)
+            (a, _), (b, _) = first, second
+            rates = {name: args.rounds * count / seconds[name] * 60 for name in (a, b)}
+            for name, other in ((a, b), (b, a)):
+                for row in sorted(set(grades[name].splitlines()) - set(grades[other].splitlines())):
+                    print(f"  only in {name}: {row}")
+            same = "the same grades" if grades[a] == grades[b] else "DIFFERENT grades"
+            print(f"bench: over {args.rounds} round(s), {a} {rates[a]:.1f} and {b} {rates[b]:.1f} notebooks/minute: "
+                  f"{what} costs {1 - rates[a] / rates[b]:.0%} of the {b} throughput; the last runs gave {same}")
+
+        if args.scheduler:
+            with dask_cluster(Path(tmp) / "cluster", workers=args.workers) as (address, _):
+                compare(("dask", ("--scheduler", address)), ("local", ()),
+                        "the Dask path (scheduler and workers as processes)")
+        else:
+            compare(("sandboxed", ()), ("unsandboxed", ("--no-sandbox",)), "the sandbox")
 
 
 if __name__ == "__main__":

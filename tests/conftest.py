@@ -17,7 +17,8 @@ from helpers import CHROMIUM_FLAGS, IN_CI, NOT_SERVED, ROOT, chromium_path, free
 # worker, never two JupyterLabs, two Chromiums and their kernels at once on two cores. (A file lock did the same
 # but held its worker idle while the other ran a browser module.)
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
-                   "test_learner_copy.py", "test_browser_zh.py")
+                   "test_learner_copy.py", "test_browser_zh.py",
+                   "test_grading_report.py")
 BROWSER_UNIT = "browser modules"
 # The work units that take longest besides the browser unit, longest first (measured with --durations=0, see
 # CONTRIBUTING.md): started first on the other worker, so that what is left when the browser unit ends is short.
@@ -33,6 +34,8 @@ MODULE_MARKS = {
     "test_grading.py": ("grading", "kernel"),  # nbgrader and the sandbox run each submission in a kernel
     "test_grading_sandbox.py": ("grading", "kernel"),
     "test_grading_class.py": ("browser", "grading", "kernel"),
+    "test_grading_report.py": ("browser", "grading", "kernel"),
+    "test_grading_dask.py": ("grading", "kernel"),  # a Dask scheduler and two workers grade in sandboxed kernels
     "test_learner_copy.py": ("browser", "kernel"),
     "test_book.py": ("browser",),  # builds the book and reads it in Chromium
 }

@@ -1,7 +1,7 @@
 """What several test modules share and is not a fixture: the repository's root, skipping only outside CI, a free
 port, and the JupyterLab-in-Chromium harness (serve_lab, open_and_run, shut_down_kernel, RUN_ALL, LAB_SETTINGS).
 Test modules import these from here, never from each other (conftest.py and test_browser.py re-export them for
-older imports). The `browser` fixture itself is in conftest.py."""
+older imports), and a local Dask cluster. The `browser` fixture itself is in conftest.py."""
 
 import contextlib
 import json
@@ -356,3 +356,59 @@ def rendered_fonts(page, selector):
     finally:
         cdp.detach()
     return {font["familyName"]: font["glyphCount"] for font in fonts}
+
+
+# ---------------------------------------------------------------- a local Dask cluster
+
+
+@contextlib.contextmanager
+def dask_cluster(folder, workers=2):
+    """A Dask scheduler and `workers` workers (`--nthreads 1`), each its own process on 127.0.0.1 (random ports),
+    as an instructor starts them. Yields (scheduler address, [worker Popen]); stops every process they started."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dask = str(Path(sys.executable).parent / "dask")
+    scheduler_file = folder / "scheduler.json"
+    logs, procs = [], []
+
+    def start(name, *args):
+        log = open(folder / f"{name}.log", "w")
+        logs.append(log)
+        procs.append(subprocess.Popen([dask, *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                      cwd=folder))
+        return procs[-1]
+
+    try:
+        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+              "--scheduler-file", str(scheduler_file))
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() or not scheduler_file.read_text().strip():
+            if time.monotonic() > deadline or procs[0].poll() is not None:
+                raise RuntimeError(f"dask scheduler did not start:\n{(folder / 'scheduler.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        workers_started = [start(f"worker-{i}", "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
+                                 "--no-dashboard", "--name", f"worker-{i}", "--local-directory", str(folder))
+                           for i in range(workers)]
+        yield address, workers_started
+    finally:
+        for proc in procs:
+            kill_process_tree(proc.pid)
+            proc.wait()
+        for log in logs:
+            log.close()
+
+
+def kill_process_tree(pid):
+    """SIGKILL a process and every process it started (as a machine that is switched off)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for proc in tree:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass

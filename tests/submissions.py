@@ -352,3 +352,30 @@ REACHED_BY_ALIAS = '''probabilities = softmax
 
 def softmax_with_temperature(logits, temperature):
     return probabilities(np.asarray(logits, dtype=float) / temperature)'''
+
+DOUBLE_SOFTMAX = '''def softmax(logits):
+    z = np.asarray(logits, dtype=float)
+    for _ in range(2):
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        z = e / e.sum(axis=-1, keepdims=True)
+    return z'''
+
+# The class of the class report and of the Dask run (tests/test_grading_report.py, tests/test_grading_dask.py): five
+# notebooks of 03-softmax (no TensorFlow: quick), three named mistakes, one student with nothing handed in, and a
+# folder name that is HTML.
+HTML_NAME = "<img src=x onerror=window.pwned=1>"
+REPORT_CLASS_GRADES = [["alice", "03-softmax", "4", "4"], ["bob", "03-softmax", "3", "4"],
+                       ["carol", "03-softmax", "2", "4"], ["dora", "03-softmax", "2", "4"],
+                       ["emma", "03-softmax", "0", "4"], [HTML_NAME, "03-softmax", "2", "4"]]
+REPORT_CLASS_PROBLEMS = [["emma", "03-softmax", "nothing handed in: the folder is empty"]]
+
+
+def report_class(folder):
+    """Write the report's class into `folder` (SUBMISSIONS/<student>/03-softmax.ipynb)."""
+    write(folder, "alice", "03-softmax", correct("03-softmax"))
+    write(folder, "bob", "03-softmax", submission(
+        "03-softmax", {"softmax-answer": NAIVE_SOFTMAX, "temperature-answer": SELF_CONTAINED_TEMPERATURE}))
+    write(folder, "carol", "03-softmax", with_answer("03-softmax", "softmax-answer", AXIS0_SOFTMAX))
+    write(folder, HTML_NAME, "03-softmax", with_answer("03-softmax", "softmax-answer", AXIS0_SOFTMAX))
+    write(folder, "dora", "03-softmax", with_answer("03-softmax", "softmax-answer", DOUBLE_SOFTMAX))
+    (folder / "emma").mkdir(parents=True)

@@ -1,7 +1,8 @@
 """Autograding one student's notebooks: nbgrader's `autograde`, with the submission's code sandboxed.
 
-`python -m logitlab.grading.autograde COURSE STUDENT NOTEBOOK...` runs in the grader's own (trusted)
-process tree and never runs a submission's code itself. It is nbgrader's Autograde converter
+`python -m logitlab.grading.autograde COURSE STUDENT NOTEBOOK...` (or `--serve COURSE FD`, one job per
+line, for a Dask worker: `serve`) runs in the grader's own (trusted) process tree and never runs a
+submission's code itself. It is nbgrader's Autograde converter
 (check cells restored from the source, scores into the gradebook; the feedback page is built
 afterwards by `logitlab.grading.feedback`), with one step changed: nbgrader's `Execute` is replaced
 by `SandboxedExecute`, which
@@ -16,7 +17,8 @@ by `SandboxedExecute`, which
 
 Each notebook's status file (WORK/STUDENT/NOTEBOOK/status.json, `read_status`) holds
 {"problem": all problems in one sentence or None, "problems": [one sentence each],
-"timeouts": cells stopped at the per-cell timeout, "unsandboxed": bool}.
+"timeouts": cells stopped at the per-cell timeout, "unsandboxed": bool, "verdicts": [each check's
+`verdicts.record`]}.
 """
 
 import json
@@ -39,7 +41,7 @@ from logitlab.exercises.cells import read_check_cell
 from logitlab.exercises.format import CheckFailed
 from logitlab.exercises.tasks import TASKS
 from logitlab import i18n
-from logitlab.grading import limits, wire
+from logitlab.grading import limits, verdicts, wire
 from logitlab.i18n import _
 
 ASSIGNMENT = "logits-lab"
@@ -267,10 +269,10 @@ class SandboxedExecute(NbGraderPreprocessor):
         for index, cell in outputs.items():
             nb.cells[index].outputs = nbformat.from_dict(cell.outputs)
             nb.cells[index].execution_count = cell.execution_count
-        failed = set()
+        failed, records = set(), []
         # The verdicts speak the submission's language: a notebook of the Chinese edition says "zh-CN".
         with i18n.language(i18n.notebook_language(nb)):
-            for (index, task, function, cases), got in zip(planned, values, strict=True):
+            for (index, task, function, cases), got, (*_unused, hidden) in zip(planned, values, cells, strict=True):
                 if fatal:
                     out = failure_output(CheckFailed(_("not graded: {problems}.").format(problems="; ".join(problems))))
                 else:
@@ -278,9 +280,12 @@ class SandboxedExecute(NbGraderPreprocessor):
                 if out["output_type"] == "error":
                     failed.add(task.key)
                 nb.cells[index].outputs = [nbformat.from_dict(out)]
+                grade_id = nb.cells[index].get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                records.append(verdicts.record(grade_id, task, function, hidden, cases, None if fatal else got,
+                                               out["output_type"] != "error"))
         problems = list(dict.fromkeys(problems))
         status = {"problem": "; ".join(problems) or None, "problems": problems, "timeouts": len(timeouts),
-                  "unsandboxed": not self.sandbox}
+                  "unsandboxed": not self.sandbox, "verdicts": records}
         (work / "status.json").write_text(json.dumps(status), encoding="utf-8")
         return nb, resources
 
@@ -362,5 +367,22 @@ def autograde_student(root, student, *notebooks):
     return 0
 
 
+def serve(root, reply_fd):
+    """Autograde job after job in this one process (nbgrader imported once: a Dask worker's warm grader).
+
+    Each line on stdin is a JSON job {"student": id, "notebooks": [stem, ...]}, graded by `autograde_student`;
+    after each, a line "done" goes to the file descriptor `reply_fd` (stdout carries nbgrader's log).
+    """
+    with os.fdopen(int(reply_fd), "w") as replies:
+        for line in sys.stdin:
+            job = json.loads(line)
+            autograde_student(root, job["student"], *job["notebooks"])
+            replies.write("done\n")
+            replies.flush()
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:
+        sys.exit(serve(*sys.argv[2:]))
     sys.exit(autograde_student(*sys.argv[1:]))

@@ -6,7 +6,7 @@ nbgrader's autograde step in a temporary nbgrader course built from `solutions/`
 (`logitlab/grading/child.py` and `bwrap.py`), and every check is judged by the grader from the values the student's
 functions returned on the grader's inputs. Writes OUT/grades.csv and OUT/problems.csv (`csvsafe.py`)
 and OUT/feedback/<student>/<NN-slug>.html (`feedback.py`), with a row and a page for every student and
-exercise.
+exercise, then OUT/results.json (each check's verdict) and the class report OUT/report.html (`report.py`).
 """
 
 import json
@@ -18,11 +18,11 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import logitlab
-from logitlab.grading import autograde, csvsafe, feedback, submissions
+from logitlab.grading import autograde, csvsafe, feedback, report, submissions
 from logitlab.authoring import course
 from logitlab.grading.autograde import ASSIGNMENT, COURSE_ID, CUT, MAX_OUTPUT_CHARS
 
@@ -58,16 +58,18 @@ def sandbox_problem():
 
 @dataclass
 class Grade:
-    """One row of grades.csv, and why a submission earned nothing when it could not be graded."""
+    """One row of grades.csv, why a submission earned nothing when it could not be graded, and each check's
+    verdict (`verdicts.record` with the points it earned: "points" and "max_points") for the class report."""
 
     student: str
     exercise: str
     score: float
     max_score: float
     reason: str = ""
+    checks: list = field(default_factory=list)
 
 
-def _put_venv_on_path():
+def put_venv_on_path():
     """nbgrader's gradebook runs the `alembic` command: find it beside this Python even outside an activated venv."""
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
@@ -121,11 +123,13 @@ class Course:
         """Seconds one student's autograde run may take in all: each notebook's sandbox budget, and more."""
         return 120 + notebooks * (60 + 40 * 2 * self.settings["timeout"])
 
-    def grade_student(self, student, notebooks):
+    def grade_student(self, student, notebooks, run=None):
         """Autograde one student's notebooks and build their feedback pages.
 
-        `student` is the Student found in SUBMISSIONS (with `sid`, its id in nbgrader), `notebooks` are
-        [(stem, bytes, note)] already read and checked. Returns [(Grade, feedback page)].
+        `student` is the Student found in SUBMISSIONS (with `sid`, its id in nbgrader, and `shown`), `notebooks`
+        are [(stem, bytes, note)] already read and checked. `run(args, cwd, timeout)` runs the trusted
+        autograde step and returns (exit code, output): a new `python ARGS` by default (a Dask worker keeps
+        one warm, `cluster.py`). Returns [(Grade, feedback page)].
         """
         from nbgrader.api import Gradebook
 
@@ -135,8 +139,8 @@ class Course:
         for stem, data, _ in notebooks:
             (submitted / f"{stem}.ipynb").write_bytes(data)
         stems = [stem for stem, _, _ in notebooks]
-        code, output = _run_child(["-m", "logitlab.grading.autograde", str(self.root), student.sid, *stems], self.root,
-                                  self.budget(len(stems)))
+        code, output = (run or _run_child)(["-m", "logitlab.grading.autograde", str(self.root), student.sid, *stems],
+                                           self.root, self.budget(len(stems)))
         graded_dir = self.root / "autograded" / student.sid / ASSIGNMENT
         results = []
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
@@ -152,7 +156,10 @@ class Course:
                 submission = gb.find_submission_notebook(stem, ASSIGNMENT, student.sid)
                 cells = {g.name: (float(g.score), float(g.max_score)) for g in submission.grades}
                 grade = Grade(student.shown, stem, float(submission.score), top,
-                              _join(_notes(graded, status, self.settings["timeout"]), note))
+                              _join(_notes(graded, status, self.settings["timeout"]), note),
+                              [dict(check, points=cells.get(check["check"], (0.0, 0.0))[0],
+                                    max_points=cells.get(check["check"], (0.0, 0.0))[1])
+                               for check in status.get("verdicts", [])])
                 nb = json.loads(graded.read_text(encoding="utf-8"))
                 page = feedback.notebook_page(grade.student, stem, grade.score, top, grade.reason, nb, cells)
                 results.append((grade, page))
@@ -238,21 +245,37 @@ def _read(student, stems, folder):
 
 
 def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2, memory=2048, sandbox=True,
-                exercises=None, log=print):
-    """Grade a class; write OUT/grades.csv, OUT/problems.csv and OUT/feedback/. Return the grades.
+                exercises=None, log=print, scheduler=None):
+    """Grade a class; write OUT/grades.csv, OUT/problems.csv, OUT/feedback/, OUT/results.json and the class report
+    (OUT/report.html, `report.py`). Return the grades.
 
     Every entry of SUBMISSIONS gets a row for every exercise in `exercises` (names or numbers), or for
     every exercise someone handed in when none are named: score 0 and a reason where nothing could
     be graded. Each submission runs in bubblewrap unless `sandbox` is False; without a working
-    bubblewrap this raises NoSandbox rather than run students' code unsandboxed.
+    bubblewrap this raises NoSandbox rather than run students' code unsandboxed. With `scheduler` (a Dask
+    scheduler's address, or a connected distributed.Client such as Dask Gateway's `cluster.get_client()`)
+    each notebook is graded on that cluster's workers instead (`cluster.py`; its problems raise
+    cluster.ClusterProblem); only this process writes OUT.
     """
     folder, out = Path(submissions_folder), Path(out)
-    _put_venv_on_path()
+    put_venv_on_path()
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder: expected {submissions.LAYOUT}")
     solutions = {p.stem: p for p in sorted((Path(root) / "solutions").glob("*.ipynb"))}
     given = class_exercises(exercises, sorted(solutions))
-    if sandbox and (problem := sandbox_problem()):
+    client = None
+    if scheduler:
+        from logitlab.grading import cluster
+
+        client = cluster.connect(scheduler) if isinstance(scheduler, str) else scheduler  # or a Client (Gateway)
+        try:
+            log(f"grading on the Dask cluster at {client.scheduler.address}: "
+                f"{cluster.check_workers(client, sandbox)} worker(s)")
+        except cluster.ClusterProblem:
+            if isinstance(scheduler, str):
+                client.close()
+            raise
+    elif sandbox and (problem := sandbox_problem()):
         raise NoSandbox(f"{problem}. Refusing to run students' code without a sandbox; pass --no-sandbox to grade "
                         "anyway (problems.csv then says so for every submission).")
     if not sandbox:
@@ -288,34 +311,45 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
                     "hidden": [str(p.resolve()) for p in
                                (Path.home(), folder, out, Path(root) / "solutions", Path(tmp))]}
         needed = [solutions[stem] for stem in stems if any(stem in s.handed for s in todo)]
+        finished = []
+
+        def finish(student, grade, page):
+            finished.append(grade)
+            note = f"  ({grade.reason})" if grade.reason else ""
+            log(f"[{len(finished):>3}/{jobs}] {student.shown}/{grade.exercise}: "
+                f"{grade.score:g} / {grade.max_score:g}{note}")
+            results.append((student, grade, page))
+
+        def read(student):
+            ready, failed = _read(student, stems, folder)
+            for stem, reason in failed.items():
+                finish(student, Grade(student.shown, stem, 0.0, tops[stem], reason),
+                       feedback.plain_page(student.shown, stem, 0, tops[stem], reason))
+            return ready
+
+        if client is not None:
+            try:
+                cluster.grade_on_cluster(client, [(student, read(student)) for student in todo], settings,
+                                         [path.stem for path in needed], tops, finish)
+            finally:
+                if isinstance(scheduler, str):
+                    client.close()
+            todo = []
         workers = max(1, min(workers, len(todo)))
         courses = []
         for i in range(workers if todo else 0):
             template = courses[0] if courses else None
             courses.append(Course(Path(tmp) / f"course-{i}", needed, settings, template=template))
         queues = [todo[i::workers] for i in range(workers)]
-        finished = []
 
         def run(index):
-            done = []
             for student in queues[index]:
-                ready, failed = _read(student, stems, folder)
-                graded = [(Grade(student.shown, stem, 0.0, tops[stem], reason),
-                           feedback.plain_page(student.shown, stem, 0, tops[stem], reason))
-                          for stem, reason in failed.items()]
-                if ready:
-                    graded += courses[index].grade_student(student, ready)
-                for grade, page in graded:
-                    finished.append(grade)
-                    note = f"  ({grade.reason})" if grade.reason else ""
-                    log(f"[{len(finished):>3}/{jobs}] {student.shown}/{grade.exercise}: "
-                        f"{grade.score:g} / {grade.max_score:g}{note}")
-                    done.append((student, grade, page))
-            return done
+                ready = read(student)
+                for grade, page in courses[index].grade_student(student, ready) if ready else []:
+                    finish(student, grade, page)
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for done in pool.map(run, range(workers)):
-                results.extend(done)
+            list(pool.map(run, range(workers)))
     results.sort(key=lambda r: (r[1].student, r[1].exercise))
     _write_results(out, results, clutter)
     log(f"graded {jobs} notebook(s) of {len(students)} student(s) in {time.perf_counter() - start:.1f} s; "
@@ -339,3 +373,5 @@ def _write_results(out, results, clutter=()):
         path = out / "feedback" / student.name / f"{grade.exercise}.html"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page, encoding="utf-8")
+    report.write_results(out, [grade for _, grade, _ in results], clutter)
+    report.write_report(out)
