@@ -37,7 +37,8 @@ def cmd_grade(args):
     try:
         grading.grade_class(args.submissions, args.out, timeout=args.timeout, workers=args.workers,
                             memory=args.memory, sandbox=not args.no_sandbox, exercises=args.exercises,
-                            log=lambda line: print(line, file=sys.stderr, flush=True), scheduler=args.scheduler)
+                            log=lambda line: print(line, file=sys.stderr, flush=True),
+                            scheduler=cluster.Cluster(args.scheduler) if args.scheduler else None)
     except (ValueError, grading.NoSandbox, cluster.ClusterProblem) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

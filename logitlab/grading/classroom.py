@@ -252,10 +252,10 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
     Every entry of SUBMISSIONS gets a row for every exercise in `exercises` (names or numbers), or for
     every exercise someone handed in when none are named: score 0 and a reason where nothing could
     be graded. Each submission runs in bubblewrap unless `sandbox` is False; without a working
-    bubblewrap this raises NoSandbox rather than run students' code unsandboxed. With `scheduler` (a Dask
-    scheduler's address, or a connected distributed.Client such as Dask Gateway's `cluster.get_client()`)
-    each notebook is graded on that cluster's workers instead (`cluster.py`; its problems raise
-    cluster.ClusterProblem); only this process writes OUT.
+    bubblewrap this raises NoSandbox rather than run students' code unsandboxed. With `scheduler` (a
+    `cluster.Cluster`: a Dask scheduler's address, or a connected distributed.Client such as Dask Gateway's
+    `cluster.get_client()`) each notebook is graded on that cluster's workers instead (`cluster.py`; its
+    problems raise cluster.ClusterProblem); only this process writes OUT.
     """
     folder, out = Path(submissions_folder), Path(out)
     put_venv_on_path()
@@ -263,18 +263,8 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
         raise ValueError(f"{folder} is not a folder: expected {submissions.LAYOUT}")
     solutions = {p.stem: p for p in sorted((Path(root) / "solutions").glob("*.ipynb"))}
     given = class_exercises(exercises, sorted(solutions))
-    client = None
-    if scheduler:
-        from logitlab.grading import cluster
-
-        client = cluster.connect(scheduler) if isinstance(scheduler, str) else scheduler  # or a Client (Gateway)
-        try:
-            log(f"grading on the Dask cluster at {client.scheduler.address}: "
-                f"{cluster.check_workers(client, sandbox)} worker(s)")
-        except cluster.ClusterProblem:
-            if isinstance(scheduler, str):
-                client.close()
-            raise
+    if scheduler is not None:
+        log(f"grading on the Dask cluster at {scheduler.address}: {scheduler.check(sandbox)} worker(s)")
     elif sandbox and (problem := sandbox_problem()):
         raise NoSandbox(f"{problem}. Refusing to run students' code without a sandbox; pass --no-sandbox to grade "
                         "anyway (problems.csv then says so for every submission).")
@@ -327,13 +317,12 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
                        feedback.plain_page(student.shown, stem, 0, tops[stem], reason))
             return ready
 
-        if client is not None:
+        if scheduler is not None:
             try:
-                cluster.grade_on_cluster(client, [(student, read(student)) for student in todo], settings,
-                                         [path.stem for path in needed], tops, finish)
+                scheduler.grade([(student, read(student)) for student in todo], settings,
+                                [path.stem for path in needed], tops, finish)
             finally:
-                if isinstance(scheduler, str):
-                    client.close()
+                scheduler.close()
             todo = []
         workers = max(1, min(workers, len(todo)))
         courses = []

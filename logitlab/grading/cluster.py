@@ -255,3 +255,39 @@ def grade_on_cluster(client, students, settings, stems, tops, done):
 
             page = feedback.plain_page(grade.student, stem, 0, tops[stem], grade.reason)
         done(student, grade, page)
+
+
+class Cluster:
+    """The Dask cluster a class is graded on (`classroom.grade_class(..., scheduler=Cluster(...))`).
+
+    `scheduler` is an address (`tcp://HOST:8786`: connected when the grading starts, closed at its end) or a
+    connected distributed.Client (Dask Gateway's `cluster.get_client()`, dask-jobqueue's `Client(cluster)`),
+    which is left open for its owner.
+    """
+
+    def __init__(self, scheduler):
+        self.scheduler, self.client = scheduler, None if isinstance(scheduler, str) else scheduler
+
+    @property
+    def address(self):
+        return self.client.scheduler.address if self.client is not None else self.scheduler
+
+    def check(self, sandbox=True):
+        """Connect if need be and check the workers (`check_workers`); the number of workers."""
+        if self.client is None:
+            self.client = connect(self.scheduler)
+        try:
+            return check_workers(self.client, sandbox)
+        except ClusterProblem:
+            self.close()
+            raise
+
+    def grade(self, students, settings, stems, tops, done):
+        """`grade_on_cluster` on this cluster."""
+        grade_on_cluster(self.client, students, settings, stems, tops, done)
+
+    def close(self):
+        """Close the connection this object opened (a Client given to it stays open)."""
+        if isinstance(self.scheduler, str) and self.client is not None:
+            self.client.close()
+            self.client = None
