@@ -4,6 +4,8 @@ The browser tests (BROWSER_MODULES below) share one harness: `serve_lab` (tests/
 copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,17 @@ def browser(request):
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session")
+def handouts(tmp_path_factory):
+    """`make slides` into a scratch folder, once per test process: one real nbconvert run over every lesson
+    (reveal.js and MathJax copied beside the pages from npm's packages). test_lecture and test_slideshow read it."""
+    out = tmp_path_factory.mktemp("handouts")
+    result = subprocess.run([sys.executable, "-m", "logitlab", "slides", "--out", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return out
 
 
 @pytest.fixture(scope="session")

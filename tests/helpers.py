@@ -291,7 +291,7 @@ def drag_slider(page, root, mouse=None, offset=(0, 0)):
     return changed_picture_and_numbers(page, root, before)
 
 
-# The Chinese edition's browser tests and the book's CJK font check.
+# Moving an explorer's slider with the keyboard (test_browser, test_browser_zh), and the book's CJK font check.
 # Runs in the page before a real key press on an explorer's first slider handle: note the numbers and
 # picture shown, the time of the key press, and when the picture has loaded its next image.
 ARM = """

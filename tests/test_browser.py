@@ -28,8 +28,9 @@ from types import SimpleNamespace
 import pytest
 
 # RUN_ALL and problems_in are not used here: re-exported for modules that still import them from test_browser.
-from helpers import (CURRENT, FIND_EXPLORER, LAB_SETTINGS, ROOT, RUN_ALL, SLIDE_EXPLORER, drag_slider,  # noqa: F401
-                     move_slider, open_and_run, problems_in, serve_lab, shut_down_kernel, start_slideshow_at_explorer)
+from helpers import (ARM, CHANGED, CURRENT, FIND_EXPLORER, LAB_SETTINGS, RESULT, ROOT, RUN_ALL,  # noqa: F401
+                     SLIDE_EXPLORER, drag_slider, move_slider, open_and_run, problems_in, serve_lab, show_explorer,
+                     shut_down_kernel, start_slideshow_at_explorer)
 from logitlab.authoring import course, lecture
 
 pytestmark = pytest.mark.browser
@@ -70,44 +71,6 @@ def ran(request, lab, browser):
     yield SimpleNamespace(lesson=lesson, context=context, page=page)
     shut_down_kernel(page)
     context.close()
-
-
-# Runs in the page before a real key press on an explorer's first slider handle: note the numbers and
-# picture shown, the time of the key press, and when the picture has loaded its next image.
-ARM = """
-(index) => {
-  const explorer = window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index];
-  const img = explorer.querySelector('.logitlab-picture');
-  const numbers = explorer.querySelector('.logitlab-numbers');
-  window.__move = {before: {src: img.src, text: numbers.innerText}, pressed: null, loaded: null};
-  document.addEventListener('keydown', () => { window.__move.pressed = performance.now(); },
-                            {capture: true, once: true});
-  img.addEventListener('load', () => { window.__move.loaded = performance.now(); }, {once: true});
-  explorer.querySelector('.noUi-handle').focus();
-}
-"""
-CHANGED = """
-(index) => window.__move.loaded !== null
-    && window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index]
-         .querySelector('.logitlab-numbers').innerText !== window.__move.before.text
-"""
-RESULT = """
-(index) => {
-  const explorer = window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[index];
-  const move = window.__move;
-  return {before: move.before,
-          after: {src: explorer.querySelector('.logitlab-picture').src,
-                  text: explorer.querySelector('.logitlab-numbers').innerText},
-          ms: move.loaded === null || move.pressed === null ? null : move.loaded - move.pressed};
-}
-"""
-
-
-def show_explorer(page, index):
-    """Scroll an explorer to the middle of the notebook view and give it a moment to paint."""
-    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.node.querySelectorAll('.logitlab-explorer')[i]"
-                  ".scrollIntoView({block: 'center'})", index)
-    page.wait_for_timeout(200)
 
 
 # Runs in the page: every generated speaker-notes cell as a learner sees it (scrolled into view).

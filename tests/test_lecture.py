@@ -217,16 +217,6 @@ def test_a_plan_naming_a_missing_cell_fails_loudly():
         lecture.with_lecture(nb, lecture.LessonPlan(lecture="L", minutes={"gone": 1}))
 
 
-@pytest.fixture(scope="module")
-def handouts(tmp_path_factory):
-    """`make slides` into a scratch folder: one real nbconvert run over every lesson."""
-    out = tmp_path_factory.mktemp("slides")
-    result = subprocess.run([sys.executable, "-m", "logitlab", "slides", "--out", str(out)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return out
-
-
 @pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
 def test_make_slides_builds_every_lesson_with_its_explorer_picture(handouts, lesson):
     html = (handouts / f"{lesson.stem}.slides.html").read_text(encoding="utf-8")

@@ -12,8 +12,6 @@ instructor does (tests/helpers.py: drag_slider).
 
 import contextlib
 import shutil
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -165,18 +163,8 @@ async () => {
 HANDOUT_SHOTS = ROOT / "artifacts" / "handouts"
 
 
-@pytest.fixture(scope="module")
-def offline_handouts(tmp_path_factory):
-    """`make slides` into a scratch folder (reveal.js and MathJax copied beside the pages from npm's packages)."""
-    out = tmp_path_factory.mktemp("handouts")
-    result = subprocess.run([sys.executable, "-m", "logitlab", "slides", "--out", str(out)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr
-    return out
-
-
 @pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
-def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(offline_handouts, browser, lesson):
+def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(handouts, browser, lesson):
     """The handout from a USB stick: opened as a file with every request that is not file:// aborted."""
     HANDOUT_SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 720})
@@ -192,7 +180,7 @@ def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(offline_han
     context.route("**/*", only_files)
     page = context.new_page()
     try:
-        page.goto((offline_handouts / f"{lesson.stem}.slides.html").as_uri())
+        page.goto((handouts / f"{lesson.stem}.slides.html").as_uri())
         page.wait_for_selector(".reveal.ready", timeout=30000)  # reveal.js ran: the page is slides
         assert page.evaluate("() => document.querySelectorAll('.reveal .slides section').length") >= 2
         source = course.read_notebook(lesson.notebook)
