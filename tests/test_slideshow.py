@@ -124,7 +124,13 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
         lab.evaluate("() => window.jupyterapp.commands.execute('RISE:preview')")
         lab.wait_for_function("() => [...document.querySelectorAll('iframe')].some(f => f.src.includes('/rise/'))",
                               timeout=60000)
-        frame = next(f for f in lab.frames if "/rise/" in f.url)
+        # The iframe element can be in the page before Playwright has attached its frame: wait for the frame too.
+        for _ in range(600):
+            frame = next((f for f in lab.frames if "/rise/" in f.url), None)
+            if frame is not None:
+                break
+            lab.wait_for_timeout(100)
+        assert frame is not None, "Render as slideshow opened no /rise/ frame within 60 s"
         frame.wait_for_selector(".reveal .slides section.present", timeout=60000)
         step_to_explorer(frame, "Render as slideshow")
         shown = frame.evaluate(CURRENT)
