@@ -26,6 +26,7 @@ grading/               `python -m logitlab grade`: grading a class safely
     classroom.py         the class: a row for every student and exercise, grades, problems and feedback
     submissions.py       finding and reading submitted files as untrusted input (no links, pipes, devices)
     autograde.py         one student's nbgrader autograde: limits, the collector, the verdicts
+    warm.py              one autograde process kept warm for a worker's students (nbgrader imported once)
     child.py             the collector: runs the notebook in a sandboxed kernel, outside its reach
     probe.py             what runs in the learner's kernel: calling its functions on the grader's inputs
     bwrap.py             the bubblewrap command of a kernel (uid 65534, no capabilities, nothing hidden)
@@ -34,6 +35,10 @@ grading/               `python -m logitlab grade`: grading a class safely
     feedback.py          a feedback page: the grader's score and verdicts, the notebook as inert HTML
     pages.py             the one sanitizer (nh3) and page policy (CSP without script) of every HTML page
     csvsafe.py           CSV cells a spreadsheet cannot evaluate (OWASP's CSV-injection guidance)
+    verdicts.py          each check's verdict as results.json records it
+    report.py            the class report: report.html and report/*.csv (`python -m logitlab report OUT`)
+    charts.py            the report's charts, drawn with matplotlib
+    cluster.py           grading on a Dask cluster (`grade --scheduler tcp://HOST:PORT`)
 authoring/             course tooling for the people who write it
     course.py            lessons, navigation, normalizing and executing notebooks
     lecture.py           lecture plans, slide types, speaker notes (`python -m logitlab lecture`)

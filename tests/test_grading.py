@@ -16,7 +16,9 @@ import pytest
 
 import submissions as bank
 from conftest import ROOT, require
+from logitlab.grading import autograde
 from logitlab.grading import classroom as grading
+from logitlab.grading.warm import WarmAutograde
 
 TIMEOUT = 60  # seconds per cell: plenty for a setup cell that imports TensorFlow on a busy machine
 
@@ -297,3 +299,29 @@ def test_a_grading_child_past_its_budget_is_killed_with_its_children(tmp_path):
     assert grading._run_child(["-c", code], tmp_path, 3)[0] is None
     grandchild = int(pid_file.read_text())
     assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_warm_grader_keeps_each_students_log_apart_and_is_replaced_past_its_budget(tmp_path):
+    """One autograde process serves a worker's students: each job's log is that job's alone, and a job past its
+    budget kills the process, which the next job replaces."""
+    settings = {"timeout": 10, "memory": 1024, "sandbox": True, "seed": 1, "hidden": []}
+    grading.put_venv_on_path()  # nbgrader's gradebook runs `alembic`, as in grade_class
+    course = grading.Course(tmp_path / "course", [ROOT / "solutions" / "01-math-logit.ipynb"], settings)
+    warm = WarmAutograde(course.root)
+    args = ["-m", "logitlab.grading.autograde", str(course.root)]
+    try:
+        # Nothing was handed in: nbgrader's log of each job names that job's student, and only that one.
+        code, first = warm(args + ["student-first", "01-math-logit"], course.root, 120)
+        assert code == 0 and "student-first" in first
+        code, second = warm(args + ["student-second", "01-math-logit"], course.root, 120)
+        assert code == 0 and "student-second" in second and "student-first" not in second
+        process = warm.proc
+        slow = course.root / "submitted" / "student-slow" / autograde.ASSIGNMENT  # a notebook to run in a kernel
+        slow.mkdir(parents=True)
+        (slow / "01-math-logit.ipynb").write_text(bank.correct("01-math-logit"), encoding="utf-8")
+        assert warm(args + ["student-slow", "01-math-logit"], course.root, 1)[0] is None
+        assert not psutil.pid_exists(process.pid) or psutil.Process(process.pid).status() == psutil.STATUS_ZOMBIE
+        code, after = warm(args + ["student-after", "01-math-logit"], course.root, 120)
+        assert code == 0 and "student-after" in after and "student-slow" not in after and warm.proc is not process
+    finally:
+        warm.close()

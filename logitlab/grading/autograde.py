@@ -1,7 +1,7 @@
 """Autograding one student's notebooks: nbgrader's `autograde`, with the submission's code sandboxed.
 
-`python -m logitlab.grading.autograde COURSE STUDENT NOTEBOOK...` (or `--serve COURSE FD`, one job per
-line, for a Dask worker: `serve`) runs in the grader's own (trusted) process tree and never runs a
+`python -m logitlab.grading.autograde COURSE STUDENT NOTEBOOK...` (or `--serve COURSE FD`, one student after
+another in one warm process: `serve`, `warm.py`) runs in the grader's own (trusted) process tree and never runs a
 submission's code itself. It is nbgrader's Autograde converter
 (check cells restored from the source, scores into the gradebook; the feedback page is built
 afterwards by `logitlab.grading.feedback`), with one step changed: nbgrader's `Execute` is replaced
@@ -370,13 +370,15 @@ def autograde_student(root, student, *notebooks):
 def serve(root, reply_fd):
     """Autograde job after job in this one process (nbgrader imported once: a Dask worker's warm grader).
 
-    Each line on stdin is a JSON job {"student": id, "notebooks": [stem, ...]}, graded by `autograde_student`;
-    after each, a line "done" goes to the file descriptor `reply_fd` (stdout carries nbgrader's log).
+    Each line on stdin is a JSON job {"student": id, "notebooks": [stem, ...], "end": marker}, graded by
+    `autograde_student`; after each, the marker ends the job's log on stdout (nbgrader's log) and a line "done"
+    goes to the file descriptor `reply_fd` (`warm.WarmAutograde` is the other end).
     """
     with os.fdopen(int(reply_fd), "w") as replies:
         for line in sys.stdin:
             job = json.loads(line)
             autograde_student(root, job["student"], *job["notebooks"])
+            print(job["end"], flush=True)
             replies.write("done\n")
             replies.flush()
     return 0

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import logitlab
 from logitlab.grading import autograde, csvsafe, feedback, report, submissions
+from logitlab.grading.warm import WarmAutograde
 from logitlab.authoring import course
 from logitlab.grading.autograde import ASSIGNMENT, COURSE_ID, CUT, MAX_OUTPUT_CHARS
 
@@ -128,8 +129,8 @@ class Course:
 
         `student` is the Student found in SUBMISSIONS (with `sid`, its id in nbgrader, and `shown`), `notebooks`
         are [(stem, bytes, note)] already read and checked. `run(args, cwd, timeout)` runs the trusted
-        autograde step and returns (exit code, output): a new `python ARGS` by default (a Dask worker keeps
-        one warm, `cluster.py`). Returns [(Grade, feedback page)].
+        autograde step and returns (exit code, output): a new `python ARGS` by default; `grade_class` and a
+        Dask worker pass a `warm.WarmAutograde`, one process for all their students. Returns [(Grade, feedback page)].
         """
         from nbgrader.api import Gradebook
 
@@ -332,13 +333,17 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
         queues = [todo[i::workers] for i in range(workers)]
 
         def run(index):
-            for student in queues[index]:
-                ready = read(student)
-                for grade, page in courses[index].grade_student(student, ready) if ready else []:
-                    finish(student, grade, page)
+            warm = WarmAutograde(courses[index].root)  # nbgrader imported once per worker, not per student
+            try:
+                for student in queues[index]:
+                    ready = read(student)
+                    for grade, page in courses[index].grade_student(student, ready, run=warm) if ready else []:
+                        finish(student, grade, page)
+            finally:
+                warm.close()
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(run, range(workers)))
+            list(pool.map(run, range(len(courses))))
     results.sort(key=lambda r: (r[1].student, r[1].exercise))
     _write_results(out, results, clutter)
     log(f"graded {jobs} notebook(s) of {len(students)} student(s) in {time.perf_counter() - start:.1f} s; "

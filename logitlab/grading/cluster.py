@@ -18,11 +18,8 @@ and a reason, so no student is ever dropped or counted twice.
 import atexit
 import hashlib
 import json
-import os
-import select
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,12 +28,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from logitlab.authoring import course
-from logitlab.grading import autograde, classroom
+from logitlab.grading import classroom
+from logitlab.grading.warm import WarmAutograde
 
 SCHEMES = ("tcp", "tls")
 PACKAGES = ("nbgrader", "nbconvert", "nbclient", "nbformat", "ipykernel", "jupyter_client", "numpy", "nh3",
             "tensorflow-cpu", "keras", "dask", "distributed")
-LOG_LINES = 400  # of a warm grader's output kept per job, for the reason of a notebook it could not grade
 
 
 class ClusterProblem(RuntimeError):
@@ -126,63 +123,6 @@ def check_workers(client, sandbox=True, wait=60):
         raise ClusterProblem("; ".join(problems) + ". Every worker needs this repository at the same commit, "
                              "installed with `make install`, and bubblewrap (README, \"Grading a large course\")")
     return len(client.scheduler_info()["workers"])
-
-
-class WarmAutograde:
-    """One `autograde --serve` process for a worker thread's course, so nbgrader is imported once, not per
-    notebook. Called like `classroom`'s runner: (args, cwd, timeout) -> (exit code or None, output)."""
-
-    def __init__(self, root):
-        self.root, self.proc, self.lines = str(root), None, []
-
-    def start(self):
-        read_end, write_end = os.pipe()
-        env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "logitlab.grading.autograde", "--serve", self.root, str(write_end)],
-            cwd=self.root, env=env, pass_fds=(write_end,), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        os.close(write_end)
-        self.replies = os.fdopen(read_end, "r")
-        self.lines = []
-        threading.Thread(target=self.drain, args=(self.proc, self.lines), daemon=True).start()
-
-    @staticmethod
-    def drain(proc, lines):
-        for line in proc.stdout:
-            lines.append(line)
-            del lines[:-LOG_LINES]
-
-    def __call__(self, args, cwd, timeout):
-        student, notebooks = args[3], list(args[4:])
-        if self.proc is None or self.proc.poll() is not None:
-            self.start()
-        self.lines.clear()
-        try:
-            self.proc.stdin.write(json.dumps({"student": student, "notebooks": notebooks}) + "\n")
-            self.proc.stdin.flush()
-            ready, _, _ = select.select([self.replies], [], [], timeout)
-            reply = self.replies.readline() if ready else None
-        except (OSError, ValueError):
-            reply = ""
-        if reply == "done\n":
-            return 0, "".join(self.lines)
-        if reply is None:  # past the budget: the last line of defence, as for a local run
-            autograde.kill_tree(autograde.tree_rss(self.proc)[1])
-        code = self.proc.poll()
-        self.close()
-        return (None if reply is None else code if code else 1), "".join(self.lines)
-
-    def close(self):
-        """Stop the process (its stdin closes: it ends after the job it may be doing)."""
-        if self.proc is not None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                autograde.kill_tree(autograde.tree_rss(self.proc)[1])
-            self.replies.close()
-        self.proc = None
 
 
 _HERE = threading.local()  # a worker thread's course, its warm grader, and which run they belong to
