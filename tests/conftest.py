@@ -15,18 +15,25 @@ import logitlab  # noqa: F401  first: its import sets TensorFlow's quiet, oneDNN
 from helpers import CHROMIUM_FLAGS, IN_CI, NOT_SERVED, ROOT, chromium_path, free_port, require, serve_lab  # noqa: F401
 
 
-# The modules that start JupyterLab and Chromium. `make test` runs them one after another on one pytest-xdist
-# worker, never two JupyterLabs, two Chromiums and their kernels at once on two cores. (A file lock did the same
-# but held its worker idle while the other ran a browser module.)
+# The modules that drive Chromium (the `browser` fixture checks that its module is listed here).
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
-                   "test_learner_copy.py", "test_browser_zh.py",
-                   "test_grading_report.py")
-BROWSER_UNIT = "browser modules"
-# The work units that take longest besides the browser unit, longest first (measured with --durations=0, see
-# CONTRIBUTING.md): started first on the other worker, so that what is left when the browser unit ends is short.
-# (xdist's own order, most tests first, would leave test_lab.py's two 30-second tests for the very end.)
-LONG_UNITS = ("tests/test_grading.py", "tests/test_grading_sandbox.py", "tests/test_exercises.py",
-              "tests/test_package.py", "tests/test_lab.py")
+                   "test_learner_copy.py", "test_browser_zh.py", "test_grading_report.py")
+# The ones that also start JupyterLab and run lessons in it, the suite's longest chain, in two work units with a
+# JupyterLab each, run side by side by two of `make test`'s three pytest-xdist workers: test_browser.py's lessons
+# split by number (each half starts its own server; its `ran` fixture is per lesson anyway), with the other
+# JupyterLab modules. Balanced by --durations (lesson 07 trains a model in the browser: the later half is longer).
+LAB_UNITS = {
+    "JupyterLab: lessons 00-04, Chinese, learner's copy": ("test_browser.py[0-4]", "test_browser_zh.py",
+                                                            "test_learner_copy.py"),
+    "JupyterLab: lessons 05-09, slideshow": ("test_browser.py[5-9]", "test_slideshow.py"),
+}
+# The work units handed out first, longest first (measured with --durations=0, see CONTRIBUTING.md), so that
+# what is left at the end is short. (xdist's own order, most tests first, would start a long unit of few tests
+# last: test_grading_dask.py's six tests took the run's last 40 s.)
+LONG_UNITS = (*reversed(LAB_UNITS), "tests/test_grading.py", "tests/test_grading_sandbox.py",
+              "tests/test_grading_report.py", "tests/test_book.py", "tests/test_grading_dask.py",
+              "tests/test_grading_class.py", "tests/test_lab.py", "tests/test_widgets.py", "tests/test_exercises.py",
+              "tests/test_package.py")
 # What each module needs, for `-m "not browser"` and `make test-fast` (pyproject.toml lists the markers).
 MODULE_MARKS = {
     "test_browser.py": ("browser", "kernel"),
@@ -66,26 +73,33 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(name)
 
 
+def lab_unit(nodeid):
+    """The JupyterLab work unit (LAB_UNITS) of a test, or None."""
+    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    if module == "test_browser.py" and "[" in nodeid:  # test_browser.py::test_...[07-training-with-logits]
+        module += "[0-4]" if int(nodeid.rsplit("[", 1)[1][:2]) <= 4 else "[5-9]"
+    return next((unit for unit, members in LAB_UNITS.items() if module in members), None)
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """Under `--dist loadscope`, put every browser module in one work unit, so one worker runs them in turn, and hand
-    out the longest units first: the browser unit (the suite's critical path) at once, then LONG_UNITS, then the
-    rest (xdist's order: most tests first). The short units left at the end even out the two workers."""
+    """Under `--dist loadscope`, put the JupyterLab tests in the two LAB_UNITS and hand out the longest units
+    first (LONG_UNITS), then the rest (xdist's order: most tests first). The short units left at the end even
+    out the workers."""
     if config.getoption("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class BrowserModulesFirst(LoadScopeScheduling):
+    class LongUnitsFirst(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            module = nodeid.split("::", 1)[0]
-            return BROWSER_UNIT if module.rsplit("/", 1)[-1] in BROWSER_MODULES else super()._split_scope(nodeid)
+            return lab_unit(nodeid) or super()._split_scope(nodeid)
 
         def _assign_work_unit(self, node):
-            for scope in reversed((BROWSER_UNIT, *LONG_UNITS)):
+            for scope in reversed(LONG_UNITS):
                 if scope in self.workqueue:
                     self.workqueue.move_to_end(scope, last=False)
             super()._assign_work_unit(node)
 
-    return BrowserModulesFirst(config, log)
+    return LongUnitsFirst(config, log)
 
 
 @pytest.fixture(scope="module")
