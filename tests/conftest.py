@@ -4,6 +4,8 @@ The browser tests (BROWSER_MODULES below) share one harness: `serve_lab` (tests/
 copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
 """
 
+import fcntl
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -127,14 +129,20 @@ def browser(request):
 
 
 @pytest.fixture(scope="session")
-def handouts(tmp_path_factory):
-    """`make slides` into a scratch folder, once per test process: one real nbconvert run over every lesson
-    (reveal.js and MathJax copied beside the pages from npm's packages). test_lecture and test_slideshow read it."""
-    out = tmp_path_factory.mktemp("handouts")
-    result = subprocess.run([sys.executable, "-m", "logitlab", "slides", "--out", str(out)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr
-    return out
+def handouts(tmp_path_factory, testrun_uid):
+    """`make slides` into a scratch folder, once per `make test` run: one real nbconvert run over every lesson
+    (reveal.js and MathJax copied beside the pages from npm's packages). test_lecture and test_slideshow read it,
+    on whichever pytest-xdist workers: the first to ask builds it under a file lock, the other waits and reads."""
+    shared = tmp_path_factory.getbasetemp().parent / f"handouts-{testrun_uid}"  # beside every worker's basetemp
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / ".built").is_file():
+            shutil.rmtree(shared, ignore_errors=True)  # a build that failed half-way is built again
+            result = subprocess.run([sys.executable, "-m", "logitlab", "slides", "--out", str(shared)], cwd=ROOT,
+                                    capture_output=True, text=True, timeout=900)
+            assert result.returncode == 0, result.stderr
+            (shared / ".built").touch()
+    return shared
 
 
 @pytest.fixture(scope="session")
