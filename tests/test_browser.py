@@ -1,8 +1,10 @@
 """Every lesson in JupyterLab in headless Chromium, run once and checked twice: as a learner's notebook and as a
 lecture's slideshow.
 
-One JupyterLab server and one browser for the module (tests/helpers.py: serve_lab; tests/conftest.py: browser),
-serving a copy of the repository so that JupyterLab's autosave can never write hand-run outputs into the lessons.
+One JupyterLab server and one browser for the module on each pytest-xdist worker that runs part of it (`make test`
+runs lessons 00-04 and 05-09 side by side: LAB_UNITS in tests/conftest.py; tests/helpers.py: serve_lab;
+tests/conftest.py: browser), serving a copy of the repository so that JupyterLab's autosave can never write hand-run
+outputs into the lessons.
 Each lesson runs top to bottom once (`ran`, a module-scoped fixture per lesson) and two tests read that run:
 
 - the notebook at the learner's size: no errors, the notes closed until asked, every explorer's slider redraws
