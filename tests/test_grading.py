@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -290,38 +291,45 @@ def test_grade_command_explains_a_missing_folder(tmp_path):
     assert result.returncode == 2 and "is not a folder: expected SUBMISSIONS/<student>/<NN-slug>.ipynb" in result.stderr
 
 
-def test_a_grading_child_past_its_budget_is_killed_with_its_children(tmp_path):
-    """The last line of defence: a run that outlives its budget is killed, and so is every process it started."""
-    pid_file = tmp_path / "pid"
-    code = ("import subprocess, sys, time; "
-            "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True); "
-            f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(60)")
-    assert grading._run_child(["-c", code], tmp_path, 3)[0] is None
-    grandchild = int(pid_file.read_text())
-    assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE
-
-
 def test_a_warm_grader_keeps_each_students_log_apart_and_is_replaced_past_its_budget(tmp_path):
-    """One autograde process serves a worker's students: each job's log is that job's alone, and a job past its
-    budget kills the process, which the next job replaces."""
+    """One autograde process serves a worker's students: each job's log is that job's alone. The last line of
+    defence: a job past its budget kills the process and every process it started (the collector, the sandboxed
+    kernel), and the next job gets a new process."""
     settings = {"timeout": 10, "memory": 1024, "sandbox": True, "seed": 1, "hidden": []}
-    grading.put_venv_on_path()  # nbgrader's gradebook runs `alembic`, as in grade_class
     course = grading.Course(tmp_path / "course", [ROOT / "solutions" / "01-math-logit.ipynb"], settings)
     warm = WarmAutograde(course.root)
-    args = ["-m", "logitlab.grading.autograde", str(course.root)]
     try:
         # Nothing was handed in: nbgrader's log of each job names that job's student, and only that one.
-        code, first = warm(args + ["student-first", "01-math-logit"], course.root, 120)
+        code, first = warm.grade("student-first", ["01-math-logit"], 120)
         assert code == 0 and "student-first" in first
-        code, second = warm(args + ["student-second", "01-math-logit"], course.root, 120)
+        code, second = warm.grade("student-second", ["01-math-logit"], 120)
         assert code == 0 and "student-second" in second and "student-first" not in second
         process = warm.proc
-        slow = course.root / "submitted" / "student-slow" / autograde.ASSIGNMENT  # a notebook to run in a kernel
+        slow = course.root / "submitted" / "student-slow" / autograde.ASSIGNMENT  # a 6 s cell in its kernel
         slow.mkdir(parents=True)
-        (slow / "01-math-logit.ipynb").write_text(bank.correct("01-math-logit"), encoding="utf-8")
-        assert warm(args + ["student-slow", "01-math-logit"], course.root, 1)[0] is None
-        assert not psutil.pid_exists(process.pid) or psutil.Process(process.pid).status() == psutil.STATUS_ZOMBIE
-        code, after = warm(args + ["student-after", "01-math-logit"], course.root, 120)
+        (slow / "01-math-logit.ipynb").write_text(bank.with_answer("01-math-logit", "logit-answer", bank.SLOW_LOGIT),
+                                                  encoding="utf-8")
+        started, watching = set(), threading.Event()
+
+        def watch():
+            while not watching.is_set():
+                try:
+                    started.update(child.pid for child in psutil.Process(process.pid).children(recursive=True))
+                except psutil.Error:
+                    return
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            assert warm.grade("student-slow", ["01-math-logit"], 4)[0] is None
+        finally:
+            watching.set()
+            watcher.join()
+        assert len(started) >= 2, started  # the job was cut while its collector and kernel ran
+        for pid in {process.pid, *started}:
+            assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE, pid
+        code, after = warm.grade("student-after", ["01-math-logit"], 120)
         assert code == 0 and "student-after" in after and "student-slow" not in after and warm.proc is not process
     finally:
         warm.close()

@@ -1,8 +1,8 @@
 """Autograding one student's notebooks: nbgrader's `autograde`, with the submission's code sandboxed.
 
-`python -m logitlab.grading.autograde COURSE STUDENT NOTEBOOK...` (or `--serve COURSE FD`, one student after
-another in one warm process: `serve`, `warm.py`) runs in the grader's own (trusted) process tree and never runs a
-submission's code itself. It is nbgrader's Autograde converter
+`python -m logitlab.grading.autograde COURSE FD` (one student after another in one warm process: `serve`,
+started by `warm.py`) runs in the grader's own (trusted) process tree and never runs a submission's code itself.
+It is nbgrader's Autograde converter
 (check cells restored from the source, scores into the gradebook; the feedback page is built
 afterwards by `logitlab.grading.feedback`), with one step changed: nbgrader's `Execute` is replaced
 by `SandboxedExecute`, which
@@ -403,7 +403,7 @@ def autograde_student(root, student, *notebooks):
 
 
 def serve(root, reply_fd):
-    """Autograde job after job in this one process (nbgrader imported once: a Dask worker's warm grader).
+    """Autograde job after job in this one process (nbgrader imported once per grading worker).
 
     Each line on stdin is a JSON job {"student": id, "notebooks": [stem, ...], "end": marker}, graded by
     `autograde_student`; after each, the marker ends the job's log on stdout (nbgrader's log) and a line "done"
@@ -420,6 +420,4 @@ def serve(root, reply_fd):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:
-        sys.exit(serve(*sys.argv[2:]))
-    sys.exit(autograde_student(*sys.argv[1:]))
+    sys.exit(serve(*sys.argv[1:]))

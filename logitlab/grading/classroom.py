@@ -10,7 +10,6 @@ exercise, then OUT/results.json (each check's verdict) and the class report OUT/
 """
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -21,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import logitlab
 from logitlab.grading import autograde, csvsafe, feedback, report, submissions
 from logitlab.grading.warm import WarmAutograde
 from logitlab.authoring import course
@@ -70,27 +68,6 @@ class Grade:
     checks: list = field(default_factory=list)
 
 
-def put_venv_on_path():
-    """nbgrader's gradebook runs the `alembic` command: find it beside this Python even outside an activated venv."""
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-
-
-def _run_child(args, cwd, timeout):
-    """Run a trusted `python ARGS` in `cwd`; return (exit code, output). Past `timeout` s its whole tree is killed."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1", **logitlab.TENSORFLOW_ENV)
-    proc = subprocess.Popen([sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-        return proc.returncode, output
-    except subprocess.TimeoutExpired:
-        autograde.kill_tree(autograde.tree_rss(proc)[1])
-        output, _ = proc.communicate()
-        return None, output
-
-
 class Course:
     """A temporary nbgrader course for one worker: sources from solutions/, its own gradebook."""
 
@@ -122,13 +99,12 @@ class Course:
         """Seconds one student's autograde run may take in all: each notebook's sandbox budget, and more."""
         return 120 + notebooks * (60 + 40 * 2 * self.settings["timeout"])
 
-    def grade_student(self, student, notebooks, run=None):
+    def grade_student(self, student, notebooks, grader):
         """Autograde one student's notebooks and build their feedback pages.
 
         `student` is the Student found in SUBMISSIONS (with `sid`, its id in nbgrader, and `shown`), `notebooks`
-        are [(stem, bytes, note)] already read and checked. `run(args, cwd, timeout)` runs the trusted
-        autograde step and returns (exit code, output): a new `python ARGS` by default; `grade_class` and a
-        Dask worker pass a `warm.WarmAutograde`, one process for all their students. Returns [(Grade, feedback page)].
+        are [(stem, bytes, note)] already read and checked, `grader` is this course's `warm.WarmAutograde` (one
+        process for all the students of a local worker or a Dask worker). Returns [(Grade, feedback page)].
         """
         from nbgrader.api import Gradebook
 
@@ -138,8 +114,7 @@ class Course:
         for stem, data, _ in notebooks:
             (submitted / f"{stem}.ipynb").write_bytes(data)
         stems = [stem for stem, _, _ in notebooks]
-        code, output = (run or _run_child)(["-m", "logitlab.grading.autograde", str(self.root), student.sid, *stems],
-                                           self.root, self.budget(len(stems)))
+        code, output = grader.grade(student.sid, stems, self.budget(len(stems)))
         graded_dir = self.root / "autograded" / student.sid / ASSIGNMENT
         results = []
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
@@ -154,11 +129,12 @@ class Course:
                     continue
                 submission = gb.find_submission_notebook(stem, ASSIGNMENT, student.sid)
                 cells = {g.name: (float(g.score), float(g.max_score)) for g in submission.grades}
+                checks = []
+                for check in status.get("verdicts", []):
+                    points, max_points = cells.get(check["check"], (0.0, 0.0))
+                    checks.append(dict(check, points=points, max_points=max_points))
                 grade = Grade(student.shown, stem, float(submission.score), top,
-                              _join(_notes(graded, status, self.settings["timeout"]), note),
-                              [dict(check, points=cells.get(check["check"], (0.0, 0.0))[0],
-                                    max_points=cells.get(check["check"], (0.0, 0.0))[1])
-                               for check in status.get("verdicts", [])])
+                              _join(_notes(graded, status, self.settings["timeout"]), note), checks)
                 nb = json.loads(graded.read_text(encoding="utf-8"))
                 page = feedback.notebook_page(grade.student, stem, grade.score, top, grade.reason, nb, cells)
                 results.append((grade, page))
@@ -257,7 +233,6 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
     problems raise cluster.ClusterProblem); only this process writes OUT.
     """
     folder, out = Path(submissions_folder), Path(out)
-    put_venv_on_path()
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder: expected {submissions.LAYOUT}")
     solutions = {p.stem: p for p in sorted((Path(root) / "solutions").glob("*.ipynb"))}
@@ -335,7 +310,7 @@ def grade_class(submissions_folder, out, root=course.ROOT, timeout=30, workers=2
             try:
                 for student in queues[index]:
                     ready = read(student)
-                    for grade, page in courses[index].grade_student(student, ready, run=warm) if ready else []:
+                    for grade, page in courses[index].grade_student(student, ready, warm) if ready else []:
                         finish(student, grade, page)
             finally:
                 warm.close()

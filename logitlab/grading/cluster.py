@@ -135,7 +135,6 @@ def _worker_course(settings, stems):
         if getattr(_HERE, "warm", None) is not None:
             _HERE.warm.close()
             shutil.rmtree(_HERE.folder, ignore_errors=True)
-        classroom.put_venv_on_path()
         _HERE.folder = tempfile.mkdtemp(prefix="logitlab-worker-")
         atexit.register(shutil.rmtree, _HERE.folder, ignore_errors=True)  # a worker that stops cleanly
         solutions = [course.ROOT / "solutions" / f"{stem}.ipynb" for stem in stems]
@@ -157,7 +156,7 @@ def grade_notebook(job):
         raise ClusterProblem(f"worker {socket.gethostname()} cannot sandbox: {worker_status()['sandbox']}")
     grader, warm = _worker_course(job["settings"], job["stems"])
     student = SimpleNamespace(sid=job["sid"], shown=job["shown"])
-    [(grade, page)] = grader.grade_student(student, [(job["stem"], job["data"], job["note"])], run=warm)
+    [(grade, page)] = grader.grade_student(student, [(job["stem"], job["data"], job["note"])], warm)
     return grade, page
 
 

@@ -1,7 +1,7 @@
 """A warm autograde process: nbgrader imported once per grading worker, not once per student.
 
 Importing nbgrader and nbconvert costs a new process about 4.8 s of CPU. `WarmAutograde` keeps one
-`python -m logitlab.grading.autograde --serve COURSE FD` process per worker (a local grading thread or a Dask
+`python -m logitlab.grading.autograde COURSE FD` process per worker (a local grading thread or a Dask
 worker thread) and hands it one student after another. It is the same trusted process a one-off run would be:
 the submission's code still runs only in the sandboxed kernel each notebook gets (`autograde.py`).
 
@@ -27,8 +27,7 @@ END_WAIT = 10  # seconds to wait for the end-of-log line after "done" (it was wr
 
 
 class WarmAutograde:
-    """One warm autograde process for a course folder. Called like `classroom`'s one-off runner:
-    (args, cwd, timeout) -> (exit code, or None past the timeout; the job's output)."""
+    """One warm autograde process for a course folder (`classroom.Course`): `grade` one student after another."""
 
     def __init__(self, root):
         self.root, self.proc = str(root), None
@@ -37,7 +36,7 @@ class WarmAutograde:
         read_end, write_end = os.pipe()
         env = dict(os.environ, PYTHONUNBUFFERED="1", **logitlab.TENSORFLOW_ENV)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "logitlab.grading.autograde", "--serve", self.root, str(write_end)],
+            [sys.executable, "-m", "logitlab.grading.autograde", self.root, str(write_end)],
             cwd=self.root, env=env, pass_fds=(write_end,), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, start_new_session=True)
         os.close(write_end)
@@ -54,16 +53,17 @@ class WarmAutograde:
             lines.append(line)
             del lines[:-LOG_LINES]
 
-    def __call__(self, args, cwd, timeout):
-        """Autograde `args` = ["-m", "logitlab.grading.autograde", COURSE, STUDENT, NOTEBOOK...] in the warm process."""
-        student, notebooks = args[3], list(args[4:])
+    def grade(self, student, notebooks, timeout):
+        """Autograde the notebooks (stems) of `student` (its id in nbgrader) within `timeout` seconds; return (exit
+        code, or None past the timeout; the job's output)."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         self.lines.clear()
         self.ended.clear()
         self.marker = f"logitlab-autograde-end-{secrets.token_hex(16)}"
         try:
-            self.proc.stdin.write(json.dumps({"student": student, "notebooks": notebooks, "end": self.marker}) + "\n")
+            job = {"student": student, "notebooks": list(notebooks), "end": self.marker}
+            self.proc.stdin.write(json.dumps(job) + "\n")
             self.proc.stdin.flush()
             ready, _, _ = select.select([self.replies], [], [], timeout)
             reply = self.replies.readline() if ready else None
