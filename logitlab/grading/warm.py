@@ -2,8 +2,8 @@
 
 Importing nbgrader and nbconvert costs a new process about 4.8 s of CPU. `WarmAutograde` keeps one
 `python -m logitlab.grading.autograde COURSE FD` process per worker (a local grading thread or a Dask
-worker thread) and hands it one student after another. It is the same trusted process a one-off run would be:
-the submission's code still runs only in the sandboxed kernel each notebook gets (`autograde.py`).
+worker thread) and hands it one student after another. It is trusted: the submission's code runs only in the
+sandboxed kernel each notebook gets (`autograde.py`).
 
 The process answers "done" on a pipe of its own, which nothing in a submission can write to, and ends each job's
 log on its standard output with a line carrying a random marker of that job, so one student's log is never read
@@ -75,7 +75,7 @@ class WarmAutograde:
             output = "".join(self.lines)
             self.close()
             return 0, output
-        if reply is None:  # past the budget: the last line of defence, as for a one-off run
+        if reply is None:  # past the budget: the last line of defence
             autograde.kill_tree(autograde.tree_rss(self.proc)[1])
         code = self.proc.poll()
         output = "".join(self.lines)
