@@ -20,8 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import submissions as bank  # noqa: E402
-from conftest import ROOT  # noqa: E402
-from helpers import dask_cluster  # noqa: E402
+from helpers import ROOT, dask_cluster  # noqa: E402
 
 STEMS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
 

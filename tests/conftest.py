@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 import logitlab  # noqa: F401  first: its import sets TensorFlow's quiet, oneDNN-off settings for tests and kernels
-# Re-exported: older tests and benches import these from here (tests/helpers.py is their home).
-from helpers import CHROMIUM_FLAGS, IN_CI, NOT_SERVED, ROOT, chromium_path, free_port, require, serve_lab  # noqa: F401
+from helpers import CHROMIUM_FLAGS, IN_CI, ROOT, chromium_path, require
 
 
 # The modules that drive Chromium (the `browser` fixture checks that its module is listed here).

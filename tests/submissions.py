@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import ROOT
+from helpers import ROOT
 from logitlab.authoring import course
 
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION(\n|$)", re.M)

@@ -14,7 +14,7 @@ import threading
 import urllib.parse
 
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 from helpers import cjk_font_families, rendered_fonts, require
 
 from logitlab.authoring import book, course, translate

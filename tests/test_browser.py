@@ -30,10 +30,8 @@ from types import SimpleNamespace
 
 import pytest
 
-# RUN_ALL and problems_in are not used here: re-exported for modules that still import them from test_browser.
-from helpers import (ARM, CHANGED, CURRENT, FIND_EXPLORER, LAB_SETTINGS, RESULT, ROOT, RUN_ALL,  # noqa: F401
-                     SLIDE_EXPLORER, drag_slider, move_slider, open_and_run, problems_in, serve_lab, show_explorer,
-                     shut_down_kernel, start_slideshow_at_explorer)
+from helpers import (ARM, CHANGED, CURRENT, FIND_EXPLORER, LAB_SETTINGS, RESULT, ROOT, SLIDE_EXPLORER, drag_slider,
+                     move_slider, open_and_run, serve_lab, show_explorer, shut_down_kernel, start_slideshow_at_explorer)
 from logitlab.authoring import course, lecture
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ artifacts/screenshots/zh-CN-*.png (the CJK text must render in a real font: font
 
 import pytest
 
-from conftest import ROOT, serve_lab
+from helpers import ROOT, serve_lab
 from helpers import ARM, CHANGED, RESULT, RUN_ALL, problems_in, show_explorer, shut_down_kernel
 
 pytestmark = pytest.mark.browser

@@ -128,7 +128,7 @@ def test_exercise_02_inputs_each_have_their_own_generator():
 def exercise_cells(stem):
     import json
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     return json.loads((ROOT / "exercises" / f"{stem}.ipynb").read_text(encoding="utf-8"))["cells"]
 
@@ -139,7 +139,7 @@ def exercise_cells(stem):
 def test_each_exercise_offers_its_own_hard_cases_to_a_learner_alone(stem):
     from logitlab.exercises.cells import read_check_cell
     from logitlab.exercises.generate import HIDDEN_BLOCK, hard_checks
-    from conftest import ROOT
+    from helpers import ROOT
     import nbformat
 
     solution = nbformat.reads((ROOT / "solutions" / f"{stem}.ipynb").read_text(encoding="utf-8"), as_version=4)

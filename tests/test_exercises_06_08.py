@@ -217,7 +217,7 @@ def test_keras_loss_tasks_name_the_mistake(make, sparse, words):
 
 
 def test_exercises_06_and_08_no_longer_share_a_task():
-    from conftest import ROOT
+    from helpers import ROOT
     from logitlab.authoring import course
 
     def keys(stem):

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 import submissions as bank
-from conftest import ROOT, require
+from helpers import ROOT, require
 from logitlab.grading import autograde
 from logitlab.grading import classroom as grading
 from logitlab.grading.warm import WarmAutograde

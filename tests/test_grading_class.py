@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 
 import submissions as bank
-from conftest import ROOT, require
+from helpers import ROOT, require
 from logitlab.grading import classroom, csvsafe, pages, submissions
 
 WEIRD = "=1+1 <i>odd é"  # a student folder whose name a spreadsheet would evaluate and a page would render

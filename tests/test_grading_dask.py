@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 import submissions as bank
-from conftest import ROOT, require
+from helpers import ROOT, require
 from helpers import dask_cluster, free_port, kill_process_tree
 from logitlab.grading import classroom, cluster
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import submissions as bank
-from conftest import ROOT, require
+from helpers import ROOT, require
 from logitlab.exercises.tasks import TASKS
 from logitlab.grading import classroom, verdicts
 

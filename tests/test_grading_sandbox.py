@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import submissions as bank
-from conftest import ROOT, require
+from helpers import ROOT, require
 from logitlab.exercises import running
 from logitlab.exercises.tasks import TASKS
 from logitlab.grading import autograde, bwrap, limits, probe, wire

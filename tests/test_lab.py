@@ -11,7 +11,7 @@ import subprocess
 import time
 import urllib.request
 
-from conftest import ROOT, free_port
+from helpers import ROOT, free_port
 
 LESSON_ZERO = "/lab/tree/notebooks/00-start-here.ipynb"
 

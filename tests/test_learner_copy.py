@@ -2,7 +2,7 @@
 and saved, a lesson's kernel gone when its tab closes, then a course update (`make update` in a git checkout of the
 course: one lesson and one exercise changed, one lesson added) that keeps every answer and brings the new lesson.
 
-The served copy of the repository (tests/conftest.py: serve_lab) stands for the learner's clone; a git clone of it
+The served copy of the repository (tests/helpers.py: serve_lab) stands for the learner's clone; a git clone of it
 stands for the course's repository, where the update is committed.
 """
 
@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, serve_lab
+from helpers import ROOT, serve_lab
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from logitlab.authoring import course
 from logitlab.explorers import numbers as explorer_numbers
 from logitlab.authoring import lecture

@@ -11,7 +11,7 @@ import numpy as np
 
 import logitlab  # noqa: F401  (before TensorFlow: silent import, oneDNN off as in the lessons)
 import tensorflow as tf
-from conftest import ROOT
+from helpers import ROOT
 from logitlab.authoring import course
 from notebook_outputs import all_code, all_markdown, all_output, line_starting, notebook, output_text
 

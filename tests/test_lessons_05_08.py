@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 from logitlab.authoring import course
 from notebook_outputs import (NUMBER, all_code, all_markdown, all_output, cells_of, line_starting, notebook,
                               numbers)
