@@ -1,6 +1,5 @@
 """The class report's pictures: matplotlib PNGs embedded in the page as data: images (nothing loads at view time)."""
 
-import base64
 import io
 
 FULL, PART, NONE = "#2e7d32", "#f9a825", "#c62828"
@@ -43,8 +42,3 @@ def exercise_png(exercise, distribution, tasks, max_score):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
-
-
-def png_base64(data):
-    """The base64 text of PNG bytes, for a data: image."""
-    return base64.b64encode(data).decode("ascii")

@@ -54,13 +54,14 @@ def text(value):
     return html.escape(str(value), quote=True)
 
 
-def data_image(mime, payload):
-    """An <img> of an image output; SVG goes in as a data: image, where its scripts and links never run."""
+def data_image(mime, payload, alt=None):
+    """An <img> of an image: `payload` is the base64 text of a notebook's image output (or of PNG bytes), or an
+    SVG's source, which goes in as a data: image, where its scripts and links never run."""
     if mime == "image/svg+xml":
         payload = base64.b64encode(str(payload).encode("utf-8")).decode("ascii")
     else:
         payload = "".join(str(payload).split())
-    return f'<img src="data:{mime};base64,{text(payload)}" alt="{text(mime)} output">'
+    return f'<img src="data:{mime};base64,{text(payload)}" alt="{text(alt or mime + " output")}">'
 
 
 def style_source(css):

@@ -10,6 +10,7 @@ The page is built like the feedback pages (`pages.inert_page`: sanitized, a poli
 student name is escaped, and verdicts hold only course-written text (`verdicts.py`).
 """
 
+import base64
 import json
 import statistics
 import time
@@ -17,7 +18,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from logitlab.grading import charts, csvsafe
-from logitlab.grading.pages import inert_page, text
+from logitlab.grading.pages import data_image, inert_page, text
 
 RESULTS = "results.json"
 FORMAT = "logitlab grading run"
@@ -263,7 +264,7 @@ def page(data, summary):
         tasks = [t for t in summary["tasks"] if t[0] == exercise]
         picture = charts.exercise_png(exercise, distribution, [(t[2], t[5], t[6], t[7]) for t in tasks], most)
         alt = f"{exercise}: scores of {count} students, and per task how many earned all, some or no points"
-        image = f'<img src="data:image/png;base64,{charts.png_base64(picture)}" alt="{text(alt)}">'
+        image = data_image("image/png", base64.b64encode(picture).decode("ascii"), alt)
         parts.append(f'<section class="exercise" id="exercise-{text(exercise)}"><h3>{text(exercise)}: mean '
                      f"{mean:g} of {most:g} ({graded} of {count} notebooks graded)</h3>"
                      f'<div class="picture">{image}</div>')
