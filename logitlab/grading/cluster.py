@@ -16,6 +16,7 @@ and a reason, so no student is ever dropped or counted twice.
 """
 
 import atexit
+import functools
 import hashlib
 import json
 import shutil
@@ -89,14 +90,15 @@ def fingerprint(root=course.ROOT):
     return {"sha256": digest.hexdigest(), "versions": versions}
 
 
-_SANDBOX = {}
+@functools.cache
+def sandbox_problem_here():
+    """Why this worker cannot sandbox, or None (bubblewrap is tried once per worker process)."""
+    return classroom.sandbox_problem()
 
 
 def worker_status(sandbox=True):
     """What the coordinator asks each worker before grading: its fingerprint, and why it cannot sandbox (or None)."""
-    if sandbox and "problem" not in _SANDBOX:
-        _SANDBOX["problem"] = classroom.sandbox_problem()
-    return {"fingerprint": fingerprint(), "sandbox": _SANDBOX.get("problem") if sandbox else None,
+    return {"fingerprint": fingerprint(), "sandbox": sandbox_problem_here() if sandbox else None,
             "host": socket.gethostname()}
 
 
@@ -152,8 +154,8 @@ def grade_notebook(job):
     """
     if fingerprint()["sha256"] != job["fingerprint"]:
         raise ClusterProblem(f"worker {socket.gethostname()} has another course installed than the coordinator")
-    if job["settings"]["sandbox"] and worker_status()["sandbox"]:
-        raise ClusterProblem(f"worker {socket.gethostname()} cannot sandbox: {worker_status()['sandbox']}")
+    if job["settings"]["sandbox"] and sandbox_problem_here():
+        raise ClusterProblem(f"worker {socket.gethostname()} cannot sandbox: {sandbox_problem_here()}")
     grader, warm = _worker_course(job["settings"], job["stems"])
     student = SimpleNamespace(sid=job["sid"], shown=job["shown"])
     [(grade, page)] = grader.grade_student(student, [(job["stem"], job["data"], job["note"])], warm)
