@@ -39,7 +39,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from helpers import CHROMIUM_FLAGS, LAB_SETTINGS, RUN_ALL, chromium_path, serve_lab  # noqa: E402
+from helpers import CHROMIUM_FLAGS, LAB_SETTINGS, RUN_ALL, chromium_path, open_notebook, serve_lab  # noqa: E402
 
 TOKEN = "logitlab-bench-browser"
 
@@ -273,10 +273,7 @@ def main():
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.add_init_script(FRAMES)
-            page.goto(f"{base}/lab/workspaces/bench/tree/bench.ipynb?reset&token={TOKEN}")
-            page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                                   "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
+            open_notebook(page, base, TOKEN, "bench.ipynb")
             page.evaluate(RUN_ALL)
             page.wait_for_function("() => window.jupyterapp.shell.currentWidget.node"
                                    ".querySelector('.logitlab-explorer .logitlab-picture')", timeout=30000)

@@ -6,6 +6,7 @@ fixture itself is in conftest.py."""
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -147,15 +148,28 @@ def problems_in(cells):
     return found
 
 
-def open_and_run(page, base, token, lesson):
-    """Open the lesson in `page` in a workspace of its own, reset, run every cell; fail on any problem."""
-    page.goto(f"{base}/lab/workspaces/{lesson.stem}/tree/notebooks/{lesson.notebook.name}?reset&token={token}")
+def open_notebook(page, base, token, path):
+    """Open `path` (relative to the served folder) alone in a reset workspace of its own; wait until its panel and
+    kernel session are there."""
+    workspace = re.sub(r"[^a-z0-9]+", "-", path.lower())
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{path}?reset&token={token}")
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                            "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
+
+
+def run_all(page, name):
+    """Run every cell of the open notebook (RUN_ALL); fail, naming `name`, on any problem. Returns what ran."""
     ran = page.evaluate(RUN_ALL)
     problems = problems_in(ran["cells"])
-    assert not problems, f"{lesson.stem} (kernel {ran['kernel']}): " + "; ".join(problems)
+    assert not problems, f"{name} (kernel {ran['kernel']}): " + "; ".join(problems)
+    return ran
+
+
+def open_and_run(page, base, token, lesson):
+    """Open the lesson in `page` in a workspace of its own, reset, run every cell; fail on any problem."""
+    open_notebook(page, base, token, f"notebooks/{lesson.notebook.name}")
+    run_all(page, lesson.stem)
 
 
 def shut_down_kernel(page):

@@ -8,8 +8,8 @@ artifacts/screenshots/zh-CN-*.png (the CJK text must render in a real font: font
 
 import pytest
 
-from helpers import ROOT, serve_lab
-from helpers import ARM, CHANGED, RESULT, RUN_ALL, problems_in, show_explorer, shut_down_kernel
+from helpers import (ARM, CHANGED, RESULT, ROOT, open_notebook, run_all, serve_lab, show_explorer,
+                     shut_down_kernel)
 
 pytestmark = pytest.mark.browser
 
@@ -26,22 +26,6 @@ WRONG_SOFTMAX = "import numpy as np\n\ndef softmax(logits):\n    return np.exp(l
 def lab(tmp_path_factory):
     with serve_lab(tmp_path_factory.mktemp("lab-zh"), TOKEN, LAB_SETTINGS) as base:
         yield base
-
-
-def open_notebook(page, base, path):
-    """Open `path` (relative to the served course) alone in a fresh workspace; wait until its panel is there."""
-    workspace = path.replace("/", "-").removesuffix(".ipynb")
-    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{path}?reset&token={TOKEN}")
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                           "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
-
-
-def run_all(page, path):
-    ran = page.evaluate(RUN_ALL)
-    problems = problems_in(ran["cells"])
-    assert not problems, f"{path} (kernel {ran['kernel']}): " + "; ".join(problems)
-    return ran
 
 
 def shoot(page, name):
@@ -66,7 +50,7 @@ def test_chinese_lesson_runs_in_a_chinese_jupyterlab_and_its_slider_redraws(lab,
     path = f"zh-CN/notebooks/{stem}.ipynb"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        open_notebook(page, lab, path)
+        open_notebook(page, lab, TOKEN, path)
         menu = page.inner_text("#jp-menu-panel")
         assert "文件" in menu and "编辑" in menu, f"JupyterLab's menus are not in Chinese: {menu!r}"
         run_all(page, path)
@@ -98,7 +82,7 @@ GLOSSARY_SHOWN = """
 def test_glossary_link_of_a_chinese_lesson_lands_on_the_chinese_glossary(lab, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        open_notebook(page, lab, "zh-CN/notebooks/03-softmax.ipynb")
+        open_notebook(page, lab, TOKEN, "zh-CN/notebooks/03-softmax.ipynb")
         link = page.locator(".jp-RenderedMarkdown a", has_text="术语表 · Glossary").last
         link.scroll_into_view_if_needed()
         link.click()
@@ -142,7 +126,7 @@ def test_chinese_exercise_runs_and_a_wrong_answer_gets_chinese_feedback(lab, bro
     path = "zh-CN/exercises/03-softmax.ipynb"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        open_notebook(page, lab, path)
+        open_notebook(page, lab, TOKEN, path)
         ran = run_all(page, path)
         unanswered = [out for cell in ran["cells"] for out in cell["outputs"] if out["output_type"] == "error"]
         assert unanswered and all("还没有作答" in out["evalue"] for out in unanswered), unanswered

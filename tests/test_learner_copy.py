@@ -8,14 +8,13 @@ stands for the course's repository, where the update is committed.
 
 import json
 import os
-import re
 import subprocess
 import sys
 import urllib.request
 
 import pytest
 
-from helpers import ROOT, serve_lab
+from helpers import ROOT, open_notebook, serve_lab
 
 pytestmark = pytest.mark.browser
 
@@ -78,11 +77,7 @@ def git(cwd, *args):
 
 def open_fresh(page, base, path):
     """Open `path` (relative to the served folder) in a reset workspace of its own; report as OPENED does."""
-    workspace = re.sub(r"[^a-z0-9]+", "-", path.lower())
-    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{path}?reset&token={TOKEN}")
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60000)
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                           "&& window.jupyterapp.shell.currentWidget.sessionContext", timeout=60000)
+    open_notebook(page, base, TOKEN, path)
     return page.evaluate(OPENED)
 
 
