@@ -52,6 +52,7 @@ printed numbers are the same in every kernel.
 """
 
 import os
+import sys
 
 # The one place TensorFlow's settings are made. Both are needed for a silent import, and oneDNN on/off changes
 # printed digits (CONTRIBUTING.md, "Quirks already found"); they only take effect if set before TensorFlow is
@@ -62,6 +63,13 @@ TENSORFLOW_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
 for _name, _value in TENSORFLOW_ENV.items():
     os.environ.setdefault(_name, _value)
 del _name, _value
+
+# nbformat, nbclient, nbconvert and nbgrader import jsonschema, which imports its optional IRI format checker
+# rfc3987_syntax if installed (Jupyter's jsonschema[format-nongpl] installs it); that module builds 38 Lark
+# grammars at import: about 1.4 s of CPU in every grading process, per notebook graded
+# (python-jsonschema/jsonschema#1428). No notebook schema uses the "iri" formats; without the module jsonschema
+# leaves those two formats unchecked, as it does whenever the module is missing.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 from logitlab.numerics import (  # noqa: E402
     binary_cross_entropy_with_logits,
