@@ -5,7 +5,9 @@ One JupyterLab server and one browser for the module on each pytest-xdist worker
 runs lessons 00-04 and 05-09 side by side: LAB_UNITS in tests/conftest.py; tests/helpers.py: serve_lab;
 tests/conftest.py: browser), serving a copy of the repository so that JupyterLab's autosave can never write hand-run
 outputs into the lessons.
-Each lesson runs top to bottom once (`ran`, a module-scoped fixture per lesson) and two tests read that run:
+Each lesson is opened in the same JupyterLab page (`lab_page`; the page is loaded once, a lesson's tab closed
+before the next opens) and runs top to bottom once (`ran`, a module-scoped fixture per lesson); two tests read that
+run:
 
 - the notebook at the learner's size: no errors, the notes closed until asked, every explorer's slider redraws
   its picture on a key press. Screenshots go to artifacts/screenshots/, slider latency to
@@ -52,26 +54,31 @@ def lab(tmp_path_factory):
         yield base
 
 
-@pytest.fixture(scope="module", params=course.lessons(), ids=lambda lesson: lesson.stem)
-def ran(request, lab, browser):
-    """The lesson opened in a workspace of its own (reset: only this lesson is open) and run top to bottom once, for
-    both tests of the lesson; its kernel is shut down after them. Pages opened by the slideshow (its context's new
-    pages) are 1280x720."""
-    lesson = request.param
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One JupyterLab page for the module's lessons, each opened in it in turn (open_notebook's in_place). Pages
+    the slideshow opens (its context's new pages) are 1280x720."""
     context = browser.new_context(viewport=SLIDE_VIEW)
     page = context.new_page()
+    yield SimpleNamespace(context=context, page=page)
+    context.close()
+
+
+@pytest.fixture(scope="module", params=course.lessons(), ids=lambda lesson: lesson.stem)
+def ran(request, lab, lab_page):
+    """The lesson opened alone in the JupyterLab page and run top to bottom once, for both tests of the lesson; its
+    kernel is shut down after them."""
+    lesson, page = request.param, lab_page.page
     page.set_viewport_size(LEARNER_VIEW)
     try:
-        open_and_run(page, lab, TOKEN, lesson)
+        open_and_run(page, lab, TOKEN, lesson, in_place=True)
     except BaseException:
         (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{lesson.stem}-FAILED.png"))
         shut_down_kernel(page)
-        context.close()
         raise
-    yield SimpleNamespace(lesson=lesson, context=context, page=page)
+    yield SimpleNamespace(lesson=lesson, context=lab_page.context, page=page)
     shut_down_kernel(page)
-    context.close()
 
 
 # Runs in the page: every generated speaker-notes cell as a learner sees it (scrolled into view).
