@@ -129,3 +129,20 @@ def test_every_module_imports_on_its_own():
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and not result.stdout, result.stdout + result.stderr[-2000:]
+
+
+def test_logitlab_keeps_jsonschemas_slow_iri_checker_out_and_notebooks_still_validate():
+    """Without logitlab, importing nbformat imports jsonschema's optional IRI checker (rfc3987_syntax, installed
+    by Jupyter's jsonschema[format-nongpl]; 38 Lark grammars built at import); with logitlab imported first it is
+    left out, and a lesson still reads and validates."""
+    script = ("import sys\n"
+              "{first}"
+              "import nbformat\n"
+              "nbformat.validate(nbformat.read('notebooks/03-softmax.ipynb', as_version=4))\n"
+              "print(type(sys.modules.get('rfc3987_syntax')).__name__)\n")
+    without, with_logitlab = (
+        subprocess.run([sys.executable, "-c", script.format(first=first)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120) for first in ("", "import logitlab\n"))
+    assert without.returncode == 0 and without.stdout.strip() == "module", without.stdout + without.stderr[-2000:]
+    assert with_logitlab.returncode == 0 and with_logitlab.stdout.strip() == "NoneType", (
+        with_logitlab.stdout + with_logitlab.stderr[-2000:])
