@@ -1,7 +1,7 @@
 """What several test modules share and is not a fixture: the repository's root, skipping only outside CI, a free
-port, and the JupyterLab-in-Chromium harness (serve_lab, open_and_run, shut_down_kernel, RUN_ALL, LAB_SETTINGS).
-and a local Dask cluster. Test modules and conftest.py import these from here, never from each other. The `browser`
-fixture itself is in conftest.py."""
+port, the JupyterLab-in-Chromium harness (serve_lab, open_notebook, run_all, open_and_run, shut_down_kernel,
+RUN_ALL, LAB_SETTINGS) and a local Dask cluster. Test modules and conftest.py import these from here, never from
+each other. The `browser` fixture itself is in conftest.py."""
 
 import contextlib
 import json

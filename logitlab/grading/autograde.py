@@ -326,16 +326,24 @@ def read_status(work, student, stem):
 # ---------------------------------------------------------------- the per-student process
 
 
+def course_config(root):
+    """The nbgrader settings every step of a grading course shares (generate_assignment, autograde): its folder and
+    course id. Passed to nbgrader's converters in this process; no nbgrader_config.py is read."""
+    from traitlets.config import Config
+
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = COURSE_ID
+    return c
+
+
 def config(root):
     """nbgrader configuration of a grading run: the course folder's settings, nbgrader's own steps with ours."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute, LimitOutput
-    from traitlets.config import Config
 
     settings = json.loads((Path(root) / SETTINGS).read_text(encoding="utf-8"))
-    c = Config()
-    c.CourseDirectory.root = str(root)
-    c.CourseDirectory.course_id = COURSE_ID
+    c = course_config(root)
     c.LimitOutput.max_lines = 200
     # A deleted check cell is put back from the source (and so are edited ones, by checksum).
     c.OverwriteCells.add_missing_cells = True
@@ -368,12 +376,9 @@ def generate_assignment(root):
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
-    from traitlets.config import Config
 
     ask_alembic_in_process()
-    c = Config()
-    c.CourseDirectory.root = str(root)
-    c.CourseDirectory.course_id = COURSE_ID
+    c = course_config(root)
     coursedir = CourseDirectory(config=c, root=str(root), assignment_id=ASSIGNMENT)
     generate = GenerateAssignment(coursedir=coursedir, config=c)
     generate.force = True

@@ -26,12 +26,6 @@ from logitlab.authoring import course
 from logitlab.grading.autograde import ASSIGNMENT, COURSE_ID, CUT, MAX_OUTPUT_CHARS
 
 UNSANDBOXED = "ran WITHOUT a sandbox (--no-sandbox): its code could read and write anything this user can"
-CONFIG = """\
-# nbgrader configuration of one grading run's course, written by logitlab.grading.
-c = get_config()
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.course_id = {course_id!r}
-"""
 
 
 class NoSandbox(RuntimeError):
@@ -82,8 +76,6 @@ class Course:
             source.mkdir(parents=True)
             for solution in solutions:
                 shutil.copy(solution, source / solution.name)
-        (self.root / "nbgrader_config.py").write_text(
-            CONFIG.format(root=str(self.root), course_id=COURSE_ID), encoding="utf-8")
         (self.root / autograde.SETTINGS).write_text(json.dumps(self.settings), encoding="utf-8")
         if template is None:
             autograde.generate_assignment(self.root)  # the solutions are the course's own, trusted
