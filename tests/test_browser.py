@@ -100,6 +100,20 @@ async () => {
 """
 
 
+# Runs on an element: resolves once its box has stayed put for half a second (10 s at most).
+STILL = """
+async (element) => {
+  let last = '', same = 0;
+  for (let i = 0; i < 100 && same < 5; i++) {
+    const box = JSON.stringify(element.getBoundingClientRect());
+    same = box === last ? same + 1 : 0;
+    last = box;
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+"""
+
+
 def check_notes_are_closed_until_asked(page, lesson):
     """After Run All a learner sees one line per notes cell, no note text, until they click it open."""
     from logitlab.authoring import lecture
@@ -111,9 +125,15 @@ def check_notes_are_closed_until_asked(page, lesson):
         assert not any(word in cell["text"] for word in ("Ask the room", "Usually predicted", "Answer", " min")), (
             f"{lesson.stem}: a learner sees note text: {cell['text']!r}")
         assert cell["text"].strip() in (lecture.TIMING_FIRST_LINE, lecture.EXPLORER_FIRST_LINE), cell["text"]
-    # Asked: a click on the explorer note's line opens it.
-    page.locator(".jp-Notebook details summary", has_text=lecture.EXPLORER_FIRST_LINE).first.click()
-    page.wait_for_timeout(500)
+    # Asked: a click on the explorer note's line opens it. The click waits until the line has stopped moving: cells
+    # above it still settle their heights as JupyterLab lays them out, and a click that lands beside the line only
+    # selects the cell.
+    summary = page.locator(".jp-Notebook details summary", has_text=lecture.EXPLORER_FIRST_LINE).first
+    summary.scroll_into_view_if_needed()
+    summary.evaluate(STILL)
+    summary.click()
+    page.wait_for_function("() => [...document.querySelectorAll('.jp-Notebook details')].some(d => d.open)",
+                           polling=100, timeout=5000)
     opened = page.evaluate(NOTES_AS_SEEN)
     assert any("Ask the room" in cell["text"] for cell in opened), opened
 
