@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import logitlab  # noqa: F401  first: its import sets TensorFlow's quiet, oneDNN-off settings for tests and kernels
-from helpers import CHROMIUM_FLAGS, IN_CI, ROOT, chromium_path, require
+from helpers import CHROMIUM_FLAGS, IN_CI, PROJECTOR_VIEW, ROOT, chromium_path, require
 
 
-# The modules that drive Chromium (the `browser` fixture checks that its module is listed here).
+# The modules that drive Chromium (the `chromium` fixture checks that its module is listed here).
 BROWSER_MODULES = ("test_browser.py", "test_slideshow.py", "test_book.py", "test_grading_class.py",
                    "test_learner_copy.py", "test_browser_zh.py", "test_grading_report.py")
 # The ones that also start JupyterLab and run lessons in it, the suite's longest chain, in two work units with a
@@ -50,7 +50,7 @@ MODULE_MARKS = {
     "test_book.py": ("browser",),  # builds the book and reads it in Chromium
 }
 # Fixtures that bring a cost with them, wherever they are used.
-FIXTURE_MARKS = {"browser": ("browser", "kernel"), "tf": ("tensorflow",)}
+FIXTURE_MARKS = {"chromium": ("browser", "kernel"), "tf": ("tensorflow",)}
 # Tests that run notebooks in kernels inside an otherwise quick module.
 KERNEL_TESTS = ("test_exercise_runs_to_the_end_and_reports_each_task_unanswered",)
 
@@ -104,8 +104,14 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 @pytest.fixture(scope="module")
-def browser(request):
-    """Headless system Chromium driven by Playwright (its own browser download does not work here).
+def chromium(request, tmp_path_factory):
+    """Headless system Chromium driven by Playwright (its own browser download does not work here): one persistent
+    context, its profile in a temporary folder, in which the module's tests open their tabs (helpers.new_page).
+
+    Persistent rather than Playwright's usual incognito contexts because Chromium then keeps what it fetched and the
+    scripts it compiled (V8's code cache) from one page load to the next, as a learner's browser does: loading
+    JupyterLab or a RISE slideshow again from the same server costs about 1-2 core-seconds of Chromium instead of
+    6-7 (measured here). Tabs a page opens itself (RISE's slideshow) get the context's size, a projector's 1280x720.
 
     Module scope, on purpose: between two calls Playwright's sync API leaves its asyncio loop marked as running
     in this thread (playwright/_impl/_greenlets.py, wait_for_future), so while it is alive a second
@@ -120,11 +126,13 @@ def browser(request):
     if Path(request.module.__file__).name not in BROWSER_MODULES:
         pytest.fail(f"{request.module.__name__} uses the browser: add it to BROWSER_MODULES in tests/conftest.py")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        context = p.chromium.launch_persistent_context(
+            tmp_path_factory.mktemp("chromium-profile"), executable_path=path, args=CHROMIUM_FLAGS,
+            viewport=PROJECTOR_VIEW)
         try:
-            yield chromium
+            yield context
         finally:
-            chromium.close()
+            context.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """What several test modules share and is not a fixture: the repository's root, skipping only outside CI, a free
 port, the JupyterLab-in-Chromium harness (serve_lab, open_notebook, run_all, open_and_run, shut_down_kernel,
 RUN_ALL, LAB_SETTINGS) and a local Dask cluster. Test modules and conftest.py import these from here, never from
-each other. The `browser` fixture itself is in conftest.py."""
+each other. The `chromium` fixture itself is in conftest.py."""
 
 import contextlib
 import json
@@ -46,6 +46,8 @@ def chromium_path():
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+# A projector's 720p: the size of the slideshow tests' pages, and of tabs a page opens itself (RISE's slideshow).
+PROJECTOR_VIEW = {"width": 1280, "height": 720}
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Left out of the copy JupyterLab serves: big, generated, or private to this checkout.
@@ -164,6 +166,14 @@ async (path) => {
   return app.shell.currentWidget === panel && panel.sessionContext.session !== null;
 }
 """
+
+
+def new_page(chromium, viewport):
+    """A new tab in the module's Chromium (tests/conftest.py: chromium), `viewport` ({"width": ..., "height": ...})
+    in size."""
+    page = chromium.new_page()
+    page.set_viewport_size(viewport)
+    return page
 
 
 def open_notebook(page, base, token, path, in_place=False):

@@ -14,7 +14,7 @@ import threading
 import urllib.parse
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, new_page
 from helpers import cjk_font_families, rendered_fonts, require
 
 from logitlab.authoring import book, course, translate
@@ -49,16 +49,15 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(browser, site):
+def page(chromium, site):
     """One Chromium page that records console errors and every request's host."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
-    tab = context.new_page()
+    tab = new_page(chromium, {"width": 1366, "height": 768})
     tab.problems, tab.hosts = [], set()
     tab.on("console", lambda msg: msg.type == "error" and tab.problems.append(msg.text))
     tab.on("pageerror", lambda err: tab.problems.append(str(err)))
     tab.on("request", lambda req: tab.hosts.add(urllib.parse.urlsplit(req.url).hostname))
     yield tab
-    context.close()
+    tab.close()
 
 
 def open_page(tab, url):

@@ -32,8 +32,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import (ARM, CHANGED, CURRENT, FIND_EXPLORER, LAB_SETTINGS, RESULT, ROOT, SLIDE_EXPLORER, drag_slider,
-                     move_slider, open_and_run, serve_lab, show_explorer, shut_down_kernel, start_slideshow_at_explorer)
+from helpers import (ARM, CHANGED, CURRENT, FIND_EXPLORER, LAB_SETTINGS, PROJECTOR_VIEW, RESULT, ROOT, SLIDE_EXPLORER,
+                     drag_slider, move_slider, new_page, open_and_run, serve_lab, show_explorer, shut_down_kernel,
+                     start_slideshow_at_explorer)
 from logitlab.authoring import course, lecture
 
 pytestmark = pytest.mark.browser
@@ -43,7 +44,7 @@ ARTIFACTS = ROOT / "artifacts"
 SHOTS = ARTIFACTS / "slides"
 LATENCY_MOVES = 8
 LEARNER_VIEW = {"width": 1400, "height": 1000}
-SLIDE_VIEW = {"width": 1280, "height": 720}  # a projector's 720p
+SLIDE_VIEW = PROJECTOR_VIEW
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +56,12 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lab_page(lab, browser):
+def lab_page(lab, chromium):
     """One JupyterLab page for the module's lessons, each opened in it in turn (open_notebook's in_place). Pages
-    the slideshow opens (its context's new pages) are 1280x720."""
-    context = browser.new_context(viewport=SLIDE_VIEW)
-    page = context.new_page()
-    yield SimpleNamespace(context=context, page=page)
-    context.close()
+    the slideshow opens are 1280x720 (tests/conftest.py: chromium)."""
+    page = new_page(chromium, SLIDE_VIEW)
+    yield SimpleNamespace(context=chromium, page=page)
+    page.close()
 
 
 @pytest.fixture(scope="module", params=course.lessons(), ids=lambda lesson: lesson.stem)
@@ -88,10 +88,12 @@ async () => {
       .filter(c => (c.model.getMetadata('tags') || []).includes('lecture-notes'));
   const seen = [];
   for (const cell of cells) {
-    cell.node.scrollIntoView({block: 'center'});
-    // A long lesson's cells are laid out only once scrolled to (JupyterLab's windowed notebook): wait, 3 s at most.
-    for (let i = 0; i < 60 && !cell.node.innerText.trim(); i++) {
-      await new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)));
+    // A long lesson's cells are laid out only once on screen (JupyterLab's windowed notebook), and cells above
+    // can still grow as their outputs arrive and push this one off again: scroll to it until it shows, 10 s at most.
+    for (let i = 0; i < 100; i++) {
+      cell.node.scrollIntoView({block: 'center'});
+      await new Promise(r => requestAnimationFrame(() => setTimeout(r, 100)));
+      if (cell.node.innerText.trim()) break;
     }
     seen.push({text: cell.node.innerText, details: cell.node.querySelectorAll('details').length});
   }

@@ -8,7 +8,7 @@ artifacts/screenshots/zh-CN-*.png (the CJK text must render in a real font: font
 
 import pytest
 
-from helpers import (ARM, CHANGED, RESULT, ROOT, open_notebook, run_all, serve_lab, show_explorer,
+from helpers import (ARM, CHANGED, RESULT, ROOT, new_page, open_notebook, run_all, serve_lab, show_explorer,
                      shut_down_kernel)
 
 pytestmark = pytest.mark.browser
@@ -26,6 +26,15 @@ WRONG_SOFTMAX = "import numpy as np\n\ndef softmax(logits):\n    return np.exp(l
 def lab(tmp_path_factory):
     with serve_lab(tmp_path_factory.mktemp("lab-zh"), TOKEN, LAB_SETTINGS) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def page(chromium):
+    """One page for the module: JupyterLab is loaded once and each test opens its notebook in it (open_notebook's
+    in_place: the other documents closed), as a learner opens one lesson after another."""
+    page = new_page(chromium, {"width": 1400, "height": 1000})
+    yield page
+    page.close()
 
 
 def shoot(page, name):
@@ -46,11 +55,10 @@ def move_first_slider(page, path):
 
 
 @pytest.mark.parametrize("stem", ["00-start-here", "03-softmax"])
-def test_chinese_lesson_runs_in_a_chinese_jupyterlab_and_its_slider_redraws(lab, browser, stem):
+def test_chinese_lesson_runs_in_a_chinese_jupyterlab_and_its_slider_redraws(lab, page, stem):
     path = f"zh-CN/notebooks/{stem}.ipynb"
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        open_notebook(page, lab, TOKEN, path)
+        open_notebook(page, lab, TOKEN, path, in_place=True)
         menu = page.inner_text("#jp-menu-panel")
         assert "文件" in menu and "编辑" in menu, f"JupyterLab's menus are not in Chinese: {menu!r}"
         run_all(page, path)
@@ -63,7 +71,6 @@ def test_chinese_lesson_runs_in_a_chinese_jupyterlab_and_its_slider_redraws(lab,
         raise
     finally:
         shut_down_kernel(page)
-        page.close()
 
 
 # Runs in the page: the visible heading the notebook scrolled to, after a link to #Glossary was followed.
@@ -79,10 +86,9 @@ GLOSSARY_SHOWN = """
 """
 
 
-def test_glossary_link_of_a_chinese_lesson_lands_on_the_chinese_glossary(lab, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def test_glossary_link_of_a_chinese_lesson_lands_on_the_chinese_glossary(lab, page):
     try:
-        open_notebook(page, lab, TOKEN, "zh-CN/notebooks/03-softmax.ipynb")
+        open_notebook(page, lab, TOKEN, "zh-CN/notebooks/03-softmax.ipynb", in_place=True)
         link = page.locator(".jp-RenderedMarkdown a", has_text="术语表 · Glossary").last
         link.scroll_into_view_if_needed()
         link.click()
@@ -95,8 +101,6 @@ def test_glossary_link_of_a_chinese_lesson_lands_on_the_chinese_glossary(lab, br
     except BaseException:
         shoot(page, "glossary-link-FAILED")
         raise
-    finally:
-        page.close()
 
 
 # Runs in the page: put `source` into the answer cell of task `answer` (its nbgrader grade id), run it and then the
@@ -122,11 +126,10 @@ async ([answer, source]) => {
 """
 
 
-def test_chinese_exercise_runs_and_a_wrong_answer_gets_chinese_feedback(lab, browser):
+def test_chinese_exercise_runs_and_a_wrong_answer_gets_chinese_feedback(lab, page):
     path = "zh-CN/exercises/03-softmax.ipynb"
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        open_notebook(page, lab, TOKEN, path)
+        open_notebook(page, lab, TOKEN, path, in_place=True)
         ran = run_all(page, path)
         unanswered = [out for cell in ran["cells"] for out in cell["outputs"] if out["output_type"] == "error"]
         assert unanswered and all("还没有作答" in out["evalue"] for out in unanswered), unanswered
@@ -142,4 +145,3 @@ def test_chinese_exercise_runs_and_a_wrong_answer_gets_chinese_feedback(lab, bro
         raise
     finally:
         shut_down_kernel(page)
-        page.close()

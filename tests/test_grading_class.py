@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 
 import submissions as bank
-from helpers import ROOT, require
+from helpers import ROOT, new_page, require
 from logitlab.grading import classroom, csvsafe, pages, submissions
 
 WEIRD = "=1+1 <i>odd é"  # a student folder whose name a spreadsheet would evaluate and a page would render
@@ -295,9 +295,9 @@ def served(graded):
     server.server_close()
 
 
-def open_page(browser, url):
+def open_page(chromium, url):
     """Open a page, wait a moment for anything that might run late, and return it with what it did."""
-    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page = new_page(chromium, {"width": 1100, "height": 800})
     seen = SimpleNamespace(console=[], errors=[], requests=[])
     page.on("console", lambda message: seen.console.append(message.text))
     page.on("pageerror", lambda error: seen.errors.append(str(error)))
@@ -329,9 +329,9 @@ def assert_inert_and_truthful(page, seen, url):
     assert page.locator("header.grader").count() == 1 and page.locator(".score").count() == 1
 
 
-def test_a_hostile_page_runs_nothing_from_a_file(browser, graded):
+def test_a_hostile_page_runs_nothing_from_a_file(chromium, graded):
     url = (graded.out / "feedback" / "mallet" / "01-math-logit.html").as_uri()
-    page, seen = open_page(browser, url)
+    page, seen = open_page(chromium, url)
     assert_inert_and_truthful(page, seen, url)
     page.locator("a", has_text="click me").click()
     page.wait_for_timeout(300)
@@ -339,9 +339,9 @@ def test_a_hostile_page_runs_nothing_from_a_file(browser, graded):
     page.close()
 
 
-def test_a_hostile_page_runs_nothing_over_http_and_never_asks_for_a_classmates_page(browser, graded, served):
+def test_a_hostile_page_runs_nothing_over_http_and_never_asks_for_a_classmates_page(chromium, graded, served):
     url = f"http://127.0.0.1:{served.server_address[1]}/mallet/01-math-logit.html"
-    page, seen = open_page(browser, url)
+    page, seen = open_page(chromium, url)
     assert_inert_and_truthful(page, seen, url)
     page.locator("a", has_text="click me").click()
     page.wait_for_timeout(300)
@@ -356,14 +356,14 @@ def test_a_hostile_page_runs_nothing_over_http_and_never_asks_for_a_classmates_p
     assert stat.S_ISREG(mode)  # the classmate's page was there to be taken
 
 
-def test_the_policy_alone_stops_script_and_foreign_style(browser, tmp_path):
+def test_the_policy_alone_stops_script_and_foreign_style(chromium, tmp_path):
     """Defence in depth: markup that got past the sanitizer (put in by hand here) still neither runs nor restyles."""
     page_html = pages.inert_page("t", '<p class="mine">grader</p>', "p.mine { color: rgb(0, 0, 255); }", {"mine"})
     leaked = ('<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">'
               '<style>p.mine { color: rgb(255, 0, 0) !important; }</style><p id="styled" style="color: red">x</p>')
     path = tmp_path / "leaky.html"
     path.write_text(page_html.replace("</body>", leaked + "</body>"), encoding="utf-8")
-    page, seen = open_page(browser, path.as_uri())
+    page, seen = open_page(chromium, path.as_uri())
     assert page.evaluate("window.pwned") is None
     assert page.evaluate("getComputedStyle(document.querySelector('p.mine')).color") == "rgb(0, 0, 255)"
     assert page.evaluate("getComputedStyle(document.getElementById('styled')).color") == "rgb(0, 0, 0)"

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import submissions as bank
-from helpers import ROOT, require
+from helpers import ROOT, new_page, require
 from logitlab.exercises.tasks import TASKS
 from logitlab.grading import classroom, verdicts
 
@@ -134,9 +134,9 @@ def test_a_verdict_keeps_only_course_written_text():
     assert "<script>" not in json.dumps(verdicts.record("c", task, "softmax", False, cases, weird, False))
 
 
-def test_the_report_in_chromium_says_what_grades_csv_says(browser, graded):
+def test_the_report_in_chromium_says_what_grades_csv_says(chromium, graded):
     url = (graded.out / "report.html").as_uri()
-    page = browser.new_page(viewport={"width": 1150, "height": 900})
+    page = new_page(chromium, {"width": 1150, "height": 900})
     seen = []
     page.on("console", lambda message: seen.append(message.text))
     page.on("pageerror", lambda error: seen.append(str(error)))

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from helpers import ROOT, open_notebook, serve_lab
+from helpers import ROOT, new_page, open_notebook, serve_lab
 
 pytestmark = pytest.mark.browser
 
@@ -76,8 +76,10 @@ def git(cwd, *args):
 
 
 def open_fresh(page, base, path):
-    """Open `path` (relative to the served folder) in a reset workspace of its own; report as OPENED does."""
-    open_notebook(page, base, TOKEN, path)
+    """Open `path` (relative to the served folder): the first time in a reset workspace of its own, then in the same
+    JupyterLab page, as a learner opens one notebook after another (open_notebook's in_place); report as OPENED
+    does."""
+    open_notebook(page, base, TOKEN, path, in_place=True)
     return page.evaluate(OPENED)
 
 
@@ -101,7 +103,7 @@ def add_markdown(path, text):
     path.write_text(json.dumps(nb, indent=1) + "\n")
 
 
-def test_learner_copy_opens_unmodified_and_survives_a_course_update(tmp_path, browser):
+def test_learner_copy_opens_unmodified_and_survives_a_course_update(tmp_path, chromium):
     settings = {"@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False}}
     with serve_lab(tmp_path, TOKEN, settings) as base:
         clone = tmp_path / "course"
@@ -121,7 +123,7 @@ def test_learner_copy_opens_unmodified_and_survives_a_course_update(tmp_path, br
         assert (work / EXERCISE).exists() and (work / "notebooks" / "00-start-here.ipynb").exists()
         assert git(clone, "status", "--porcelain") == "", "git sees the learner's copy: it must be ignored"
 
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = new_page(chromium, {"width": 1280, "height": 900})
         try:
             # A lesson opened fresh, its kernel started and idle, is not marked modified.
             opened = open_fresh(page, base, "my-work/notebooks/00-start-here.ipynb")

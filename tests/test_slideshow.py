@@ -16,8 +16,8 @@ import shutil
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from helpers import (CURRENT, FIND_EXPLORER, ROOT, SLIDE_EXPLORER, drag_slider, open_and_run, serve_lab,
-                     shut_down_kernel, step_to_explorer)
+from helpers import (CURRENT, FIND_EXPLORER, PROJECTOR_VIEW, ROOT, SLIDE_EXPLORER, drag_slider, new_page,
+                     open_and_run, serve_lab, shut_down_kernel, step_to_explorer)
 from logitlab.authoring import course
 from logitlab.authoring import lecture
 
@@ -75,7 +75,7 @@ def run_all_in_lab(page, base):
     open_and_run(page, base, TOKEN, PATHS_LESSON)
 
 
-def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(lecture_lab, browser):
+def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(lecture_lab, chromium):
     """From a freshly opened lesson: the /rise/ page opened first (nothing has run); JupyterLab's Run All while
     the slideshow is open in its own tab, unsaved; a kernel restarted mid-lecture; View → Render as slideshow.
     Every explorer slide either is live (the drag changes picture and numbers) or shows the hint, and pressing
@@ -84,11 +84,10 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
     stem, name = PATHS_LESSON.stem, PATHS_LESSON.notebook.name
     # A freshly opened lesson: the course's file, whatever another test in this lab may have saved.
     shutil.copy(PATHS_LESSON.notebook, lecture_lab.course / "notebooks" / name)
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
     slides = lab = None
     try:
         # 1. The /rise/ page in its own tab, before anything ran: the stored picture, and the hint.
-        slides = context.new_page()
+        slides = new_page(chromium, PROJECTOR_VIEW)
         slides.goto(f"{lecture_lab}/rise/notebooks/{name}?token={TOKEN}")
         slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
         step_to_explorer(slides, "fresh /rise/ page")
@@ -102,7 +101,7 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
         slides.screenshot(path=str(SHOTS / "path-1-rise-page-before-run.png"))
 
         # 2. Run All in the notebook (not saved), then what the hint says on the slide: live.
-        lab = context.new_page()
+        lab = new_page(chromium, PROJECTOR_VIEW)
         run_all_in_lab(lab, lecture_lab)
         assert lab.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.dirty"), "not saved"
         press_what_the_hint_says_and_drag(slides, "path-2-rise-page-after-run-all-and-shift-enter.png")
@@ -146,7 +145,9 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
     finally:
         if lab is not None:
             shut_down_kernel(lab)
-        context.close()
+        for target in (lab, slides):
+            if target is not None:
+                target.close()
 
 
 # Run All again in the open notebook (after a restart), waiting for the kernel to be idle with every cell run.
@@ -170,10 +171,10 @@ HANDOUT_SHOTS = ROOT / "artifacts" / "handouts"
 
 
 @pytest.mark.parametrize("lesson", PLANNED, ids=lambda lesson: lesson.stem)
-def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(handouts, browser, lesson):
+def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(handouts, chromium, lesson):
     """The handout from a USB stick: opened as a file with every request that is not file:// aborted."""
     HANDOUT_SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = new_page(chromium, PROJECTOR_VIEW)
     blocked = []
 
     def only_files(route):
@@ -183,8 +184,7 @@ def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(handouts, b
             blocked.append(route.request.url)
             route.abort()
 
-    context.route("**/*", only_files)
-    page = context.new_page()
+    page.route("**/*", only_files)
     try:
         page.goto((handouts / f"{lesson.stem}.slides.html").as_uri())
         page.wait_for_selector(".reveal.ready", timeout=30000)  # reveal.js ran: the page is slides
@@ -209,4 +209,4 @@ def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(handouts, b
             page.wait_for_timeout(500)
             page.screenshot(path=str(HANDOUT_SHOTS / f"{lesson.stem}-math.png"))
     finally:
-        context.close()
+        page.close()
