@@ -109,9 +109,10 @@ def chromium(request, tmp_path_factory):
     context, its profile in a temporary folder, in which the module's tests open their tabs (helpers.new_page).
 
     Persistent rather than Playwright's usual incognito contexts because Chromium then keeps what it fetched and the
-    scripts it compiled (V8's code cache) from one page load to the next, as a learner's browser does: loading
-    JupyterLab or a RISE slideshow again from the same server costs about 1-2 core-seconds of Chromium instead of
-    6-7 (measured here). Tabs a page opens itself (RISE's slideshow) get the context's size, a projector's 1280x720.
+    scripts it compiled (V8's code cache) from one page load to the next, as a learner's browser does: a RISE
+    slideshow page costs about 5 core-seconds of Chromium instead of 6.6 (measured here, five lessons' slideshows
+    in turn; a JupyterLab page load costs about 5.5 either way). Tabs a page opens itself (RISE's slideshow) get
+    the context's size, a projector's 1280x720.
 
     Module scope, on purpose: between two calls Playwright's sync API leaves its asyncio loop marked as running
     in this thread (playwright/_impl/_greenlets.py, wait_for_future), so while it is alive a second
