@@ -44,7 +44,6 @@ ARTIFACTS = ROOT / "artifacts"
 SHOTS = ARTIFACTS / "slides"
 LATENCY_MOVES = 8
 LEARNER_VIEW = {"width": 1400, "height": 1000}
-SLIDE_VIEW = PROJECTOR_VIEW
 
 
 @pytest.fixture(scope="module")
@@ -59,16 +58,16 @@ def lab(tmp_path_factory):
 def lab_page(lab, chromium):
     """One JupyterLab page for the module's lessons, each opened in it in turn (open_notebook's in_place). Pages
     the slideshow opens are 1280x720 (tests/conftest.py: chromium)."""
-    page = new_page(chromium, SLIDE_VIEW)
-    yield SimpleNamespace(context=chromium, page=page)
+    page = new_page(chromium, PROJECTOR_VIEW)
+    yield page
     page.close()
 
 
 @pytest.fixture(scope="module", params=course.lessons(), ids=lambda lesson: lesson.stem)
-def ran(request, lab, lab_page):
+def ran(request, lab, lab_page, chromium):
     """The lesson opened alone in the JupyterLab page and run top to bottom once, for both tests of the lesson; its
     kernel is shut down after them."""
-    lesson, page = request.param, lab_page.page
+    lesson, page = request.param, lab_page
     page.set_viewport_size(LEARNER_VIEW)
     try:
         open_and_run(page, lab, TOKEN, lesson, in_place=True)
@@ -77,7 +76,7 @@ def ran(request, lab, lab_page):
         page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{lesson.stem}-FAILED.png"))
         shut_down_kernel(page)
         raise
-    yield SimpleNamespace(lesson=lesson, context=lab_page.context, page=page)
+    yield SimpleNamespace(lesson=lesson, context=chromium, page=page)
     shut_down_kernel(page)
 
 
@@ -237,7 +236,7 @@ def test_projector_size_explorer_is_live_in_the_notebook_and_on_its_own_slide(ra
     assert lesson.number in lecture.PLANS, f"{lesson.stem} has no lecture plan (logitlab/authoring/lecture.py)"
     slides = None
     try:
-        page.set_viewport_size(SLIDE_VIEW)
+        page.set_viewport_size(PROJECTOR_VIEW)
         found = page.evaluate(FIND_EXPLORER)
         assert found, f"{lesson.stem}: no explorer cell"
         redrawn = page.evaluate(REDRAW_AT_PROJECTOR_SIZE, found["explorer"])
