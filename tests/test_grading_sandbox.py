@@ -7,6 +7,7 @@ as root, so every move a root-started sandbox used to allow is tried here as roo
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -212,6 +213,24 @@ def test_the_sandbox_command_shows_no_repository():
     assert not any(p.startswith(str(ROOT / "solutions")) or ".git" in p for p in shown)
     assert {"--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent"} <= set(args)
     assert args[args.index("--uid") + 1] == "65534" and args[args.index("--cap-drop") + 1] == "ALL"
+
+
+def test_a_course_under_tmp_leaves_nothing_writable_beside_it(tmp_path):
+    """A course checked out in a temporary folder is bound inside the sandbox's own /tmp: the folders above its
+    package, which bwrap has to make there, are read-only; /tmp itself stays the submission's scratch."""
+    require(shutil.which("bwrap"), "bubblewrap (apt-get install bubblewrap)")
+    package = tmp_path / "course" / "logitlab"
+    package.mkdir(parents=True)
+    binds, read_only = bwrap.folder_binds([package])
+    assert str(tmp_path).startswith("/tmp/") and read_only, read_only
+    tries = " ".join(str(p) for p in (package, package.parent, tmp_path, Path("/tmp")))
+    script = f"for p in {tries}; do if touch $p/escape 2>/dev/null; then echo wrote $p; else echo refused $p; fi; done"
+    sandbox = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--die-with-parent",
+               *bwrap.system_binds(), "--tmpfs", "/tmp", *binds, "--remount-ro", "/", *read_only, "sh", "-c", script]
+    result = subprocess.run(sandbox, capture_output=True, text=True, timeout=60)
+    assert result.stdout.split("\n")[:4] == [f"refused {package}", f"refused {package.parent}", f"refused {tmp_path}",
+                                              "wrote /tmp"], result.stdout + result.stderr
+    assert not list(tmp_path.rglob("escape")), "nothing is written on the host"
 
 
 def test_a_cgroup_bounds_memory_and_processes():

@@ -20,9 +20,10 @@ ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "grou
        "alternatives", "ssl", "mime.types", "fonts")
 WORK = "/tmp/work"
 HOME = "/tmp/home"
+SCRATCH = (Path("/tmp"), Path("/dev/shm"))  # the sandbox's own writable tmpfs
 
 
-def _system():
+def system_binds():
     """bwrap arguments for the system's programs and libraries (merged-/usr symlinks kept as symlinks)."""
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -44,6 +45,20 @@ def python_folders():
     return sorted(p for p in folders if not any(q != p and q in p.parents for q in folders))
 
 
+def folder_binds(folders):
+    """bwrap arguments that show `folders` read-only at their own paths, and the ones to give after every other bind.
+
+    A folder inside the sandbox's own /tmp or /dev/shm (a course checked out in a temporary folder) needs the
+    folders above it made in that tmpfs, where the submission could write beside the course; so the top one of
+    them gets a tmpfs of its own, made read-only once everything is bound.
+    """
+    tops = sorted({scratch / folder.relative_to(scratch).parts[0] for folder in folders for scratch in SCRATCH
+                   if scratch in folder.parents and folder.parent != scratch})
+    binds = [arg for top in tops for arg in ("--tmpfs", str(top))]
+    binds += [arg for folder in folders for arg in ("--ro-bind", str(folder), str(folder))]
+    return binds, [arg for top in tops for arg in ("--remount-ro", str(top))]
+
+
 def kernel_command(notebook, ipc, tmp_mb, python=None):
     """The bubblewrap argv that runs an IPython kernel on connection file "{connection_file}" (in `ipc`).
 
@@ -54,13 +69,13 @@ def kernel_command(notebook, ipc, tmp_mb, python=None):
     args = ["bwrap", "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
             "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
             "--unsetenv", "JPY_PARENT_PID",  # its parent is outside its PID namespace: ipykernel must not poll for it
-            *_system(), "--proc", "/proc", "--dev", "/dev",
+            *system_binds(), "--proc", "/proc", "--dev", "/dev",
             "--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/tmp",
             "--size", str(tmp_mb << 20), "--perms", "1777", "--tmpfs", "/dev/shm"]
-    for folder in python_folders():
-        args += ["--ro-bind", str(folder), str(folder)]
+    binds, read_only = folder_binds(python_folders())
+    args += binds
     args += ["--dir", HOME, "--dir", WORK, "--ro-bind", str(notebook), f"{WORK}/{Path(notebook).name}",
-             "--bind", str(ipc), str(ipc), "--remount-ro", "/", "--chdir", WORK, "--",
+             "--bind", str(ipc), str(ipc), "--remount-ro", "/", *read_only, "--chdir", WORK, "--",
              python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     return args
 
