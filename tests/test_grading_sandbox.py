@@ -226,7 +226,8 @@ def test_a_course_under_tmp_leaves_nothing_writable_beside_it(tmp_path):
     tries = " ".join(str(p) for p in (package, package.parent, tmp_path, Path("/tmp")))
     script = f"for p in {tries}; do if touch $p/escape 2>/dev/null; then echo wrote $p; else echo refused $p; fi; done"
     sandbox = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--die-with-parent",
-               *bwrap.system_binds(), "--tmpfs", "/tmp", *binds, "--remount-ro", "/", *read_only, "sh", "-c", script]
+               *bwrap.system_binds(), "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", *binds,
+               "--remount-ro", "/", *read_only, "sh", "-c", script]
     result = subprocess.run(sandbox, capture_output=True, text=True, timeout=60)
     assert result.stdout.split("\n")[:4] == [f"refused {package}", f"refused {package.parent}", f"refused {tmp_path}",
                                               "wrote /tmp"], result.stdout + result.stderr
