@@ -4,6 +4,7 @@ RUN_ALL, LAB_SETTINGS) and a local Dask cluster. Test modules and conftest.py im
 each other. The `chromium` fixture itself is in conftest.py."""
 
 import contextlib
+import html
 import json
 import os
 import re
@@ -57,10 +58,21 @@ NOT_SERVED = (".venv", ".git", "artifacts", "__pycache__", "slides", ".ipynb_che
 LAB_SETTINGS = {"@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False}}
 
 
+def page_config(base, token):
+    """The page config the JupyterLab at `base` hands the browser with its /lab page (which extensions it loads,
+    which it disables)."""
+    with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=10) as response:
+        page = response.read().decode()
+    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
+    return json.loads(html.unescape(found.group(1)))
+
+
 @contextlib.contextmanager
 def serve_lab(home, token, settings=None, **env):
     """JupyterLab on 127.0.0.1 serving a copy of the repository (so autosave never writes into the lessons), with
-    the course's JupyterLab settings (jupyter-config/ on JUPYTER_CONFIG_PATH, as `make lab` starts it).
+    the course's JupyterLab settings as `make lab` and `make lecture` start it: jupyter-config/learner/ and then
+    jupyter-config/ on JUPYTER_CONFIG_PATH, the learner's view without nbgrader (`make instructor`'s view with it
+    is tests/test_lab.py's).
 
     `home` holds the copy (home/course), the user settings (`settings`: {"plugin/file.jupyterlab-settings":
     values}), workspaces, runtime files and the server log; `env` adds environment variables. Yields the base
@@ -75,7 +87,8 @@ def serve_lab(home, token, settings=None, **env):
     port = free_port()
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_CONFIG_PATH=str(served / "jupyter-config"), BROWSER="true", **env)
+               JUPYTER_CONFIG_PATH=f"{served / 'jupyter-config' / 'learner'}{os.pathsep}{served / 'jupyter-config'}",
+               BROWSER="true", **env)
     log = open(home / "lab.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",

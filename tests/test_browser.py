@@ -33,8 +33,8 @@ from types import SimpleNamespace
 import pytest
 
 from helpers import (ARM, CHANGED, CURRENT, FIND_EXPLORER, LAB_SETTINGS, PROJECTOR_VIEW, RESULT, ROOT, SLIDE_EXPLORER,
-                     drag_slider, move_slider, new_page, open_and_run, serve_lab, show_explorer, shut_down_kernel,
-                     start_slideshow_at_explorer)
+                     drag_slider, move_slider, new_page, open_and_run, page_config, serve_lab, show_explorer,
+                     shut_down_kernel, start_slideshow_at_explorer)
 from logitlab.authoring import course, lecture
 
 pytestmark = pytest.mark.browser
@@ -78,6 +78,11 @@ def ran(request, lab, lab_page, chromium):
         raise
     yield SimpleNamespace(lesson=lesson, context=chromium, page=page)
     shut_down_kernel(page)
+
+
+def test_lessons_are_served_in_the_learners_view(lab):
+    """As `make lab` and `make lecture` serve them: without nbgrader's menus and panels."""
+    assert "@jupyter/nbgrader" in page_config(lab, TOKEN)["disabledExtensions"]
 
 
 # Runs in the page: every generated speaker-notes cell as a learner sees it (scrolled into view).

@@ -2,7 +2,6 @@
 and without nbgrader; `make instructor` serves the repository with nbgrader."""
 
 import contextlib
-import html
 import json
 import os
 import re
@@ -11,7 +10,7 @@ import subprocess
 import time
 import urllib.request
 
-from helpers import ROOT, free_port
+from helpers import ROOT, free_port, page_config
 
 LESSON_ZERO = "/lab/tree/notebooks/00-start-here.ipynb"
 
@@ -30,14 +29,6 @@ def setting_defaults(port, token, plugin):
     with urllib.request.urlopen(url, timeout=10) as response:
         found = json.loads(response.read())
     return {key: value.get("default") for key, value in found["schema"]["properties"].items()}
-
-
-def page_config(port, token):
-    """The page config JupyterLab's /lab page hands the browser (which extensions it loads, which it disables)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as response:
-        page = response.read().decode()
-    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S)
-    return json.loads(html.unescape(found.group(1)))
 
 
 @contextlib.contextmanager
@@ -97,7 +88,7 @@ def test_make_lab_serves_lesson_zero(tmp_path):
         defaults = setting_defaults(port, token, "@jupyterlab/notebook-extension:tracker")
         assert defaults["kernelShutdown"] is True, defaults
         # No nbgrader for a learner: its lab extension is disabled and its server extensions are not loaded.
-        config = page_config(port, token)
+        config = page_config(f"http://127.0.0.1:{port}", token)
         assert "@jupyter/nbgrader" in config["disabledExtensions"], config["disabledExtensions"]
         output = log.read_text()
         assert "nbgrader" not in output, output
@@ -132,7 +123,7 @@ def test_make_lab_lang_zh_cn_opens_the_chinese_edition_in_a_chinese_jupyterlab(t
 def test_make_instructor_serves_nbgrader(tmp_path):
     with make_serving("instructor", tmp_path) as (port, path, token, log):
         assert path == LESSON_ZERO, path
-        config = page_config(port, token)
+        config = page_config(f"http://127.0.0.1:{port}", token)
         assert "@jupyter/nbgrader" in {ext["name"] for ext in config["federated_extensions"]}
         assert "@jupyter/nbgrader" not in config["disabledExtensions"], config["disabledExtensions"]
         assert "nbgrader.server_extensions.formgrader | extension was successfully loaded" in log.read_text()
