@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import logitlab  # noqa: F401  first: its import sets TensorFlow's quiet, oneDNN-off settings for tests and kernels
 from helpers import CHROMIUM_FLAGS, IN_CI, PROJECTOR_VIEW, ROOT, chromium_path, require
 
 
