@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from helpers import (CURRENT, FIND_EXPLORER, PROJECTOR_VIEW, ROOT, SLIDE_EXPLORER, drag_slider, new_page,
-                     open_and_run, serve_lab, shut_down_kernel, step_to_explorer)
+                     open_and_run, serve_lab, shut_down_kernel, step_to_explorer, without_motion)
 from logitlab.authoring import course
 from logitlab.authoring import lecture
 
@@ -90,6 +90,7 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
         slides = new_page(chromium, PROJECTOR_VIEW)
         slides.goto(f"{lecture_lab}/rise/notebooks/{name}?token={TOKEN}")
         slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
+        without_motion(slides)
         step_to_explorer(slides, "fresh /rise/ page")
         with contextlib.suppress(PlaywrightTimeout):  # the stored picture may still be decoding on a busy machine
             slides.wait_for_function(f"() => ({CURRENT})().width > 0", timeout=15000)
@@ -131,6 +132,7 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
             lab.wait_for_timeout(100)
         assert frame is not None, "Render as slideshow opened no /rise/ frame within 60 s"
         frame.wait_for_selector(".reveal .slides section.present", timeout=60000)
+        without_motion(frame)
         step_to_explorer(frame, "Render as slideshow")
         shown = frame.evaluate(CURRENT)
         assert shown["live"], f"the lesson ran and was saved: the preview's explorer is live: {shown}"
@@ -188,6 +190,7 @@ def test_a_handout_opened_offline_shows_slides_and_math_and_no_notes(handouts, c
     try:
         page.goto((handouts / f"{lesson.stem}.slides.html").as_uri())
         page.wait_for_selector(".reveal.ready", timeout=30000)  # reveal.js ran: the page is slides
+        without_motion(page)
         assert page.evaluate("() => document.querySelectorAll('.reveal .slides section').length") >= 2
         source = course.read_notebook(lesson.notebook)
         has_math = any(c["cell_type"] == "markdown" and "$" in course.cell_source(c)
