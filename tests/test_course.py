@@ -51,6 +51,21 @@ def test_normalizing_strips_editor_state():
                                {"output_type": "stream", "name": "stdout", "text": "a\nbc\n"}]
 
 
+def test_widget_views_go_and_the_picture_beside_them_stays():
+    """What the course's file manager (logitlab/authoring/contents.py, named in jupyter-config/) drops from a
+    notebook opened without its kernel: a view, and an output that was only a view."""
+    config = json.loads((ROOT / "jupyter-config" / "jupyter_server_config.json").read_text())
+    assert config["ServerApp"]["contents_manager_class"] == "logitlab.authoring.contents.CourseContentsManager"
+    picture = {"output_type": "execute_result", "execution_count": 3, "metadata": {},
+               "data": {course.WIDGET_VIEW: {"model_id": "u", "version_major": 2}, "image/png": "iVBO",
+                        "text/plain": "p 0.8"}}
+    only_a_view = {"output_type": "display_data", "metadata": {}, "data": {course.WIDGET_VIEW: {"model_id": "v"}}}
+    printed = {"output_type": "stream", "name": "stdout", "text": "a\n"}
+    assert course.without_widget_views([picture, only_a_view, printed]) == [
+        {"output_type": "execute_result", "execution_count": 3, "metadata": {},
+         "data": {"image/png": "iVBO", "text/plain": "p 0.8"}}, printed]
+
+
 def test_every_relative_link_points_at_a_file():
     broken = []
     files = [ROOT / "README.md"] + course.notebook_paths() + sorted((ROOT / "exercises").glob("*.ipynb"))

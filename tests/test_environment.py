@@ -99,3 +99,7 @@ def test_postbuild_installs_the_course_and_puts_its_defaults_where_jupyterlab_re
     overrides = read.get("default_setting_overrides")
     shipped = json.loads((ROOT / "jupyter-config" / "labconfig" / "default_setting_overrides.json").read_text())
     assert overrides == shipped and overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    # The server's defaults: jupyter_server reads every file in jupyter_server_config.d/ of each config folder.
+    server = prefix / "etc" / "jupyter" / "jupyter_server_config.d" / "logitlab.json"
+    assert json.loads(server.read_text()) == json.loads((ROOT / "jupyter-config" / "jupyter_server_config.json")
+                                                       .read_text())

@@ -77,9 +77,9 @@ def run_all_in_lab(page, base):
 
 def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(lecture_lab, chromium):
     """From a freshly opened lesson: the /rise/ page opened first (nothing has run); JupyterLab's Run All while
-    the slideshow is open in its own tab, unsaved; a kernel restarted mid-lecture; View → Render as slideshow.
-    Every explorer slide either is live (the drag changes picture and numbers) or shows the hint, and pressing
-    what the hint says makes it live."""
+    the slideshow is open in its own tab, unsaved; a kernel restarted mid-lecture; View → Render as slideshow; the
+    lesson saved while it ran, opened again once its kernel is gone. Every explorer slide either is live (the drag
+    changes picture and numbers) or shows the hint, and pressing what the hint says makes it live."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     stem, name = PATHS_LESSON.stem, PATHS_LESSON.notebook.name
     # A freshly opened lesson: the course's file, whatever another test in this lab may have saved.
@@ -139,6 +139,26 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
         box = lab.locator("iframe[src*='/rise/']").bounding_box()
         drag_slider(frame, SLIDE_EXPLORER, mouse=lab.mouse, offset=(box["x"], box["y"]))
         lab.screenshot(path=str(SHOTS / "path-4-render-as-slideshow.png"))
+
+        # 5. Another day: the lesson was saved while it ran (Render as slideshow saved it, widget views and all),
+        # its kernel is gone, the /rise/ page is opened again: the picture and the hint, no "Error displaying widget"
+        # (logitlab/authoring/contents.py).
+        saved = course.read_notebook(lecture_lab.course / "notebooks" / name)
+        assert any(course.WIDGET_VIEW in out.get("data", {}) for cell in saved["cells"]
+                   for out in cell.get("outputs", [])), "JupyterLab saved no widget view: nothing to check"
+        lab.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")  # the preview is in front
+        slides = new_page(chromium, PROJECTOR_VIEW)
+        slides.goto(f"{lecture_lab}/rise/notebooks/{name}?token={TOKEN}")
+        slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
+        without_motion(slides)
+        step_to_explorer(slides, "saved lesson opened again")
+        with contextlib.suppress(PlaywrightTimeout):  # the picture may still be decoding on a busy machine
+            slides.wait_for_function(f"() => ({CURRENT})().width > 0", timeout=15000)
+        shown = slides.evaluate(CURRENT)
+        assert not shown["live"] and shown["width"] > 0, f"its kernel is gone, so the stored picture: {shown}"
+        assert "Error displaying widget" not in slides.evaluate("() => document.body.innerText")
+        assert says_what_to_press(slides), slides.evaluate(SLIDE_TEXT)
+        slides.screenshot(path=str(SHOTS / "path-5-saved-lesson-opened-again.png"))
     except BaseException:
         for label, target in (("lab", lab), ("slides", slides)):
             if target is not None:

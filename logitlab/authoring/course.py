@@ -218,13 +218,7 @@ def normalized(nb):
             cell.pop("execution_count", None)
             continue
         outputs = []
-        for out in cell.get("outputs", []):
-            data = out.get("data")
-            if data is not None:
-                # A live widget's view points at state we do not store; the text or image beside it stays.
-                data.pop(WIDGET_VIEW, None)
-                if not data:
-                    continue
+        for out in without_widget_views(cell.get("outputs", [])):
             out.pop("transient", None)
             if isinstance(out.get("text"), list):
                 out["text"] = "".join(out["text"])
@@ -237,6 +231,20 @@ def normalized(nb):
             outputs.append(out)
         cell["outputs"] = outputs
     return nb
+
+
+def without_widget_views(outputs):
+    """The outputs without live widgets' views, which point at kernel state no file keeps: the picture or text
+    beside a view stays, an output with nothing else goes."""
+    kept = []
+    for out in outputs:
+        data = out.get("data")
+        if data is not None:
+            data.pop(WIDGET_VIEW, None)
+            if not data:
+                continue
+        kept.append(out)
+    return kept
 
 
 def dumps(nb):
