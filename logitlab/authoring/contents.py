@@ -25,7 +25,7 @@ class CourseContentsManager(AsyncLargeFileManager):
         # The contents API's path may start with "/"; a session's never does.
         if content and model["type"] == "notebook" and not await self.parent.session_manager.session_exists(
                 path.strip("/")):
-            for cell in model["content"]["cells"]:
-                if cell["cell_type"] == "code":
-                    cell["outputs"] = without_widget_views(cell["outputs"])
+            for cell in model["content"].get("cells", []):
+                if cell.get("cell_type") == "code":  # a hand-edited file may lack what nbformat requires
+                    cell["outputs"] = without_widget_views(cell.get("outputs", []))
         return model
