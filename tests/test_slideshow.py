@@ -70,6 +70,18 @@ def press_what_the_hint_says_and_drag(slides, shot):
     slides.screenshot(path=str(SHOTS / shot))
 
 
+def open_rise_at_explorer(slides, base, name, what):
+    """Open the /rise/ page of notebooks/`name` in the tab `slides` and step to the explorer's slide (`what` names
+    the path in a failure); return what the slide shows (CURRENT) once a stored picture has had time to decode."""
+    slides.goto(f"{base}/rise/notebooks/{name}?token={TOKEN}")
+    slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
+    without_motion(slides)
+    step_to_explorer(slides, what)
+    with contextlib.suppress(PlaywrightTimeout):  # the stored picture may still be decoding on a busy machine
+        slides.wait_for_function(f"() => ({CURRENT})().width > 0", timeout=15000)
+    return slides.evaluate(CURRENT)
+
+
 def run_all_in_lab(page, base):
     """Open the lesson in JupyterLab (a fresh workspace) and Run All; it joins the kernel session of its path."""
     open_and_run(page, base, TOKEN, PATHS_LESSON)
@@ -88,13 +100,7 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
     try:
         # 1. The /rise/ page in its own tab, before anything ran: the stored picture, and the hint.
         slides = new_page(chromium, PROJECTOR_VIEW)
-        slides.goto(f"{lecture_lab}/rise/notebooks/{name}?token={TOKEN}")
-        slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
-        without_motion(slides)
-        step_to_explorer(slides, "fresh /rise/ page")
-        with contextlib.suppress(PlaywrightTimeout):  # the stored picture may still be decoding on a busy machine
-            slides.wait_for_function(f"() => ({CURRENT})().width > 0", timeout=15000)
-        shown = slides.evaluate(CURRENT)
+        shown = open_rise_at_explorer(slides, lecture_lab, name, "fresh /rise/ page")
         assert not shown["live"] and shown["width"] > 0, f"nothing ran, so the stored picture: {shown}"
         assert says_what_to_press(slides), slides.evaluate(SLIDE_TEXT)
         notes = slides.evaluate("() => [...document.querySelectorAll('aside.notes')].map(a => a.textContent)")
@@ -148,13 +154,7 @@ def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(
                    for out in cell.get("outputs", [])), "JupyterLab saved no widget view: nothing to check"
         lab.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")  # the preview is in front
         slides = new_page(chromium, PROJECTOR_VIEW)
-        slides.goto(f"{lecture_lab}/rise/notebooks/{name}?token={TOKEN}")
-        slides.wait_for_selector(".reveal .slides section.present", timeout=60000)
-        without_motion(slides)
-        step_to_explorer(slides, "saved lesson opened again")
-        with contextlib.suppress(PlaywrightTimeout):  # the picture may still be decoding on a busy machine
-            slides.wait_for_function(f"() => ({CURRENT})().width > 0", timeout=15000)
-        shown = slides.evaluate(CURRENT)
+        shown = open_rise_at_explorer(slides, lecture_lab, name, "saved lesson opened again")
         assert not shown["live"] and shown["width"] > 0, f"its kernel is gone, so the stored picture: {shown}"
         assert "Error displaying widget" not in slides.evaluate("() => document.body.innerText")
         assert says_what_to_press(slides), slides.evaluate(SLIDE_TEXT)
