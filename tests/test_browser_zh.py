@@ -65,6 +65,10 @@ def test_chinese_lesson_runs_in_a_chinese_jupyterlab_and_its_slider_redraws(lab,
         body = page.evaluate("() => window.jupyterapp.shell.currentWidget.node.innerText")
         assert "logits" in body and ("课" in body or "概率" in body), body[:300]
         move_first_slider(page, path)
+        # The kernel runs in zh-CN/notebooks: the explorer names its sliders in Chinese (logitlab/i18n.py).
+        labels = page.evaluate("() => [...window.jupyterapp.shell.currentWidget.node.querySelector("
+                               "'.logitlab-explorer').querySelectorAll('.widget-label')].map(l => l.innerText)")
+        assert "温度 T" in labels and "平移量（加到每个 logit 上）" in labels, labels
         shoot(page, stem)
     except BaseException:
         shoot(page, f"{stem}-FAILED")

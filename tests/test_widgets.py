@@ -432,3 +432,41 @@ def test_one_style_setting_draws_a_larger_picture(monkeypatch):
     assert exp.image.layout.width == f"{round(normal[1] * 1.5)}px"
     exp.set(z0=-3.0)
     assert differing_pixels(exp.png, full_redraw(exp)) <= TOLERANCE_PIXELS
+
+
+# Control and table names that are code or notation, the same in both editions (the lessons write them so).
+NOTATION = {"logit z", "top-k", "top-p", "dtype", "epoch", "logits", "probs", "probs q", "labels", "argmax", "p", "z",
+            "logit(p)", "sigmoid(z)", "(logits + shift) / T"}
+
+
+def shown_words(exp):
+    """What an explorer says beside its picture: its controls' names, its help line and its table's row names
+    (a dropdown's options are the class names, which the picture shows as they were given)."""
+    import re
+
+    top = exp.widget.children[0]
+    sliders, numbers = top.children
+    help_lines = [re.sub("<[^>]+>", "", c.value) for c in sliders.children
+                  if hasattr(c, "value") and isinstance(c.value, str) and c.value.startswith("<b>")]
+    return ([c.description for c in exp.controls.values()] + help_lines
+            + re.findall(r"<th[^>]*>(.*?)</th>", numbers.value))
+
+
+@pytest.mark.parametrize("make", [make for make, _ in MOVES] + [lambda: w.next_token_explorer()],
+                         ids=[name for name in ("logit", "softmax", "score", "cross_entropy", "stability", "fused_op",
+                                                "double_softmax", "training", "next_token")])
+def test_an_explorer_speaks_the_editions_language_and_draws_the_same_picture(make):
+    """In the Chinese edition (a kernel started in zh-CN/) an explorer's controls, help line and table are in
+    Chinese, apart from code and notation; its picture and its summary line, the stored outputs the two editions
+    share, are the same in both."""
+    from logitlab import i18n
+
+    english = make()
+    with i18n.language("zh_CN"):
+        chinese = make()
+    said, translated = shown_words(english), shown_words(chinese)
+    assert len(said) == len(translated) and all(word.isascii() for word in said), said
+    untranslated = [word for word in translated
+                    if word not in NOTATION and not any("\u4e00" <= ch <= "\u9fff" for ch in word)]
+    assert not untranslated, f"shown in English in the Chinese edition: {untranslated}"
+    assert chinese.png == english.png and repr(chinese) == repr(english)

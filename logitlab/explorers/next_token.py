@@ -11,6 +11,7 @@ import numpy as np
 
 from logitlab import sampling
 from logitlab.explorers.numbers import finite_number, is_index
+from logitlab.i18n import _
 
 __all__ = ["next_token_explorer", "next_token_numbers", "token_label"]
 
@@ -126,7 +127,7 @@ def next_token_explorer(logits=None, tokens=None, prompt="", seed=0):
             "\n", "⏎"))
 
     vocab = len(first["tokens"])
-    controls = {"temperature": _slider(widgets.FloatSlider, "temperature T (0 = greedy)", 1.0, 0.0, 3.0, 0.05),
+    controls = {"temperature": _slider(widgets.FloatSlider, _("temperature T (0 = greedy)"), 1.0, 0.0, 3.0, 0.05),
                 "top_k": _slider(widgets.IntSlider, "top-k", vocab, 1, vocab, 1),
                 "top_p": _slider(widgets.FloatSlider, "top-p", 1.0, 0.05, 1.0, 0.01)}
 
@@ -136,15 +137,16 @@ def next_token_explorer(logits=None, tokens=None, prompt="", seed=0):
                 f"{''.join(n['tokens'][k] for k in n['samples'])!r}")
 
     def table(n):
-        rows = [("kept", f"{n['kept_count']} of {len(n['tokens'])} tokens"),
-                ("entropy", f"{n['entropy']:.3f} nats (at most log {n['kept_count']} = {n['max_entropy']:.3f})"),
-                ("samples", "".join(n["tokens"][k] for k in n["samples"]).replace("\n", "⏎"))]
+        rows = [(_("kept"), _("{kept} of {vocab} tokens").format(kept=n["kept_count"], vocab=len(n["tokens"]))),
+                (_("entropy"), _("{entropy:.3f} nats (at most log {kept} = {most:.3f})").format(
+                    entropy=n["entropy"], kept=n["kept_count"], most=n["max_entropy"])),
+                (_("samples"), "".join(n["tokens"][k] for k in n["samples"]).replace("\n", "⏎"))]
         cells = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{k}</th><td>{_escape(v)}</td></tr>"
                         for k, v in rows)
         return f"<table class='logitlab-numbers-table' style='font-family:monospace'>{cells}</table>"
 
     return Explorer("next-token explorer", controls, compute, picture, draw, summary, table,
-                    help_text="Try this: T = 0, then T = 3; then, at T = 3, lower top-p to 0.3.")
+                    help_text=_("Try this: T = 0, then T = 3; then, at T = 3, lower top-p to 0.3."))
 
 
 def _escape(value):

@@ -47,6 +47,7 @@ from logitlab.explorers.numbers import (
     training_numbers,
 )
 from logitlab.explorers.next_token import next_token_explorer  # noqa: F401  lesson 09's explorer, in its own module
+from logitlab.i18n import _
 
 __all__ = [
     "Explorer",
@@ -78,7 +79,8 @@ def _slider(description, value, low, high, step=0.1, fmt=".2f", tooltip=""):
 
     value = finite_number(value, description)
     if not low <= value <= high:
-        raise ValueError(f"{description} is {value:g}: expected a value from {low:g} to {high:g} (the slider's range)")
+        message = _("{name} is {value:g}: expected a value from {low:g} to {high:g} (the slider's range)")
+        raise ValueError(message.format(name=description, value=value, low=low, high=high))
     return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
                                readout_format=fmt, continuous_update=True, tooltip=tooltip or description,
                                style={"description_width": "initial"}, layout={"width": f"{STYLE.slider_px}px"})
@@ -114,12 +116,12 @@ def logit_explorer(p=0.8, z=1.0):
         left.update(n["p"], n["logit_p"], f"p = {n['p']:.3f}\nodds = {n['odds']:.3g}\nlogit = {n['logit_p']:.3f}")
         right.update(n["z"], n["sigmoid_z"], f"z = {n['z']:.2f}\nsigmoid = {n['sigmoid_z']:.4f}")
 
-    controls = {"p": _slider("probability p", p, 0.001, 0.999, 0.001, ".3f"),
+    controls = {"p": _slider(_("probability p"), p, 0.001, 0.999, 0.001, ".3f"),
                 "z": _slider("logit z", z, -8.0, 8.0, 0.1, ".2f")}
     return Explorer(
         "logit explorer", controls, logit_numbers, picture, draw,
         lambda n: f"p={n['p']:.3f} -> logit(p)={n['logit_p']:.4f}; z={n['z']:.2f} -> sigmoid(z)={n['sigmoid_z']:.4f}",
-        lambda n: _table([("p", f"{n['p']:.3f}"), ("odds", f"{n['odds']:.4g}"), ("logit(p)", f"{n['logit_p']:.4f}"),
+        lambda n: _table([("p", f"{n['p']:.3f}"), (_("odds"), f"{n['odds']:.4g}"), ("logit(p)", f"{n['logit_p']:.4f}"),
                           ("z", f"{n['z']:.2f}"), ("sigmoid(z)", f"{n['sigmoid_z']:.4f}")]))
 
 
@@ -142,8 +144,8 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1), class_names=None):
         right.update(n["probs"], marked=n["argmax"], note=f"T = {n['temperature']:.2f}   sum = {sum(n['probs']):.3f}")
 
     controls = _logit_sliders(logits, names)
-    controls["temperature"] = _slider("temperature T", 1.0, 0.1, 5.0, 0.05)
-    controls["shift"] = _slider("shift added to every logit", 0.0, -5.0, 5.0)
+    controls["temperature"] = _slider(_("temperature T"), 1.0, 0.1, 5.0, 0.05)
+    controls["shift"] = _slider(_("shift added to every logit"), 0.0, -5.0, 5.0)
     return Explorer(
         "softmax explorer", controls, compute, picture, draw,
         lambda n: (f"logits {_fmt(n['logits'], 2)}, T={n['temperature']:.2f}, shift={n['shift']:.2f} -> "
@@ -176,15 +178,15 @@ def score_explorer(features=(1.0, 2.0), weights=((1.0, -0.5), (0.2, 0.6), (-0.8,
 
     controls = {}
     for k, name in enumerate(names):
-        controls[f"b{k}"] = _slider(f"b{k}: bias of {name}", first["biases"][k], -5.0, 5.0)
+        controls[f"b{k}"] = _slider(_("b{k}: bias of {name}").format(k=k, name=name), first["biases"][k], -5.0, 5.0)
     for k, name in enumerate(names):
-        controls[f"w{k}"] = _slider(f"w{k}: weight of x[0] for {name}", w0[k, 0], -3.0, 3.0)
+        controls[f"w{k}"] = _slider(_("w{k}: weight of x[0] for {name}").format(k=k, name=name), w0[k, 0], -3.0, 3.0)
     return Explorer(
         "score explorer", controls, compute, picture, draw,
         lambda n: (f"logits {_fmt(n['logits'], 3)} -> probs {_fmt(n['probs'])}, "
                    f"prediction {n['prediction']} ({names[n['prediction']]})"),
         lambda n: _table([("logits", _fmt(n["logits"], 3)), ("probs", _fmt(n["probs"])),
-                          ("prediction", f"{n['prediction']} ({names[n['prediction']]})")]))
+                          (_("prediction"), f"{n['prediction']} ({names[n['prediction']]})")]))
 
 
 Q_TRUE_MAX = 0.99  # below 1: with label smoothing, q[true] = 1 costs an infinite loss
@@ -215,24 +217,25 @@ def cross_entropy_explorer(p_true=0.7, classes=3):
         smooth_line.set_visible(n["smoothing"] > 0)
         bars.update(n["contributions"], note=f"loss = sum = {n['loss']:.4f}")
 
-    controls = {"p_true": _slider("q[true]: probability of the true class", p_true, 0.01, Q_TRUE_MAX, 0.01),
-                "smoothing": _slider("label smoothing", 0.0, 0.0, 0.3, 0.01)}
+    controls = {"p_true": _slider(_("q[true]: probability of the true class"), p_true, 0.01, Q_TRUE_MAX, 0.01),
+                "smoothing": _slider(_("label smoothing"), 0.0, 0.0, 0.3, 0.01)}
     return Explorer(
         "cross-entropy explorer", controls, lambda **v: cross_entropy_numbers(classes=classes, **v), picture, draw,
         lambda n: f"q[true]={n['p_true']:.3f}, smoothing={n['smoothing']:.2f} -> loss {n['loss']:.4f}",
         lambda n: _table([("probs q", _fmt(n["probs"])), ("labels", _fmt(n["labels"])),
-                          ("contributions", _fmt(n["contributions"])), ("loss", f"{n['loss']:.4f}")]))
+                          (_("contributions"), _fmt(n["contributions"])), (_("loss"), f"{n['loss']:.4f}")]))
 
 
 def _logit_sliders(logits, names):
-    return {f"z{k}": _slider(f"z{k}: logit of {names[k]}", v, -LOGIT_RANGE, LOGIT_RANGE) for k, v in enumerate(logits)}
+    return {f"z{k}": _slider(_("z{k}: logit of {name}").format(k=k, name=names[k]), v, -LOGIT_RANGE, LOGIT_RANGE)
+            for k, v in enumerate(logits)}
 
 
 def _label_dropdown(label_id, names):
     import ipywidgets as widgets
 
     return widgets.Dropdown(options=[(f"{k}: {n}", k) for k, n in enumerate(names)], value=label_id,
-                            description="true class", style={"description_width": "initial"})
+                            description=_("true class"), style={"description_width": "initial"})
 
 
 def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
@@ -301,7 +304,7 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
         stable_bars.update(n["stable_probs"])
 
     controls = {"scale": widgets.FloatLogSlider(value=1.0, base=10, min=0, max=3, step=0.01,
-                                                description="logit scale", readout_format=".3g",
+                                                description=_("logit scale"), readout_format=".3g",
                                                 style={"description_width": "initial"},
                                                 layout={"width": f"{STYLE.slider_px}px"}),
                 "dtype": widgets.ToggleButtons(options=list(STABILITY_DTYPES), value="float32", description="dtype",
@@ -310,9 +313,9 @@ def stability_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
         "stability explorer", controls, lambda **v: stability_numbers(logits, label_id, **v), picture, draw,
         lambda n: (f"scale={n['scale']:.3g}, {n['dtype']}: naive loss {n['naive_loss']:.4g}, "
                    f"stable loss {n['stable_loss']:.4g}"),
-        lambda n: _table([("scaled logits", _fmt(n["scaled_logits"], 1)), ("naive probs", _fmt(n["naive_probs"])),
-                          ("stable probs", _fmt(n["stable_probs"])), ("naive loss", f"{n['naive_loss']:.4g}"),
-                          ("stable loss", f"{n['stable_loss']:.4g}")]))
+        lambda n: _table([(_("scaled logits"), _fmt(n["scaled_logits"], 1)), (_("naive probs"), _fmt(n["naive_probs"])),
+                          (_("stable probs"), _fmt(n["stable_probs"])), (_("naive loss"), f"{n['naive_loss']:.4g}"),
+                          (_("stable loss"), f"{n['stable_loss']:.4g}")]))
 
 
 def fused_op_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
@@ -340,7 +343,7 @@ def fused_op_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
                    f"grad {_fmt(n['grad'])}"),
         lambda n: _table([("logits", _fmt(n["logits"], 2)), ("probs", _fmt(n["probs"])),
                           ("labels", _fmt(n["labels"], 0)),
-                          ("loss", f"{n['loss']:.4f}"), ("gradient", _fmt(n["grad"]))]))
+                          (_("loss"), f"{n['loss']:.4f}"), (_("gradient"), _fmt(n["grad"]))]))
 
 
 def double_softmax_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
@@ -382,16 +385,17 @@ def double_softmax_explorer(logits=(2.0, 1.0, 0.1), label_id=0):
         grads.update(n["grad"], note=f"{'softmax twice' if n['double'] else 'softmax once'}: loss = {n['loss']:.4f}")
 
     controls = {**_logit_sliders(logits, names),
-                "double": widgets.ToggleButton(value=False, description="apply softmax twice",
+                "double": widgets.ToggleButton(value=False, description=_("apply softmax twice"),
                                                tooltip="feed softmax output to a from_logits loss", icon="bug",
                                                layout={"width": "max-content"})}
     return Explorer(
         "double-softmax explorer", controls, compute, picture, draw,
         lambda n: (f"logits {_fmt(n['logits'], 2)}, softmax {'twice' if n['double'] else 'once'} -> "
                    f"loss {n['loss']:.4f}, grad {_fmt(n['grad'])}"),
-        lambda n: _table([("logits", _fmt(n["logits"], 2)), ("softmax applied", "twice" if n["double"] else "once"),
-                          ("loss", f"{n['loss']:.4f}"), ("gradient", _fmt(n["grad"]))]),
-        help_text=f"True class: {label_id}")
+        lambda n: _table([("logits", _fmt(n["logits"], 2)),
+                          (_("softmax applied"), _("twice") if n["double"] else _("once")),
+                          (_("loss"), f"{n['loss']:.4f}"), (_("gradient"), _fmt(n["grad"]))]),
+        help_text=_("True class: {label_id}").format(label_id=label_id))
 
 
 def _region_image(probs):
@@ -454,13 +458,14 @@ def training_explorer(run, point=0):
     controls = {"epoch": widgets.IntSlider(value=0, min=0, max=len(run.logits) - 1, description="epoch",
                                            style={"description_width": "initial"},
                                            layout={"width": f"{STYLE.slider_px}px"}),
-                "point": widgets.IntSlider(value=point, min=0, max=len(points) - 1, description="ringed point",
+                "point": widgets.IntSlider(value=point, min=0, max=len(points) - 1, description=_("ringed point"),
                                            style={"description_width": "initial"},
                                            layout={"width": f"{STYLE.slider_px}px"})}
     return Explorer(
         "training explorer", controls, lambda epoch, point: training_numbers(run, epoch, point), picture, draw,
         lambda n: (f"{len(run.logits) - 1} epochs recorded; epoch {n['epoch']}, point {n['point']}: "
                    f"logits {_fmt(n['logits'], 3)}, probs {_fmt(n['probs'])}, prediction {n['prediction']}"),
-        lambda n: _table([("epoch", n["epoch"]), ("point", f"{n['point']} at {_fmt(n['xy'], 2)}"),
+        lambda n: _table([("epoch", n["epoch"]),
+                          (_("point"), _("{point} at {xy}").format(point=n["point"], xy=_fmt(n["xy"], 2))),
                           ("logits", _fmt(n["logits"], 3)), ("probs", _fmt(n["probs"])),
-                          ("prediction", n["prediction"])]))
+                          (_("prediction"), n["prediction"])]))
