@@ -46,7 +46,7 @@ authoring/             course tooling for the people who write it
     handouts.py          `make slides`: reveal.js handouts that work offline
     bench.py             `make bench`: how fast the explorers answer
     workspace.py         the learner's own copy, my-work/ (`make lab` makes it, `make update` updates it)
-    contents.py          the course's JupyterLab file manager: notebooks reopened without stale widget views
+    contents.py          the course's JupyterLab file manager: notebooks read without dead widget views
 
 Import it before TensorFlow: it quietens TensorFlow's start-up log and turns oneDNN off so that
 printed numbers are the same in every kernel.

@@ -1,6 +1,7 @@
 """The course's files: lesson naming, generated navigation, normal JSON, working links, clean outputs, and the
 helper package's modules keeping their private names to themselves."""
 
+import copy
 import json
 import re
 import subprocess
@@ -61,9 +62,14 @@ def test_widget_views_go_and_the_picture_beside_them_stays():
                         "text/plain": "p 0.8"}}
     only_a_view = {"output_type": "display_data", "metadata": {}, "data": {course.WIDGET_VIEW: {"model_id": "v"}}}
     printed = {"output_type": "stream", "name": "stdout", "text": "a\n"}
+    live = copy.deepcopy([picture, only_a_view])
+    assert course.without_widget_views(copy.deepcopy(live), keep={"u"}) == live[:1]  # its model lives in the kernel
     assert course.without_widget_views([picture, only_a_view, printed]) == [
         {"output_type": "execute_result", "execution_count": 3, "metadata": {},
          "data": {"image/png": "iVBO", "text/plain": "p 0.8"}}, printed]
+    hand_edited = {"output_type": "display_data", "metadata": {}, "data": {course.WIDGET_VIEW: "u", "text/plain": "x"}}
+    assert course.without_widget_views([hand_edited], keep={"u"}) == [
+        {"output_type": "display_data", "metadata": {}, "data": {"text/plain": "x"}}]
 
 
 def test_every_relative_link_points_at_a_file():

@@ -87,6 +87,62 @@ def run_all_in_lab(page, base):
     open_and_run(page, base, TOKEN, PATHS_LESSON)
 
 
+def api(lab, method, path, body=None):
+    """Call the JupyterLab server's REST API; the reply's JSON (None for an empty reply)."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{lab}/api/{path}?token={TOKEN}&content=1", method=method,
+                                     data=None if body is None else json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def test_a_notebook_is_read_with_only_the_widget_views_its_kernel_can_show(lecture_lab):
+    """The course's file manager (logitlab/authoring/contents.py) with the server's own kernel: a saved view whose
+    model lives in the notebook's kernel stays (RISE started from the running lesson is live); one drawn by an
+    earlier kernel goes, beside a kernel restarted or not yet run (it would say "Error displaying widget: model
+    not found"), its picture staying; with the session ended, every view goes."""
+    from jupyter_client import BlockingKernelClient
+
+    path = "notebooks/widget-views.ipynb"
+    kernel = api(lecture_lab, "POST", "sessions", {"path": path, "type": "notebook", "name": "",
+                                                    "kernel": {"name": "python3"}})["kernel"]["id"]
+    client = BlockingKernelClient(connection_file=str(lecture_lab.course.parent / "runtime" / f"kernel-{kernel}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        printed = []
+        client.execute_interactive("import ipywidgets; print(ipywidgets.IntSlider().model_id)", timeout=60,
+                                   output_hook=lambda msg: printed.append(msg["content"].get("text", "")))
+    finally:
+        client.stop_channels()
+    live = "".join(printed).strip()
+    assert len(live) == 32, printed
+
+    def explorer(model_id):
+        return {"output_type": "display_data", "metadata": {},
+                "data": {course.WIDGET_VIEW: {"model_id": model_id, "version_major": 2, "version_minor": 0},
+                         "image/png": "iVBORw0KGgo=", "text/plain": "explorer"}}
+
+    nb = {"cells": [{"cell_type": "code", "execution_count": 1, "id": "a", "metadata": {}, "source": "explorer",
+                     "outputs": [explorer(live), explorer("0" * 32)]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (lecture_lab.course / path).write_text(course.dumps(nb))
+
+    def views():
+        outputs = api(lecture_lab, "GET", f"contents/{path}")["content"]["cells"][0]["outputs"]
+        assert all(out["data"]["image/png"] == "iVBORw0KGgo=" for out in outputs), outputs
+        return [out["data"].get(course.WIDGET_VIEW, {}).get("model_id") for out in outputs]
+
+    assert views() == [live, None]
+    sessions = [s["id"] for s in api(lecture_lab, "GET", "sessions") if s["path"] == path]
+    api(lecture_lab, "DELETE", f"sessions/{sessions[0]}")
+    assert views() == [None, None]
+
+
 def test_every_path_into_the_slideshow_shows_live_sliders_or_says_what_to_press(lecture_lab, chromium):
     """From a freshly opened lesson: the /rise/ page opened first (nothing has run); JupyterLab's Run All while
     the slideshow is open in its own tab, unsaved; a kernel restarted mid-lecture; View → Render as slideshow; the

@@ -233,14 +233,16 @@ def normalized(nb):
     return nb
 
 
-def without_widget_views(outputs):
-    """The outputs without live widgets' views, which point at kernel state no file keeps: the picture or text
-    beside a view stays, an output with nothing else goes."""
+def without_widget_views(outputs, keep=frozenset()):
+    """The outputs without live widgets' views, which point at kernel state no file keeps (except the views of
+    the model ids in `keep`): the picture or text beside a view stays, an output with nothing else goes."""
     kept = []
     for out in outputs:
         data = out.get("data")
         if data is not None:
-            data.pop(WIDGET_VIEW, None)
+            view = data.get(WIDGET_VIEW)
+            if not (isinstance(view, dict) and isinstance(view.get("model_id"), str) and view["model_id"] in keep):
+                data.pop(WIDGET_VIEW, None)
             if not data:
                 continue
         kept.append(out)
