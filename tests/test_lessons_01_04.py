@@ -313,10 +313,14 @@ def test_lesson_02_pairwise_logit_difference_is_a_conditional_log_odds():
 
 
 def test_lesson_03_float32_rounds_a_gap_of_17_to_exactly_1():
+    """tf.nn.softmax (eager, float32) gives exactly 1.0: the sum it divides by, 1 + e^-17, rounds to 1, although
+    float32 has a number nearer the true 1 - 4e-8 (0.99999994): the rounding is the computation's, not the type's."""
     assert tf.nn.softmax(tf.constant([17.0, 0.0])).numpy()[0] == 1.0
     assert tf.nn.softmax(tf.constant([16.0, 0.0])).numpy()[0] < 1.0
+    assert np.float32(1) + np.float32(np.exp(-17)) == 1 and np.float32(1 - np.exp(-17)) < 1
     assert "float32, logits [17, 0]: [1.0, " in all_output("03")
-    assert "a gap of 17" in all_markdown("03")
+    assert "`tf.nn.softmax` already returns exactly 1.0 for a gap of 17 between two logits (it divides by " \
+           "$1 + e^{-17}$" in all_markdown("03")
 
 
 def test_lesson_03_teaches_the_row_max_where_softmax_is_taught():

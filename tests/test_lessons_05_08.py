@@ -417,6 +417,16 @@ def test_lesson_06_shows_the_positional_argument_trap_of_tf1_code():
     assert "softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None)" in text
     # tf.compat.v1's version of the op takes labels first too: old code run through compat.v1 swaps them the same way.
     np.testing.assert_allclose(tf.compat.v1.nn.softmax_cross_entropy_with_logits(Y_HAT, Y_TRUE).numpy(), swapped)
+    # TF 2's op passes gradients into the labels; compat.v1's keeps TF 1's behaviour and stops them (eager).
+    assert "`tf.compat.v1.nn.softmax_cross_entropy_with_logits` keeps the old one, which stops them" in \
+        all_markdown("06")
+    labels, logits = tf.constant(Y_TRUE), tf.constant(Y_HAT)
+    for op, flows in ((tf.nn.softmax_cross_entropy_with_logits, True),
+                      (tf.compat.v1.nn.softmax_cross_entropy_with_logits, False)):
+        with tf.GradientTape() as tape:
+            tape.watch(labels)
+            loss = op(labels=labels, logits=logits)
+        assert (tape.gradient(loss, labels) is not None) == flows, op
     assert "a positional call to the fused op is wrong in either API" in all_markdown("06")
     assert hasattr(tf, "exp") and hasattr(tf, "reduce_sum") and not hasattr(tf, "log") and not hasattr(tf, "log1p")
     assert all(hasattr(tf.math, name) for name in ("exp", "reduce_sum", "log", "log1p"))
@@ -498,6 +508,14 @@ def test_lesson_08_prints_the_keras_warning_keras_really_gives():
         warnings.simplefilter("always")
         tf.keras.losses.CategoricalCrossentropy(from_logits=True)(Y_TRUE, tf.nn.softmax(Y_HAT))
     assert not caught, "an eager tf.nn.softmax is not detected (the lesson says so)"
+    # The lesson counts warnings under simplefilter("always"), and says Python's default filter shows it once.
+    assert 'under `warnings.simplefilter("always")`; with Python\'s default filter a warning is shown only the first ' \
+           'time' in all_markdown("08")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            tf.keras.losses.CategoricalCrossentropy(from_logits=True)(Y_TRUE, softmax_model(Y_HAT))
+    assert len([w for w in caught if "from_logits" in str(w.message)]) == 1
     assert "      eager: 3 calls, 0 from_logits warning(s), loss 0.98626 (right: 0.83934)" in text
 
 
