@@ -22,6 +22,12 @@ def _softmax_whole(z):
     return e / e.sum()
 
 
+def _softmax_batch_max(z):
+    z = as_floats(z)
+    e = np.exp(z - z.max())
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 SOFTMAX_MISTAKES = [
     Mistake(lambda z: numerics.softmax(numerics.softmax(z)),
             N_("this is softmax applied twice (double softmax): apply it once, to the logits.")),
@@ -32,6 +38,9 @@ SOFTMAX_MISTAKES = [
     Mistake(lambda z: np.exp(as_floats(z)), N_("you returned exp(logits): divide by their sum over the row.")),
     Mistake(lambda z: as_floats(z) / as_floats(z).sum(axis=-1, keepdims=True),
             N_("you divided the logits by their sum: exponentiate first, then divide exp(logits) by its sum.")),
+    Mistake(_softmax_batch_max,
+            N_("you subtracted the largest logit of the whole batch: a row far below it becomes 0 / 0. Subtract each "
+               "row's own max: z.max(axis=-1, keepdims=True).")),
 ]
 
 register(Task(
@@ -46,6 +55,7 @@ register(Task(
                           "subtract the row max before exp.")),
         Case((np.full((2, 4), 3.0),), hidden=True, expected=np.full((2, 4), 0.25)),
         Case((np.array([[101.0, 102.0, 103.0]]),), hidden=True),
+        Case((np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]]),), hidden=True),
     ],
     mistakes=SOFTMAX_MISTAKES,
     passed=(N_("one row and a [2, 3] batch: each row's probabilities are right and sum to 1"),

@@ -61,6 +61,12 @@ register(Task(
                        Case((random_logits(rng, 2, 4, scale=500),), hidden=True, nonfinite=LSE_OVERFLOW)],
 ))
 
+def _log_softmax_batch_max(z):
+    z = as_floats(z)
+    with np.errstate(divide="ignore"):
+        return z - (z.max() + np.log(np.exp(z - z.max()).sum(axis=-1, keepdims=True)))
+
+
 register(Task(
     key="log_softmax", function="log_softmax", reference=numerics.log_softmax, uses=("logsumexp",),
     cases=[
@@ -68,6 +74,7 @@ register(Task(
         # No `nonfinite` message here: the named mistakes below tell overflow from underflow.
         Case((np.array([[1000.0, 0.0, -1000.0]]),), hidden=True, hint=LOG_SOFTMAX_FINITE),
         Case((np.zeros((3, 5)),), hidden=True, expected=np.full((3, 5), -np.log(5.0))),
+        Case((np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]]),), hidden=True),
     ],
     mistakes=[
         Mistake(lambda z: numerics.softmax(z),
@@ -80,6 +87,9 @@ register(Task(
                 N_("you subtracted the max but not log(sum(exp(logits - max))).")),
         Mistake(lambda z: numerics.log_softmax(z, axis=0), N_("wrong axis: normalize each row (axis=-1).")),
         Mistake(lambda z: -numerics.log_softmax(z), N_("sign error: log-probabilities are never positive.")),
+        Mistake(_log_softmax_batch_max,
+                N_("you subtracted the largest logit of the whole batch: for a row far below it, "
+                   "log(sum(exp(...))) is log 0. Subtract each row's own max: z.max(axis=-1, keepdims=True).")),
     ],
     passed=(N_("a [2, 3] batch gives the log of each row's softmax"),
             N_("logits of ±1000 give -1000 and -2000 instead of -inf; equal logits give -log 5")),
