@@ -149,6 +149,8 @@ def test_each_exercise_offers_its_own_hard_cases_to_a_learner_alone(stem):
     sources = [c["source"] if isinstance(c["source"], str) else "".join(c["source"]) for c in cells]
     assert not any(HIDDEN_BLOCK.search(s) for s in sources)
     for grade_id, call, tries in hidden:
+        # The whole comment, also when it wraps over lines: no phrase cut at a comma, no "#" carried along.
+        assert tries and "#" not in tries and tries[-1].isalnum(), tries
         index = next(i for i, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
         assert f"`{call}`" in sources[index + 1]  # offered right below the graded cell
         assert tries in sources[1]  # and listed, task by task, in the intro

@@ -35,14 +35,19 @@ def is_done_cell(cell):
 def hard_checks(nb):
     """[(grade id, the hidden check's call, what it tries)] of a solution's hidden-check cells, in order.
 
-    What it tries is the cell's first comment ("# Hidden checks run when your notebook is graded: p = 0 and 1.").
+    What it tries is the cell's opening comment ("# Hidden checks run when your notebook is graded: p = 0 and 1."),
+    which may wrap over several lines.
     """
     found = []
     for cell in nb.cells:
         block = HIDDEN_BLOCK.search(cell.source) if cell.cell_type == "code" else None
         if block:
-            first = cell.source.splitlines()[0]
-            tries = first.removeprefix(GRADED_WHEN).strip().rstrip(".") if first.startswith(GRADED_WHEN) else ""
+            tries = ""
+            if cell.source.startswith(GRADED_WHEN):
+                # The comment may wrap over several "# " lines before the hidden block.
+                comment = cell.source[:block.start()].splitlines()
+                tries = " ".join(line.removeprefix("#").strip() for line in comment)
+                tries = tries.removeprefix(GRADED_WHEN.removeprefix("#").strip()).strip().rstrip(".")
             found.append((cell.metadata["nbgrader"]["grade_id"], block.group(1).strip(), tries))
     return found
 
