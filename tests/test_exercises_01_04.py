@@ -158,6 +158,26 @@ def test_each_exercise_offers_its_own_hard_cases_to_a_learner_alone(stem):
     assert sources[-1].startswith("## Done?") and all(call in sources[-1] for _, call, _ in hidden)
 
 
+@pytest.mark.parametrize("stem", ["03-softmax", "07-training-with-logits", "09-next-token"])
+def test_the_chinese_exercise_lists_its_hard_cases_task_by_task_in_chinese(stem):
+    from logitlab import i18n
+    from logitlab.exercises.cells import read_check_cell
+    from logitlab.exercises.generate import hard_checks
+    from helpers import ROOT
+    import nbformat
+
+    solution = nbformat.reads((ROOT / "zh-CN" / "solutions" / f"{stem}.ipynb").read_text(encoding="utf-8"),
+                              as_version=4)
+    with i18n.language(i18n.CHINESE):
+        hidden = hard_checks(solution)
+    intro = "".join(nbformat.reads((ROOT / "zh-CN" / "exercises" / f"{stem}.ipynb").read_text(encoding="utf-8"),
+                                   as_version=4).cells[1].source)
+    assert len(hidden) >= 2
+    for _grade_id, call, tries in hidden:
+        assert tries and "#" not in tries and not tries.endswith("。"), tries  # the whole comment, in Chinese
+        assert f"`{read_check_cell(call)[1]}`：{tries}" in intro
+
+
 def test_the_offered_hard_checks_pass_with_the_solutions(capsys):
     # What a learner alone runs is a real check: with the worked solutions it prints a tick.
     checks.check_softmax(ref.softmax, hard=True)

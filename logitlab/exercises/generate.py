@@ -10,12 +10,16 @@ import re
 from pathlib import Path
 
 from logitlab.authoring import course
-from logitlab.i18n import _
+from logitlab.i18n import N_, _
 
 RAISES = "raises-exception"
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-GRADED_WHEN = "# Hidden checks run when your notebook is graded:"
-HARD_CASES = re.compile(r"more checks run on the hard cases \([^)]*\)")
+# A hidden-check cell opens with this comment, then what it tries; the intro's list of hard cases is rewritten
+# from those comments. Both are written in the edition's language (the Chinese solutions' catalogs translate them).
+GRADED_WHEN = N_("Hidden checks run when your notebook is graded:")
+HARD_CASES = N_("more checks run on the hard cases ({listed})")
+# Lines of a wrapped Chinese comment join without a space.
+CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=[\u3000-\u9fff\uff00-\uffef])")
 
 
 def notice(stem, source=None, command="make exercises"):
@@ -42,14 +46,16 @@ def hard_checks(nb):
     for cell in nb.cells:
         block = HIDDEN_BLOCK.search(cell.source) if cell.cell_type == "code" else None
         if block:
-            tries = ""
-            if cell.source.startswith(GRADED_WHEN):
-                # The comment may wrap over several "# " lines before the hidden block.
-                comment = cell.source[:block.start()].splitlines()
-                tries = " ".join(line.removeprefix("#").strip() for line in comment)
-                tries = tries.removeprefix(GRADED_WHEN.removeprefix("#").strip()).strip().rstrip(".")
-            found.append((cell.metadata["nbgrader"]["grade_id"], block.group(1).strip(), tries))
+            found.append((cell.metadata["nbgrader"]["grade_id"], block.group(1).strip(),
+                          what_it_tries(cell.source[:block.start()])))
     return found
+
+
+def what_it_tries(comment):
+    """What a hidden check tries, from the comment above its hidden block (it may wrap over lines); "" if none."""
+    text = CJK_SPACE.sub("", " ".join(line.removeprefix("#").strip() for line in comment.splitlines()))
+    lead = _(GRADED_WHEN)
+    return text.removeprefix(lead).strip().rstrip(".。") if text.startswith(lead) else ""
 
 
 def try_it_yourself(call):
@@ -70,8 +76,11 @@ def with_hard_cases_listed(intro, checks):
     """The exercise's intro with its own hard cases listed, task by task, from its hidden-check cells."""
     from logitlab.exercises.cells import read_check_cell
 
-    listed = "; ".join(f"`{read_check_cell(call)[1]}`: {tries}" for _, call, tries in checks if tries)
-    return HARD_CASES.sub(f"more checks run on the hard cases ({listed})", intro) if listed else intro
+    listed = _("; ").join(_("`{function}`: {tries}").format(function=read_check_cell(call)[1], tries=tries)
+                          for _grade_id, call, tries in checks if tries)
+    head, tail = _(HARD_CASES).split("{listed}")
+    pattern = re.escape(head) + f"[^{re.escape(tail[0])}]*" + re.escape(tail)
+    return re.sub(pattern, lambda _match: head + listed + tail, intro) if listed else intro
 
 
 def for_learners_alone(plain, checks, done_ids=()):
