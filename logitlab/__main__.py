@@ -9,7 +9,7 @@ from logitlab.authoring import course
 LECTURE_FIX = "python -m logitlab lecture"
 
 
-def report(paths, stale, fix, check=True):
+def report_generated(paths, stale, fix, check=True):
     """One line per file: "written", or with `check` what is `stale` and the command that `fix`es it.
 
     The shape every generated part of the course shares: write it, or (--check, `make check`) write
@@ -26,7 +26,8 @@ def cmd_exercises(args):
     """Generate exercises/ from solutions/ with nbgrader (or, with --check, fail if out of date)."""
     from logitlab.exercises import generate as exercises
 
-    return report(exercises.generate_exercises(check=args.check), "is out of date", "make exercises", args.check)
+    changed = exercises.generate_exercises(check=args.check)
+    return report_generated(changed, "is out of date", "make exercises", args.check)
 
 
 def cmd_grade(args):
@@ -78,10 +79,10 @@ def cmd_check(args):
     from logitlab.exercises import generate as exercises
     from logitlab.authoring import guide, lecture
 
-    statuses = [report(course.update_navigation(check=True), "navigation is out of date", "make notebooks"),
-                report(course.unnormalized(course.notebook_paths()), "not normalized", "make notebooks"),
-                report(exercises.generate_exercises(check=True), "out of date", "make exercises"),
-                report(lecture.update_lessons(check=True) + guide.update_guide(check=True),
+    statuses = [report_generated(course.update_navigation(check=True), "navigation is out of date", "make notebooks"),
+                report_generated(course.unnormalized(course.notebook_paths()), "not normalized", "make notebooks"),
+                report_generated(exercises.generate_exercises(check=True), "out of date", "make exercises"),
+                report_generated(lecture.update_lessons(check=True) + guide.update_guide(check=True),
                        "lecture metadata is out of date", LECTURE_FIX),
                 cmd_translate(argparse.Namespace(check=True, start=None))]
     return max(statuses)
@@ -101,7 +102,7 @@ def cmd_translate(args):
     stale = translate.stale_translations() if args.check else []
     for line in stale:
         print(f"{line}; translate it in its catalog, then run `make translate`", file=sys.stderr)
-    return max(report(changed, "is out of date", "make translate", args.check), 1 if stale else 0)
+    return max(report_generated(changed, "is out of date", "make translate", args.check), 1 if stale else 0)
 
 
 def cmd_lecture(args):
@@ -109,7 +110,7 @@ def cmd_lecture(args):
     from logitlab.authoring import guide, lecture
 
     changed = lecture.update_lessons(check=args.check) + guide.update_guide(check=args.check)
-    return report(changed, "lecture metadata is out of date", LECTURE_FIX, args.check)
+    return report_generated(changed, "lecture metadata is out of date", LECTURE_FIX, args.check)
 
 
 def cmd_slides(args):

@@ -76,11 +76,11 @@ def check_cross_entropy(cross_entropy, hard=False):
     check("cross_entropy", cross_entropy, hard=hard, name=_name(cross_entropy, "cross_entropy"))
 
 
-def check_sparse_cross_entropy(sparse_cross_entropy, hard=False, error=ValueError):
+def check_sparse_cross_entropy(sparse_cross_entropy, hard=False):
     """Check `sparse_cross_entropy(label_ids, logits)`: one loss per row for integer class ids.
 
     `hard` also checks that out-of-range ids raise an error (ValueError for NumPy code; TensorFlow's
-    sparse op raises InvalidArgumentError on a CPU, which is accepted too; `error` is kept for old notebooks).
+    sparse op raises InvalidArgumentError on a CPU, which is accepted too).
     """
     name = _name(sparse_cross_entropy, "sparse_cross_entropy")
     check("sparse_cross_entropy", sparse_cross_entropy, hard=hard, name=name)

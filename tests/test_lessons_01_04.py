@@ -13,7 +13,7 @@ import logitlab  # noqa: F401  (before TensorFlow: silent import, oneDNN off as 
 import tensorflow as tf
 from helpers import ROOT
 from logitlab.authoring import course
-from notebook_outputs import all_code, all_markdown, all_output, line_starting, notebook, output_text
+from notebook_outputs import all_code, all_markdown, all_output, line_starting, notebook, numbers, output_text
 
 Y_HAT = [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]
 Y_TRUE = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
@@ -36,7 +36,7 @@ def test_lesson_02_builds_the_syllabus_model():
     logits_block = out.split("logits, shape (3, 10)\n", 1)[1].split("smallest logit", 1)[0]
     logits = np.array([float(x) for x in re.findall(r"-?\d+\.\d*", logits_block)])
     assert logits.size == 30 and logits.min() < 0, "the raw outputs shown include negative numbers"
-    row_sums = [float(x) for x in re.findall(r"-?\d+\.\d*", line_starting(out, "row sums       :"))]
+    row_sums = numbers(line_starting(out, "row sums"))  # the raw logits' rows, printed before the softmax's
     assert len(row_sums) == 3 and not np.allclose(row_sums, 1.0, atol=0.05), "logit rows do not sum to 1"
 
 

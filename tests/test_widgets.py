@@ -281,7 +281,7 @@ def test_bench_report_ends_with_the_bench_line():
     from logitlab.authoring import bench
 
     out = io.StringIO()
-    bench.report(out=out, steps=2)  # the report's shape, not its timings (make bench): two moves per explorer
+    bench.print_timings(out=out, steps=2)  # the report's shape, not its timings (make bench): two moves per explorer
     lines = out.getvalue().splitlines()
     assert [line.split()[0] for line in lines[1:9]] == [
         "logit", "score", "softmax", "cross_entropy", "stability", "fused_op", "double_softmax", "training"]

@@ -132,7 +132,7 @@ def full_redraw_times(values):
     return time_moves(explorer.controls["z0"], values)
 
 
-def report(out=sys.stdout, steps=STEPS, size="normal"):
+def print_timings(out=sys.stdout, steps=STEPS, size="normal"):
     """Run every explorer (drawn at `size`, see `logitlab.explorers.blitting.set_size`) and the baseline; print the
     table and the `bench:` line.
 
@@ -168,7 +168,7 @@ def report(out=sys.stdout, steps=STEPS, size="normal"):
 
 
 def run_in_kernel(timeout=600, size="normal"):
-    """Start a fresh Python kernel, run `report(size=size)` there (so widget messages really go out); relay
+    """Start a fresh Python kernel, run `print_timings(size=size)` there (so widget messages really go out); relay
     its output."""
     from jupyter_client.manager import KernelManager
 
@@ -189,8 +189,8 @@ def run_in_kernel(timeout=600, size="normal"):
             sys.stderr.write("\n".join(content["traceback"]) + "\n")
 
     try:
-        client.execute_interactive(f"import logitlab.authoring.bench\nlogitlab.authoring.bench.report(size={size!r})",
-                                   timeout=timeout, output_hook=relay)
+        code = f"import logitlab.authoring.bench\nlogitlab.authoring.bench.print_timings(size={size!r})"
+        client.execute_interactive(code, timeout=timeout, output_hook=relay)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

@@ -215,10 +215,10 @@ def update(course=ROOT, work=None):
                                 "beside_path": str(spot.relative_to(work)), "beside_copy": work_digest(spot)}
         conflicts.append((key, spot.relative_to(work)))
     write_record(work, record)
-    return report(work, added, replaced, conflicts, unchanged)
+    return update_summary(work, added, replaced, conflicts, unchanged)
 
 
-def report(work, added, replaced, conflicts, unchanged):
+def update_summary(work, added, replaced, conflicts, unchanged):
     """What `make update` did, in a few lines."""
     lines = [f"Course update of {work}/:"]
     lines += [f"  new: {name}" for name in added]
