@@ -182,7 +182,9 @@ def _judge_probability_model(case, got, name):
     if not np.allclose(probs, expected, atol=1e-5):
         raise CheckFailed(_("{call} gives {got} for the first points; expected the softmax of the model's logits, "
                             "{expected}.").format(call=call, got=show(probs[:2]), expected=show(expected[:2])))
-    return float(np.max(np.abs(probs - expected)))
+    # No closeness: the float32 model's softmax is a few 1e-8 from the float64 one, and which few depends on the
+    # CPU (the same code printed 4.3e-08 on an AMD EPYC here and 3.9e-08 on an earlier machine): noise, not news.
+    return None
 
 
 register(Task(
