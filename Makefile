@@ -93,12 +93,12 @@ lint: $(STAMP)
 
 # The full suite CI runs. Each module stays on one worker; the browser modules share one (tests/conftest.py).
 test: lint
-	$(PY) -m pytest -n 3 --dist loadscope --nbval --nbval-sanitize-with tests/sanitize.cfg -q
+	$(PY) -m pytest -n 3 --dist loadscope --no-loadscope-reorder --nbval --nbval-sanitize-with tests/sanitize.cfg -q
 
 # The inner loop: everything that needs no kernel, no browser and no grading run (markers set in tests/conftest.py).
 # pytest's cache is on: `$(PY) -m pytest --lf` reruns what failed last, `--sw` stops at the first failure and resumes.
 test-fast: lint
-	$(PY) -m pytest -n 2 --dist loadscope -m "not kernel and not browser and not grading" -q tests
+	$(PY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder -m "not kernel and not browser and not grading" -q tests
 
 notebooks: $(STAMP)
 	$(PY) -m logitlab notebooks $(NB)

@@ -4,6 +4,7 @@ The browser tests (BROWSER_MODULES below) share one harness: `serve_lab` (tests/
 copy of the repository, `browser` is headless Chromium driven by Playwright's sync API.
 """
 
+import collections
 import fcntl
 import shutil
 import subprocess
@@ -66,40 +67,47 @@ def marks_for(item):
     return names
 
 
+def work_unit(nodeid):
+    """The pytest-xdist work unit of a test: its JupyterLab unit (LAB_UNITS), or else its module or notebook."""
+    module = nodeid.split("::", 1)[0]
+    name = module.rsplit("/", 1)[-1]
+    if name == "test_browser.py" and "[" in nodeid:  # test_browser.py::test_...[07-training-with-logits]
+        name += "[0-4]" if int(nodeid.rsplit("[", 1)[1][:2]) <= 4 else "[5-9]"
+    return next((unit for unit, members in LAB_UNITS.items() if name in members), module)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark each test by what it needs (pyproject.toml lists the markers)."""
+    """Mark each test by what it needs (pyproject.toml lists the markers), then put the longest work units first
+    (LONG_UNITS) and the rest in xdist's order (most tests first): under `--no-loadscope-reorder` the workers take
+    the units in collection order, and the short ones left at the end even them out."""
     for item in items:
         for name in sorted(marks_for(item)):
             item.add_marker(name)
-
-
-def lab_unit(nodeid):
-    """The JupyterLab work unit (LAB_UNITS) of a test, or None."""
-    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-    if module == "test_browser.py" and "[" in nodeid:  # test_browser.py::test_...[07-training-with-logits]
-        module += "[0-4]" if int(nodeid.rsplit("[", 1)[1][:2]) <= 4 else "[5-9]"
-    return next((unit for unit, members in LAB_UNITS.items() if module in members), None)
+    units = {item: work_unit(item.nodeid) for item in items}
+    size = collections.Counter(units.values())
+    seen = {unit: index for index, unit in enumerate(dict.fromkeys(units.values()))}
+    long_first = {unit: rank for rank, unit in enumerate(LONG_UNITS)}
+    # A stable sort: a notebook's cells stay in order.
+    items.sort(key=lambda item: (long_first.get(units[item], len(long_first)), -size[units[item]], seen[units[item]]))
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """Under `--dist loadscope`, put the JupyterLab tests in the two LAB_UNITS and hand out the longest units
-    first (LONG_UNITS), then the rest (xdist's order: most tests first). The short units left at the end even
-    out the workers."""
+    """Under `--dist loadscope`, a work unit is a test's `work_unit`: the two LAB_UNITS join several modules.
+
+    Not `--dist loadgroup` with `xdist_group` marks, the public way: with pytest 9.2 it groups nothing (xdist 3.8
+    appends the group to `item._nodeid`, which pytest 9.2's structured node ids no longer read; pytest-xdist issue
+    #1386), so a notebook's cells were spread over the workers and failed. `_split_scope` is the method
+    LoadScopeScheduling's own subclasses (loadfile, loadgroup) override to say what a unit is.
+    """
     if config.getoption("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class LongUnitsFirst(LoadScopeScheduling):
+    class ByWorkUnit(LoadScopeScheduling):
         def _split_scope(self, nodeid):
-            return lab_unit(nodeid) or super()._split_scope(nodeid)
+            return work_unit(nodeid)
 
-        def _assign_work_unit(self, node):
-            for scope in reversed(LONG_UNITS):
-                if scope in self.workqueue:
-                    self.workqueue.move_to_end(scope, last=False)
-            super()._assign_work_unit(node)
-
-    return LongUnitsFirst(config, log)
+    return ByWorkUnit(config, log)
 
 
 @pytest.fixture(scope="module")
