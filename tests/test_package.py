@@ -1,5 +1,6 @@
 """The helper package's shape: the names the notebooks use exist, the learner's `ll.checks` shows only what a
-learner calls, every module imports on its own, and no two modules import each other (directly or round about)."""
+learner calls, every module imports on its own and is at most 500 lines, and no two modules import each other
+(directly or round about)."""
 
 import ast
 import importlib
@@ -112,6 +113,14 @@ def test_no_import_cycles():
 def test_the_cycle_finder_finds_a_cycle():
     assert import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
     assert import_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_module_is_over_500_lines():
+    """A module a newcomer can read whole (CONTRIBUTING.md): split one that grows past 500 lines by job."""
+    lines = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in MODULES.items()}
+    assert len(lines) > 40, "the package's modules were not found"
+    over = {name: n for name, n in lines.items() if n > 500}
+    assert not over, f"modules over 500 lines: {over}"
 
 
 def test_every_module_imports_on_its_own():
