@@ -90,7 +90,10 @@ def tree_rss(proc):
 
 def kill_tree(procs, wait=2.0):
     """SIGKILL every process in `procs` (psutil Process objects) that still runs, and wait up to `wait` s for each
-    to be gone or a zombie (a kill is delivered asynchronously: right after it a process may still show as running)."""
+    to be gone or a zombie (a kill is delivered asynchronously: right after it a process may still show as running).
+
+    Not `psutil.wait_procs`: it waits until a process is reaped, and these are the kernel's and the collector's
+    descendants, which only their own parents reap (a zombie counts as gone here: it holds no memory)."""
     import psutil
 
     for p in procs:
