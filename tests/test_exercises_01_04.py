@@ -116,6 +116,38 @@ def test_mean_over_classes_is_named():
         checks.check_sparse_cross_entropy(lambda ids, z: ref.sparse_cross_entropy(ids, z) / np.shape(z)[-1])
 
 
+
+@pytest.mark.parametrize("lower_bound", [0.01, 0.005])
+def test_a_temperature_clamped_from_below_fails_on_close_logits(lower_bound):
+    """softmax(z / max(T, bound)) passes every case of well-separated logits; 1.0 and 1.002 at T = 0.002 do not."""
+    def clamped(z, t):
+        return ref.softmax(np.asarray(z, dtype=float) / max(t, lower_bound))
+
+    checks.check_softmax_with_temperature(clamped)
+    with pytest.raises(checks.CheckFailed, match="no lower bound on T"):
+        checks.check_softmax_with_temperature(clamped, hard=True)
+
+
+def test_probabilities_clipped_like_keras_are_named(tf, capsys):
+    """Keras clips probabilities at 1e-7: a true class given 1e-8 scores 16.1 instead of 18.4."""
+    def clipped(ids, probs):
+        true_probs = np.asarray(probs, dtype=float)[np.arange(len(ids)), ids]
+        return -np.mean(np.log(np.clip(true_probs, 1e-7, 1.0)))
+
+    def keras(ids, probs):
+        return float(tf.keras.losses.SparseCategoricalCrossentropy()(ids, probs))
+
+    for wrong in (clipped, keras):
+        checks.check_mean_nll(wrong)
+        with pytest.raises(checks.CheckFailed, match="clipped the probabilities at 1e-7"):
+            checks.check_mean_nll(wrong, hard=True)
+
+    def tiny_epsilon(ids, probs):  # log(p + 1e-12) is off by 1e-4 at p = 1e-8: well within the tolerance
+        return -np.mean(np.log(np.asarray(probs, dtype=float)[np.arange(len(ids)), ids] + 1e-12))
+
+    checks.check_mean_nll(tiny_epsilon, hard=True)
+    assert "a true class given 1e-8" in capsys.readouterr().out
+
 def test_exercise_02_inputs_each_have_their_own_generator():
     # Inserting or changing one fixed input changes no other one.
     assert np.array_equal(ex02._X1, np.round(np.random.default_rng(23).normal(size=(1, 4)), 2))

@@ -299,3 +299,32 @@ def test_top_p_dropping_the_crossing_token_is_named():
 def test_sampler_returning_a_non_integer_is_told_so():
     with pytest.raises(CheckFailed, match="integer token id"):
         _judge_all("sample_logits", lambda z, t, rng: 0.5, hidden=False)
+
+
+def test_a_low_temperature_is_sampled_not_treated_as_greedy():
+    """Logits 0.02 apart at T = 0.05 split about 40/60: a sampler that is greedy below some T fails there."""
+    def greedy_when_cold(logits, temperature, rng):
+        if temperature < 0:
+            raise ValueError("a negative temperature")
+        if temperature <= 0.05:
+            return int(np.argmax(logits))
+        return sampling.sample_token(logits, temperature, rng)
+
+    _judge_all("sample_logits", greedy_when_cold, hidden=False)  # the visible cases cannot tell
+    with pytest.raises(CheckFailed, match=r"(?s)1\.02.*0\.05.*always returned the arg max"):
+        _judge_all("sample_logits", greedy_when_cold, hidden=True)
+
+
+def test_a_tie_with_the_crossing_token_says_to_keep_both():
+    def one_of_the_tied(z, p):  # sorts by probability and keeps exactly the tokens that reach p
+        z = np.asarray(z)
+        probs = _softmax_row(z)
+        order = np.argsort(-probs, kind="stable")
+        keep = order[:int((np.cumsum(probs[order]) - probs[order] < p).sum())]
+        out = np.full(z.shape, -np.inf)
+        out[keep] = z[keep]
+        return out
+
+    _judge_all("top_p_filter", one_of_the_tied, hidden=False)
+    with pytest.raises(CheckFailed, match="tie with the one that crosses p: keep both"):
+        _judge_all("top_p_filter", one_of_the_tied, hidden=True)

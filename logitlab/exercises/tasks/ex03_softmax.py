@@ -76,6 +76,11 @@ register(Task(
              nonfinite=N_("at temperature 0.001 the logits become 2000, 1000, 100 and exp overflows: "
                           "subtract the row max after dividing by the temperature.")),
         Case((np.array([[1.0, 2.0], [3.0, 3.0]]), 10.0), hidden=True),
+        # Close logits at a low temperature are still a distribution ([0.27, 0.73, 0]): a temperature clamped
+        # to 0.01, or an arg max for any small T, gives something else.
+        Case((np.array([[1.0, 1.002, 0.5]]), 0.002), hidden=True,
+             hint=N_("at temperature 0.002 the logits 1.0 and 1.002 become 500 and 501, one apart: divide by T "
+                     "itself (no lower bound on T) and take the softmax, which is far from one-hot here.")),
     ],
     mistakes=[
         Mistake(lambda z, t: numerics.softmax(as_floats(z) * t),
@@ -87,7 +92,8 @@ register(Task(
                 N_("the temperature made no difference: divide the logits by it before softmax.")),
     ],
     passed=(N_("T = 1 is plain softmax, T = 2 flattens, T = 0.5 sharpens"),
-            N_("a very low temperature does not overflow and a batch keeps its rows")),
+            N_("a very low temperature does not overflow, close logits at T = 0.002 keep their two "
+               "probabilities, and a batch keeps its rows")),
     fresh=lambda rng: [Case((random_logits(rng, 2, 4), float(rng.choice([0.25, 3.0, 5.0])))),
                        Case((random_logits(rng, 2, 3), 0.002), hidden=True,
                             nonfinite=N_("at a very low temperature exp overflows: subtract the row max after dividing "

@@ -162,8 +162,13 @@ register(Task(
              shown="label_ids=[0, 0, ..., 0] (3,000 of them), probs=3,000 rows of [0.5, 0.25, 0.25]"),
         Case(FOUR_CLASSES, hidden=True),
         Case((np.array([0]), np.array([[0.9, 0.1]])), hidden=True),
+        Case((np.array([2, 0]), np.array([[0.5, 0.5 - 1e-8, 1e-8], [0.7, 0.2, 0.1]])), hidden=True,
+             about=N_("a true class given probability 1e-8")),
     ],
     mistakes=[
+        Mistake(lambda ids, q: -np.mean(np.log(np.clip(_true_probs(ids, q), 1e-7, 1.0))),
+                N_("you clipped the probabilities at 1e-7, as Keras does: a true class given 1e-8 then scores 16.1 "
+                   "instead of 18.4. Take the log of the probability itself.")),
         Mistake(lambda ids, q: -_mean_nll(ids, q),
                 N_("the result is negative: you forgot the minus sign. The NLL is -mean(log q_true): "
                    "log of a probability is <= 0, and the minus makes the loss >= 0.")),
@@ -198,7 +203,8 @@ register(Task(
             N_("you used log base 10: use the natural log, np.log.")),
     ],
     passed=(N_("the lesson's two instances give 0.83934, the mean cross-entropy of worked example E3"),
-            N_("3,000 instances stay finite (log 2 each), four classes, a single instance")),
+            N_("3,000 instances stay finite (log 2 each), four classes, a single instance, a true class "
+               "given 1e-8")),
     fresh=lambda rng: [Case((rng.integers(0, 4, size=5), _probs(rng, 5, 4))),
                        Case((rng.integers(0, 3, size=2000), _probs(rng, 2000, 3)), hidden=True,
                             nonfinite=NLL_UNDERFLOW, about=N_("2,000 instances, 3 classes"),

@@ -74,6 +74,8 @@ register(Task(
             hint=N_("T = 0 is greedy decoding: return the arg max every time.")),
         _sample_case(HUGE, 1.0, seed=3, hidden=True),
         _sample_case(np.array([3.0, 2.0, 1.0]), 3.0, seed=4, hidden=True),
+        # A low T is not T = 0: logits 0.02 apart at T = 0.05 still split about 40/60.
+        _sample_case(np.array([1.0, 1.02, -3.0]), 0.05, seed=8, hidden=True),
         _sample_case(VOCAB_50K, 0.0, seed=5, draws=3, hidden=True, shown_logits="<50,000 float16 logits>"),
         _sample_case(VOCAB_50K, 0.7, seed=6, draws=300, hidden=True, shown_logits="<50,000 float16 logits>"),
         Case((LOGITS, -1.0, 7, 1), hidden=True, raises=("ValueError",), shown="[2, 1, 0.1, -1], -1.0, rng",
@@ -90,7 +92,8 @@ register(Task(
                 N_("every token came up about equally often: draw with p = softmax(logits / T), not uniformly.")),
     ],
     passed=(N_("2000 draws follow softmax(logits / T) at T = 1 and 0.5; T = 0 always gives the arg max"),
-            N_("logits of ±1000, T = 3, and 50,000 float16 logits sample without overflow; T < 0 is refused")),
+            N_("logits of ±1000, T = 3, and 50,000 float16 logits sample without overflow; close logits at "
+               "T = 0.05 are still drawn, not the arg max; T < 0 is refused")),
     fresh=lambda rng: [_sample_case(np.round(rng.normal(scale=2.0, size=5), 2), float(rng.choice([0.5, 1.0, 2.0])),
                                     seed=int(rng.integers(1000)))],
 ))
@@ -162,7 +165,9 @@ register(Task(
         Case((LOGITS, 0.9), about=N_("p = 0.9: softmax(logits) is [0.64, 0.24, 0.09, 0.03] rounded")),
         Case((LOGITS, 0.5)),
         Case((np.log(np.array([0.1, 0.4, 0.25, 0.25])), 0.6), hidden=True,
-            about=N_("a tie with the token that crosses p")),
+            about=N_("a tie with the token that crosses p"),
+            hint=N_("two tokens tie with the one that crosses p: keep both (every logit at least as large as the "
+                    "last kept one), so the answer does not depend on the sort order.")),
         Case((np.array([0.0, -800.0, 5.0]), 1.0), hidden=True,
              hint=N_("p = 1 keeps every token, even one whose probability rounds to 0.")),
         Case((VOCAB_50K, 0.95), hidden=True, dtype="float16", shown="<50,000 float16 logits>, 0.95"),
