@@ -328,3 +328,29 @@ def test_a_tie_with_the_crossing_token_says_to_keep_both():
     _judge_all("top_p_filter", one_of_the_tied, hidden=False)
     with pytest.raises(CheckFailed, match="tie with the one that crosses p: keep both"):
         _judge_all("top_p_filter", one_of_the_tied, hidden=True)
+
+
+
+@pytest.fixture(scope="module")
+def tf():
+    import logitlab  # noqa: F401  (before TensorFlow: silent import)
+    import tensorflow
+
+    return tensorflow
+
+def test_perplexity_refuses_a_negative_token_id_that_numpy_would_wrap(tf):
+    def unchecked(logits, token_ids):  # checks ids past the end only: -1 silently picks the last token
+        ids, vocab = np.asarray(token_ids), np.shape(logits)[-1]
+        if (ids >= vocab).any():
+            raise ValueError(f"token ids must be below {vocab}")
+        return sampling.perplexity(logits, ids % vocab)
+
+    _judge_all("perplexity", unchecked, hidden=False)
+    with pytest.raises(CheckFailed, match="NumPy's indexing reads it as the last token"):
+        _judge_all("perplexity", unchecked, hidden=True)
+
+    def with_tensorflow(logits, token_ids):  # the sparse op's InvalidArgumentError is a clear refusal too
+        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=token_ids, logits=np.asarray(logits, float))
+        return float(np.exp(tf.reduce_mean(losses)))
+
+    _judge_all("perplexity", with_tensorflow, hidden=True)

@@ -193,6 +193,8 @@ register(Task(
 NAIVE_LOG = N_("log(softmax(logits)) gives -inf (or nan) when a probability underflows or exp overflows: "
                "use logsumexp(logits) - logits[id] for each token's cross-entropy.")
 TOKENS = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0], [1.0, 1.0, 1.0], [0.0, 3.0, -1.0]])
+# NumPy code raises ValueError (or indexing's IndexError); TensorFlow's sparse op, InvalidArgumentError on a CPU.
+BAD_TOKEN_ERRORS = ("ValueError", "IndexError", "InvalidArgumentError")
 TOKEN_IDS = np.array([0, 1, 2, 0])
 
 
@@ -213,8 +215,11 @@ register(Task(
              rtol=1e-3, nonfinite=NAIVE_LOG),
         Case((np.stack([VOCAB_50K, VOCAB_50K[::-1]]), np.array([17, 0])), hidden=True, rtol=1e-3, nonfinite=NAIVE_LOG,
              shown="<2 rows of 50,000 float16 logits>, [17, 0]"),
-        Case((TOKENS, np.array([0, 1, 3, 0])), hidden=True, raises=("ValueError", "IndexError"),
+        Case((TOKENS, np.array([0, 1, 3, 0])), hidden=True, raises=BAD_TOKEN_ERRORS,
              hint=N_("token id 3 does not exist in a vocabulary of 3.")),
+        Case((TOKENS, np.array([0, -1, 2, 0])), hidden=True, raises=BAD_TOKEN_ERRORS,
+             hint=N_("token id -1 does not exist either, but NumPy's indexing reads it as the last token: "
+                     "check 0 <= id < vocabulary size yourself.")),
     ],
     mistakes=[
         Mistake(lambda z, ids: float(_cross_entropies(z, ids).mean()),
@@ -229,6 +234,6 @@ register(Task(
                 N_("you used base 2 with a natural-log cross-entropy: use exp.")),
     ],
     passed=(N_("exp(mean cross-entropy) of 4 tokens; a uniform model's perplexity is its vocabulary size, 7"),
-            N_("logits of ±900, float16 logits and 50,000-token rows stay finite; a bad token id is refused")),
+            N_("logits of ±900, float16 logits and 50,000-token rows stay finite; token ids 3 and -1 are refused")),
     fresh=lambda rng: [Case((np.round(rng.normal(scale=2.0, size=(4, 5)), 2), rng.integers(0, 5, size=4)))],
 ))
