@@ -192,3 +192,30 @@ def test_keras_judges_read_values_not_configs_and_name_a_mutated_model():
 
     with pytest.raises(checks.CheckFailed, match="changed the model it was given"):
         checks.check_probability_model(mutate, reference_build_model)
+
+
+@pytest.mark.parametrize("clamp", ["ReLU layer", "Activation('relu')"])
+def test_a_logits_model_that_clamps_negative_logits_fails(clamp):
+    """A ReLU after the last Dense layer has no `activation` to read: its outputs, all >= 0 with exact zeros, tell."""
+    tf = pytest.importorskip("tensorflow")
+
+    def clamped_model(features, classes):
+        last = tf.keras.layers.ReLU() if clamp == "ReLU layer" else tf.keras.layers.Activation("relu")
+        return tf.keras.Sequential([tf.keras.Input(shape=(features,)), tf.keras.layers.Dense(16, activation="relu"),
+                                    tf.keras.layers.Dense(classes), last])
+
+    with pytest.raises(checks.CheckFailed, match="clamps negative logits|activation 'relu'"):
+        checks.check_logits_model(clamped_model)
+    with pytest.raises(checks.CheckFailed, match="clamps negative logits|activation 'relu'"):
+        checks.check_logits_model(clamped_model, hard=True)
+
+
+def test_a_plain_logits_model_is_never_taken_for_a_clamped_one():
+    """The lesson's [0, 0] point gives exactly 0 from any bias-0 model: rows of zeros are not evidence of a ReLU."""
+    tf = pytest.importorskip("tensorflow")
+    from logitlab.exercises.tasks.ex07_training_with_logits import reference_build_model
+
+    for seed in range(40):
+        tf.keras.utils.set_random_seed(seed)
+        checks.check_logits_model(reference_build_model)
+        checks.check_logits_model(reference_build_model, hard=True)

@@ -56,10 +56,21 @@ def _judge_logits_model(case, got, name):
               "probabilities where logits were expected.").format(call=call) + "\n"
             + _("End with Dense(num_classes) and no activation; the loss applies softmax itself with "
                 "from_logits=True."))
+    if got.get("last_layer") == "ReLU" or _clamped_at_zero(x, out):
+        raise CheckFailed(_("{call}: every output is 0 or more and some are exactly 0, so the last layer clamps "
+                            "negative logits (a ReLU). A logit can be any real number: end with Dense(num_classes) "
+                            "and no activation.").format(call=call))
     if activation not in (None, "linear"):
         raise CheckFailed(_("{call}: the last layer uses activation '{activation}'; logits need none "
                             "(activation=None).").format(call=call, activation=activation))
     return None
+
+
+def _clamped_at_zero(x, out):
+    """Outputs all >= 0 with some exactly 0, for inputs that are not all zero (where a bias of 0 gives 0 anyway)."""
+    nonzero_rows = ~np.all(np.asarray(x) == 0, axis=-1)
+    kept = out[nonzero_rows]
+    return kept.size > 0 and bool((kept >= 0).all() and (kept == 0).any())
 
 
 register(Task(
