@@ -215,3 +215,11 @@ def test_the_offered_hard_checks_pass_with_the_solutions(capsys):
     checks.check_softmax(ref.softmax, hard=True)
     checks.check_sigmoid(ref.sigmoid, hard=True)
     assert capsys.readouterr().out.count("✓") == 2
+
+
+def test_an_array_where_one_number_is_expected_is_told_so():
+    def in_a_list(ids, probs):
+        return np.array([ref.sparse_cross_entropy(ids, np.log(probs)).mean()])
+
+    with pytest.raises(checks.CheckFailed, match=r"returned shape \[1\]; expected one number \(shape \[\]\)"):
+        checks.check_mean_nll(in_a_list)

@@ -152,6 +152,9 @@ def _judge_array(task, name, case, got, expected):
         message = _named_mistake(task, case, got, shape_only=True)
         if message:
             raise CheckFailed(_("{call} returned {got}.").format(call=call, got=show(got)) + f"\n{message}")
+        if expected.shape == ():
+            raise CheckFailed(_("{call} returned shape {got}; expected one number (shape []): e.g. float(...) "
+                                "of your result.").format(call=call, got=list(values.shape)))
         raise CheckFailed(_("{call} returned shape {got}; expected shape {expected}.").format(
             call=call, got=list(values.shape), expected=list(expected.shape)))
     told = _("{call} returned {got}; expected {expected}.").format(call=call, got=show(got), expected=show(expected))
