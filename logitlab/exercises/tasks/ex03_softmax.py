@@ -61,7 +61,8 @@ register(Task(
     passed=(N_("one row and a [2, 3] batch: each row's probabilities are right and sum to 1"),
             N_("logits of ±1000 and float16 stay finite, equal logits give 0.25 each, a shift changes nothing")),
     fresh=lambda rng: [Case((random_logits(rng, 3, 4),)),
-                       Case((random_logits(rng, 2, 5, scale=400),), hidden=True,
+                       # rtol 1e-4: a float32 softmax rounds logits near 700 by 3e-5 (1 in 20 draws failed 1e-5).
+                       Case((random_logits(rng, 2, 5, scale=400),), hidden=True, rtol=1e-4,
                             nonfinite=N_("exp overflows for large logits: subtract the row max before exp."))],
 ))
 

@@ -150,7 +150,9 @@ FOUR_CLASSES = (np.array([3, 0, 2, 2]), np.array([[0.1, 0.2, 0.3, 0.4], [0.7, 0.
 
 
 def _probs(rng, rows, classes):
-    return np.round(numerics.softmax(random_logits(rng, rows, classes)), 4) + 0.0
+    # Rounded to 4 decimals but never to 0: a true class of probability 0 made the right answer inf, and a 0
+    # elsewhere made a right one-hot-mask answer (0 * log 0) nan.
+    return np.maximum(np.round(numerics.softmax(random_logits(rng, rows, classes)), 4), 1e-4) + 0.0
 
 
 register(Task(
