@@ -223,3 +223,45 @@ def test_an_array_where_one_number_is_expected_is_told_so():
 
     with pytest.raises(checks.CheckFailed, match=r"returned shape \[1\]; expected one number \(shape \[\]\)"):
         checks.check_mean_nll(in_a_list)
+
+
+def test_a_function_that_changes_its_input_in_place_is_judged_on_what_it_returns(capsys):
+    """`logits /= temperature` returns the right values; the check's cases must not change under it."""
+    task = TASKS["softmax_with_temperature"]
+    before = [np.array(case.args[0], copy=True) for case in task.cases]
+
+    def in_place(logits, temperature):
+        logits /= temperature
+        return ref.softmax(logits)
+
+    checks.check_softmax_with_temperature(in_place)
+    checks.check_softmax_with_temperature(in_place, hard=True)
+    assert "✓ softmax_with_temperature" in capsys.readouterr().out
+    for case, logits in zip(task.cases, before):
+        np.testing.assert_array_equal(case.args[0], logits)
+
+
+def test_softmax_over_axis_1_fails_on_a_3d_array_with_its_mistake_named():
+    def over_axis_1(z):
+        z = np.asarray(z, dtype=float)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    checks.check_softmax(over_axis_1)  # right for every [batch, classes] case
+    task = TASKS["softmax"]
+    three_d = next(case for case in task.cases if np.ndim(case.args[0]) == 3)
+    with pytest.raises(checks.CheckFailed, match="softmax over axis 1"):
+        judging.judge(task, three_d, running.run_case(task, over_axis_1, three_d))
+    with pytest.raises(checks.CheckFailed, match="AxisError"):  # the one-row case comes first
+        checks.check_softmax(over_axis_1, hard=True)
+
+
+@pytest.mark.parametrize("wrong, named", [
+    (lambda z: (np.asarray(z)[:, 1] > np.asarray(z)[:, 0]).astype(float), "predicted class"),
+    (lambda z: np.asarray(z, dtype=float)[:, 1] - np.asarray(z, dtype=float)[:, 0], "log-odds"),
+])
+def test_binary_probability_names_a_class_prediction_and_the_log_odds(wrong, named):
+    with pytest.raises(checks.CheckFailed, match=named):
+        checks.check_binary_probability(wrong)
+    with pytest.raises(checks.CheckFailed, match=named):
+        checks.check_binary_probability(wrong, hard=True)

@@ -1,6 +1,8 @@
 """Running the learner's code on a case: where the learner's code lives (their kernel, or the sandbox)."""
 
 import contextlib
+import copy
+import dataclasses
 import warnings
 from unittest import mock
 
@@ -55,6 +57,9 @@ def run_case(task, fn, case, env=None):
     """Call the learner's `fn` on one case (with `env` bound, see `bound`); return its result as data."""
     if not callable(fn):
         return Raised(("NotCallable",), f"{type(fn).__name__} {show(fn)}")
+    # A function that changes its inputs in place (logits /= temperature) gets copies: the case, its reference
+    # answer and the cases after it stay as written.
+    case = dataclasses.replace(case, args=copy.deepcopy(case.args))
     try:
         with quiet(), bound(fn, env if task.probe is None else None):
             if task.probe is not None:

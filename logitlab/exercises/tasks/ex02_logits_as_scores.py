@@ -86,7 +86,8 @@ register(Task(
     cases=[
         Case((np.array([[0.0, 0.0], [1.0, 3.0], [2.0, -1.0]]),),
              nonfinite=BINARY_NAN),
-        Case((np.array([[1000.0, 0.0], [0.0, 1000.0], [-1000.0, 1000.0]]),), hidden=True,
+        # The last row's answer is sigmoid(1) = 0.73: a 0/1 class prediction is right on the other rows.
+        Case((np.array([[1000.0, 0.0], [0.0, 1000.0], [-1000.0, 1000.0], [1000.0, 1001.0]]),), hidden=True,
              nonfinite=BINARY_NAN),
     ],
     mistakes=[
@@ -96,9 +97,15 @@ register(Task(
                 N_("sign error: you computed sigmoid(z0 - z1), which is P(class 0). Use sigmoid(z1 - z0).")),
         Mistake(lambda z: numerics.softmax(z),
                 N_("you returned both probabilities: return only P(class 1), one number per row.")),
+        Mistake(lambda z: (np.asarray(z)[:, 1] > np.asarray(z)[:, 0]).astype(float),
+                N_("you returned the predicted class (0 or 1): return the probability of class 1, sigmoid(z1 - z0), "
+                   "which lies between them.")),
+        Mistake(lambda z: np.asarray(z, dtype=float)[:, 1] - np.asarray(z, dtype=float)[:, 0],
+                N_("you returned the log-odds z1 - z0: pass it through the sigmoid, sigmoid(z1 - z0).")),
     ],
     passed=(N_("equal logits give 0.5 and the difference z1 - z0 decides the rest"),
-            N_("logits of ±1000 give probabilities of 0 and 1, no nan")),
+            N_("logits of ±1000 give probabilities of 0 and 1, no nan, and logits 1000 and 1001 give sigmoid(1) = "
+               "0.73")),
     fresh=lambda rng: [Case((random_logits(rng, 4, 2),)), Case((random_logits(rng, 3, 2, scale=800),), hidden=True)],
 ))
 

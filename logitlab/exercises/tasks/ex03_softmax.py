@@ -22,6 +22,15 @@ def _softmax_whole(z):
     return e / e.sum()
 
 
+def _softmax_axis1(z):
+    """axis=1 written for [batch, classes]: the same there, wrong for an array of 3 dimensions."""
+    z = as_floats(z)
+    if z.ndim < 3:
+        return None
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def _softmax_batch_max(z):
     z = as_floats(z)
     e = np.exp(z - z.max())
@@ -41,6 +50,9 @@ SOFTMAX_MISTAKES = [
     Mistake(_softmax_batch_max,
             N_("you subtracted the largest logit of the whole batch: a row far below it becomes 0 / 0. Subtract each "
                "row's own max: z.max(axis=-1, keepdims=True).")),
+    Mistake(_softmax_axis1,
+            N_("you took the softmax over axis 1: with 3 dimensions the classes are on the last axis. Use axis=-1, "
+               "the last axis whatever the shape.")),
 ]
 
 register(Task(
@@ -56,10 +68,16 @@ register(Task(
         Case((np.full((2, 4), 3.0),), hidden=True, expected=np.full((2, 4), 0.25)),
         Case((np.array([[101.0, 102.0, 103.0]]),), hidden=True),
         Case((np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]]),), hidden=True),
+        # "Or any shape": one row of logits, and a [2, 2, 3] batch where axis=1 is not the classes' axis.
+        Case((np.array([2.0, 1.0, 0.1]),), hidden=True,
+             hint=N_("one row of logits, shape [3], works too: use axis=-1 (the last axis whatever the shape).")),
+        Case((np.array([[[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], [[-1.0, 5.0, 2.0], [4.0, 4.0, 1.0]]]),), hidden=True,
+             hint=N_("a [2, 2, 3] array has its classes on the last axis: use axis=-1 with keepdims=True.")),
     ],
     mistakes=SOFTMAX_MISTAKES,
     passed=(N_("one row and a [2, 3] batch: each row's probabilities are right and sum to 1"),
-            N_("logits of ±1000 and float16 stay finite, equal logits give 0.25 each, a shift changes nothing")),
+            N_("logits of ±1000 and float16 stay finite, equal logits give 0.25 each, a shift changes nothing, "
+               "one row and a [2, 2, 3] array work too")),
     fresh=lambda rng: [Case((random_logits(rng, 3, 4),)),
                        # rtol 1e-4: a float32 softmax rounds logits near 700 by 3e-5 (1 in 20 draws failed 1e-5).
                        Case((random_logits(rng, 2, 5, scale=400),), hidden=True, rtol=1e-4,
