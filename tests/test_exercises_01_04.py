@@ -1,5 +1,7 @@
 """Exercises 01-04: checks that accept no broken answer and feedback that names the right mistake (issue 17)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -265,3 +267,30 @@ def test_binary_probability_names_a_class_prediction_and_the_log_odds(wrong, nam
         checks.check_binary_probability(wrong)
     with pytest.raises(checks.CheckFailed, match=named):
         checks.check_binary_probability(wrong, hard=True)
+
+
+def _log2_logit(p):
+    p = np.asarray(p, dtype=float)
+    return np.log2(p / (1 - p))
+
+
+@pytest.mark.parametrize("check, wrong, named", [
+    (checks.check_logit, _log2_logit, "log base 2"),
+    (checks.check_softmax, ref.log_softmax, "log-probabilities (log_softmax)"),
+    (checks.check_cross_entropy, lambda y, z: -(np.asarray(y) * np.log10(ref.softmax(z))).sum(axis=-1), "log base 10"),
+    (checks.check_sparse_cross_entropy, lambda ids, z: ref.sparse_cross_entropy(ids, z) / np.log(2), "log base 2"),
+    (checks.check_mean_nll, lambda ids, q: -np.log(np.mean(np.asarray(q)[np.arange(len(ids)), ids])),
+     "log of the mean probability"),
+], ids=["logit-log2", "softmax-log-probs", "cross-entropy-log10", "sparse-log2", "nll-log-of-mean"])
+def test_more_wrong_answers_are_named(check, wrong, named):
+    with pytest.raises(checks.CheckFailed, match=re.escape(named)):
+        check(wrong)
+
+
+def test_clipping_before_the_log_is_named_on_the_logit_1000_below():
+    def clipped(labels, logits):
+        return -(np.asarray(labels) * np.log(np.clip(ref.softmax(logits), 1e-7, 1.0))).sum(axis=-1)
+
+    checks.check_cross_entropy(clipped)
+    with pytest.raises(checks.CheckFailed, match="clipped the probabilities at 1e-7 before the log"):
+        checks.check_cross_entropy(clipped, hard=True)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from logitlab.exercises.format import Opaque
+from logitlab.exercises.format import Mistake, Opaque
+from logitlab.i18n import N_
 
 TASKS = {}
 
@@ -32,6 +33,12 @@ def random_logits(rng, rows, classes, scale=2.0):
 def random_one_hot(rng, rows, classes):
     return np.eye(classes)[rng.integers(0, classes, size=rows)]
 
+
+
+def wrong_log_base(right):
+    """The named mistakes of `right` (a function of the case's inputs) computed with log base 2 or 10."""
+    return [Mistake(lambda *args: right(*args) / np.log(2), N_("you used log base 2: use the natural log, np.log.")),
+            Mistake(lambda *args: right(*args) / np.log(10), N_("you used log base 10: use the natural log, np.log."))]
 
 
 def describe(x):

@@ -5,7 +5,7 @@ import numpy as np
 from logitlab import numerics
 from logitlab.i18n import N_
 from logitlab.exercises.format import Case, Mistake, Task
-from logitlab.exercises.tasks.common import as_floats, register
+from logitlab.exercises.tasks.common import as_floats, register, wrong_log_base
 
 # ---------------------------------------------------------------- lesson 01: the math logit
 
@@ -29,6 +29,8 @@ register(Task(
                 N_("sign error: you computed log((1 - p) / p). A probability above 0.5 has a positive logit.")),
         Mistake(lambda p: np.asarray(p) / (1 - np.asarray(p)),
             N_("you returned the odds p / (1 - p): take their log.")),
+
+        *wrong_log_base(numerics.logit),
     ],
     passed=(N_("p = 0.1, 0.5, 0.8, 0.9 give the right log-odds, and logit(0.5) = 0"),
             N_("p = 0 and 1 give -inf and +inf, a [2, 2] batch keeps its shape, logit(sigmoid(z)) = z")),

@@ -53,6 +53,9 @@ SOFTMAX_MISTAKES = [
     Mistake(_softmax_axis1,
             N_("you took the softmax over axis 1: with 3 dimensions the classes are on the last axis. Use axis=-1, "
                "the last axis whatever the shape.")),
+    Mistake(numerics.log_softmax,
+            N_("you returned log-probabilities (log_softmax): softmax is their exponential, so each row of it is "
+               "positive and sums to 1.")),
 ]
 
 register(Task(

@@ -5,7 +5,7 @@ import numpy as np
 from logitlab import numerics
 from logitlab.i18n import N_, _
 from logitlab.exercises.format import Case, Mistake, Task
-from logitlab.exercises.tasks.common import LABELS, Y_HAT, random_logits, random_one_hot, register
+from logitlab.exercises.tasks.common import LABELS, Y_HAT, random_logits, random_one_hot, register, wrong_log_base
 
 # ---------------------------------------------------------------- lesson 04: cross-entropy
 
@@ -91,6 +91,10 @@ register(Task(
                 N_("labels and logits are swapped: tf.nn.softmax_cross_entropy_with_logits(logits, labels) called "
                    "positionally (the pre-1.0 order) runs without error in TF 2 and gives this. "
                 "Name the arguments: labels=..., logits=....")),
+        Mistake(lambda y, z: -(np.asarray(y) * np.log(np.clip(numerics.softmax(z), 1e-7, 1.0))).sum(axis=-1),
+                N_("you clipped the probabilities at 1e-7 before the log: a logit 1000 below the top then costs 16.1 "
+                   "instead of 1000. Use log_softmax (the logits minus their logsumexp), which needs no clipping.")),
+        *wrong_log_base(numerics.cross_entropy),
     ],
     passed=(N_("the [2, 3] example of lesson 04 gives [0.4790107, 1.19967598]"),
             N_("a logit 1000 below the top gives loss 1000, soft labels work, 4 equal logits give log(4)")),
@@ -122,6 +126,8 @@ register(Task(
                    "logp[np.arange(len(label_ids)), label_ids].")),
         Mistake(keras_sparse_probabilities_loss, FROM_LOGITS),
         Mistake(lambda ids, z: np.mean(keras_sparse_probabilities_loss(ids, z)), FROM_LOGITS),
+
+        *wrong_log_base(numerics.sparse_cross_entropy),
     ],
     passed=(N_("label ids [1, 2] give the same [0.4790107, 1.19967598] as the one-hot labels"),
             N_("a logit 2000 below the top gives loss 2000; ids 3 and -1 raise an error")),
@@ -200,9 +206,10 @@ register(Task(
         Mistake(lambda ids, q: _mean_nll(ids, numerics.softmax(q)),
                 N_("you applied softmax to probabilities: these are a model's probabilities already "
                    "(softmax is for logits). Take -mean(log q_true) directly.")),
-        Mistake(lambda ids, q: _mean_nll(ids, q) / np.log(2), N_("you used log base 2: use the natural log, np.log.")),
-        Mistake(lambda ids, q: _mean_nll(ids, q) / np.log(10),
-            N_("you used log base 10: use the natural log, np.log.")),
+        *wrong_log_base(_mean_nll),
+        Mistake(lambda ids, q: -np.log(np.mean(_true_probs(ids, q))),
+                N_("you took the log of the mean probability: take the log of each true class's probability first, "
+                   "then the mean, -mean(log q_true).")),
     ],
     passed=(N_("the lesson's two instances give 0.83934, the mean cross-entropy of worked example E3"),
             N_("3,000 instances stay finite (log 2 each), four classes, a single instance, a true class "
