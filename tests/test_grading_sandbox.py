@@ -275,6 +275,9 @@ def test_a_well_formed_report_is_read_back():
     ({"probes": [[{"array": {"dtype": "object", "shape": [1], "data": ""}}]]}, "expected numbers"),
     ({"probes": [[{"array": {"dtype": "float64", "shape": [2000, 2000], "data": ""}}]]}, "at most"),
     ({"probes": [[{"array": {"dtype": "float64", "shape": [3], "data": "AAAAAAAA8D8="}}]]}, "does not match"),
+    # 8 sizes of 2**19 multiply to 2**152, which int64 arithmetic wraps to 0: the empty data must not pass.
+    ({"probes": [[{"array": {"dtype": "float64", "shape": [2 ** 19] * 8, "data": ""}}]]}, "at most"),
+    ({"probes": [[{"array": {"dtype": ["float64"], "shape": [1], "data": "AAAAAAAA8D8="}}]]}, "expected numbers"),
     ({"probes": [[{"verdict": "pass"}]]}, "not in the expected format"),
     ({"probes": [[{"float": "nan"}], [{"float": "1.0"}]]}, "one entry per check"),
     ({"cells": {"5": {"outputs": [], "execution_count": 1}}}, "not run"),

@@ -9,6 +9,7 @@ JSON report for the grader, which reads it back with `decode_result` and judges 
 
 import base64
 import json
+import math
 
 import numpy as np
 
@@ -109,12 +110,12 @@ def decode(obj, depth=0):
 
 def _decode_array(value):
     dtype, shape, data = value["dtype"], value["shape"], value["data"]
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise BadData(f"an array of dtype {str(dtype)[:40]!r}: expected numbers")
     if (not isinstance(shape, list) or len(shape) > 8
             or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_ELEMENTS for n in shape)):
         raise BadData("an array shape is not a short list of sizes")
-    size = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    size = math.prod(shape)  # Python integers: np.prod in int64 wraps (8 sizes of 2**19 give 0)
     if size > MAX_ELEMENTS or not isinstance(data, str):
         raise BadData(f"an array of {size} values: at most {MAX_ELEMENTS} are accepted")
     try:
