@@ -333,3 +333,25 @@ def test_a_warm_grader_keeps_each_students_log_apart_and_is_replaced_past_its_bu
         assert code == 0 and "student-after" in after and "student-slow" not in after and warm.proc is not process
     finally:
         warm.close()
+
+
+def test_a_grader_failure_on_one_student_costs_only_that_students_rows(tmp_path, monkeypatch):
+    """Whatever goes wrong after autograde (here building a feedback page), the run goes on: a 0 with the reason."""
+    require(grading.sandbox_problem() is None, "bubblewrap (apt-get install bubblewrap)")
+    folder = tmp_path / "submissions"
+    bank.write(folder, "ada", "01-math-logit", bank.correct("01-math-logit"))
+    bank.write(folder, "bob", "01-math-logit", bank.correct("01-math-logit"))
+    notebook_page = grading.feedback.notebook_page
+
+    def fails_for_ada(student, *args, **kwargs):
+        if student == "ada":
+            raise KeyError("a metadata key the page builder did not expect")
+        return notebook_page(student, *args, **kwargs)
+
+    monkeypatch.setattr(grading.feedback, "notebook_page", fails_for_ada)
+    grading.grade_class(folder, tmp_path / "out", timeout=30, workers=1)  # in this process: the patch applies
+    assert read_rows(tmp_path / "out" / "grades.csv")[1:] == [["ada", "01-math-logit", "0", "4"],
+                                                             ["bob", "01-math-logit", "4", "4"]]
+    [problem] = read_rows(tmp_path / "out" / "problems.csv")[1:]
+    assert problem[:2] == ["ada", "01-math-logit"] and "the grader failed on this submission (KeyError)" in problem[2]
+    assert (tmp_path / "out" / "feedback" / "ada" / "01-math-logit.html").exists()

@@ -96,8 +96,21 @@ class Course:
 
         `student` is the Student found in SUBMISSIONS (with `sid`, its id in nbgrader, and `shown`), `notebooks`
         are [(stem, bytes, note)] already read and checked, `grader` is this course's `warm.WarmAutograde` (one
-        process for all the students of a local worker or a Dask worker). Returns [(Grade, feedback page)].
+        process for all the students of a local worker or a Dask worker). Returns [(Grade, feedback page)]: a row
+        for every notebook, also when the grader itself fails on one (a 0 with the reason, for a human to look at).
         """
+        try:
+            return self.autograded(student, notebooks, grader)
+        except Exception as err:  # noqa: BLE001 - one student's failure must not end the run for the others
+            reason = (f"the grader failed on this submission ({type(err).__name__}): not a score, a problem to "
+                      "look at; grade this notebook by hand")
+            top = {stem: self.max_score(stem) for stem, _, _ in notebooks}
+            return [(Grade(student.shown, stem, 0.0, top[stem], _join(reason, note)),
+                     feedback.plain_page(student.shown, stem, 0, top[stem], _join(reason, note)))
+                    for stem, _, note in notebooks]
+
+    def autograded(self, student, notebooks, grader):
+        """`grade_student`'s work: nbgrader's autograde of the notebooks, then their grades and feedback pages."""
         from nbgrader.api import Gradebook
 
         submitted = self.root / "submitted" / student.sid / ASSIGNMENT
